@@ -1,0 +1,70 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
+import { classifyDatabaseError } from '../db/errors';
+import type { Pool } from '../db/pool';
+import type { Log } from '../log';
+import { ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
+
+export interface DiffInput {
+  runKey: string;
+  testDeviceId?: string;
+}
+
+/**
+ * The per-device lines of the original. Devices that need nothing are printed only at LOG_LEVEL=debug, so a
+ * large fleet's log shows the stations that matter.
+ */
+function originalLogLines(log: Log): PlanListener {
+  let current: { deviceId: string; connectors: number } | undefined;
+  const processing = (level: 'info' | 'debug'): void => {
+    if (current) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`);
+  };
+  return {
+    device(deviceId, connectors) {
+      current = { deviceId, connectors };
+    },
+    notFound(deviceId) {
+      processing('info');
+      log.info(`No station found for device: ${deviceId}`);
+    },
+    station(station: PlanStation) {
+      const mismatch = station.missing.length > 0 || station.surplus.length > 0;
+      const level = mismatch ? 'info' : 'debug';
+      log[level](`Processing device: ${station.deviceId}, connector count: ${station.expected}`);
+      log[level](`Station found: ${station.stationName} (id: ${station.stationPk}), existing points: ${station.livePoints}`);
+      if (!mismatch) return;
+      log.info(`Mismatch! Expected ${station.expected}, but found ${station.livePoints} points`);
+      if (station.surplus.length > 0) log.info(`Surplus points kept (never deleted): ${station.surplus.join(', ')}`);
+      if (station.missing.length === 0) return;
+      if (station.skipped) log.info('⊘ Skipped (test mode)');
+      else log.info(`✓ Prepared ${station.missing.length} new charging points (point_id ${station.missing.join(', ')})`);
+    },
+  };
+}
+
+export function createDiffActivity(deps: { pool: Pool; log: Log }) {
+  return async function diffStations(input: DiffInput): Promise<PlanSummary> {
+    const context = Context.current();
+    const { log } = deps;
+    try {
+      await deps.pool.query('SELECT 1');
+      log.info('Database connection established successfully');
+      if (input.testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${input.testDeviceId}`);
+      const plan = await buildPlan(deps.pool, {
+        runKey: input.runKey,
+        testDeviceId: input.testDeviceId,
+        listener: originalLogLines(log),
+        onProgress: (devices) => context.heartbeat({ devices }),
+      });
+      log.info(`Found ${plan.stationsInDatabase} charging stations`);
+      log.info(
+        `Plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations, ` +
+          `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages`,
+      );
+      return plan;
+    } catch (err) {
+      if (err instanceof NeverCollectedError) throw ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true });
+      return classifyDatabaseError(err);
+    }
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The activities, built from their dependencies (connections and configuration live in the worker, never in
+ * workflow input). The workflow imports only the type.
+ */
+import type { MqttConfig } from '../config';
+import type { Pool } from '../db/pool';
+import type { Log } from '../log';
+import { createApplyActivity } from './apply';
+import { createCollectActivity } from './collect';
+import { createDiffActivity } from './diff';
+
+export interface ActivityDeps {
+  pool: Pool;
+  mqtt: MqttConfig;
+  log: Log;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    collectConnectorCounts: createCollectActivity(deps),
+    diffStations: createDiffActivity(deps),
+    applyMissingPoints: createApplyActivity(deps),
+  };
+}
+
+export type SyncActivities = ReturnType<typeof createActivities>;
+export type { CollectInput } from './collect';
+export type { DiffInput } from './diff';
+export type { ApplyInput } from './apply';

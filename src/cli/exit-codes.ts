@@ -1,0 +1,37 @@
+import type { Phase } from '../shared';
+
+/** Exit statuses of `cp-sync`, documented in the README. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  rejected: 3,
+  expired: 4,
+  refused: 5,
+  alreadyRunning: 6,
+} as const;
+
+export function exitCodeForPhase(phase: Phase): number {
+  switch (phase) {
+    case 'applied':
+    case 'nothing-to-do':
+    case 'dry-run':
+      return EXIT.ok;
+    case 'rejected':
+      return EXIT.rejected;
+    case 'expired':
+      return EXIT.expired;
+    default:
+      return EXIT.failed;
+  }
+}
+
+/** An error that the CLI prints as one line and turns into an exit status. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failed,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,106 @@
+/** What the CLI prints for people. Wording of the final report follows the original tool's user guide. */
+import type { PlanSummary, SyncResult, SyncStatus } from '../shared';
+import type { CollectionProgress } from '../shared';
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+function list(numbers: readonly number[]): string {
+  return numbers.length === 0 ? '-' : numbers.join(',');
+}
+
+export function formatPlan(plan: PlanSummary): string[] {
+  const lines = [
+    `Plan ${plan.fingerprint}: ${plan.pointsToCreate} charging points to create on ${plan.stationsToChange} stations`,
+    `  ${plan.processedDevices} unique devices from ${plan.messages} messages · ${plan.stationsInDatabase} stations in the database · ` +
+      `${plan.notFound} devices without a station · ${plan.surplusPoints} surplus points (kept) · ${plan.rejected} rejected messages` +
+      (plan.skippedStations > 0 ? ` · ${plan.skippedStations} stations skipped (test mode)` : ''),
+  ];
+  if (plan.stations.length > 0) {
+    lines.push('');
+    lines.push(
+      ...table(
+        ['STATION', 'ID', 'DEVICE', 'EXPECTED', 'LIVE', 'CREATE', 'SURPLUS', 'NOTE'],
+        plan.stations.map((s) => [
+          s.stationName,
+          s.stationPk,
+          s.deviceId,
+          String(s.expected),
+          String(s.livePoints),
+          s.skipped ? '-' : list(s.missing),
+          list(s.surplus),
+          s.skipped && s.missing.length > 0 ? `skipped (test mode): ${list(s.missing)}` : '',
+        ]),
+      ).map((l) => `  ${l}`),
+    );
+  }
+  if (plan.notFoundDeviceIds.length > 0) {
+    lines.push('', `Devices without a station (${plan.notFound}):`, ...plan.notFoundDeviceIds.map((id) => `  ${id}`));
+  }
+  if (plan.rejectedSamples.length > 0) {
+    lines.push('', `Rejected messages (${plan.rejected}):`, ...plan.rejectedSamples.map((r) => `  ${r.topic} ${JSON.stringify(r.payload)}: ${r.reason}`));
+  }
+  if (plan.truncated) lines.push('', `(lists above are cut at ${plan.stations.length} stations; the counts are complete)`);
+  return lines;
+}
+
+export function formatProgress(progress: CollectionProgress | undefined, elapsedMs: number, windowMs: number): string {
+  const seconds = (ms: number): string => `${Math.floor(ms / 1000)}s`;
+  const counts = progress ? `${progress.messages} messages, ${progress.devices} devices, ${progress.rejected} rejected` : 'connecting…';
+  return `Collecting ${seconds(Math.min(elapsedMs, windowMs))}/${seconds(windowMs)}: ${counts}`;
+}
+
+export function formatStatus(workflowId: string, status: SyncStatus, progress?: CollectionProgress): string[] {
+  const lines = [`Sync ${workflowId}: ${status.phase}`];
+  if (status.phase === 'collecting') lines.push(`  ${formatProgress(progress, Date.now() - Date.parse(status.startedAt), status.input.collectorDurationMs)}`);
+  if (status.plan) {
+    const p = status.plan;
+    lines.push(`  plan ${p.fingerprint}: ${p.pointsToCreate} points to create on ${p.stationsToChange} stations; ${p.processedDevices} devices, ${p.notFound} without a station, ${p.rejected} rejected messages`);
+  }
+  if (status.phase === 'awaiting-approval') lines.push(`  waiting for approval until ${status.approvalDeadline}: cp-sync plan ${workflowId}, then cp-sync approve ${workflowId}`);
+  if (status.approval) lines.push(`  approved by ${status.approval.by} at ${status.approval.at}${status.approval.comment ? ` (${status.approval.comment})` : ''}`);
+  if (status.rejection) lines.push(`  rejected by ${status.rejection.by} at ${status.rejection.at}${status.rejection.reason ? ` (${status.rejection.reason})` : ''}`);
+  for (const r of status.refusedApprovals) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
+  if (status.apply) lines.push(`  created ${status.apply.created} points on ${status.apply.stationsChanged} stations`);
+  if (status.error) lines.push(`  error: ${status.error}`);
+  return lines;
+}
+
+/** Stage 6 of the original's user guide: the lines operators grep for. */
+export function formatReport(result: SyncResult): string[] {
+  const lines: string[] = [];
+  switch (result.phase) {
+    case 'applied':
+      lines.push('=== Success ===', '✓ Transaction committed successfully', `Total charging points created: ${result.created}`);
+      break;
+    case 'nothing-to-do':
+      lines.push('=== Success ===', 'Nothing to create: every reported connector has its charging point', 'Total charging points created: 0');
+      break;
+    case 'dry-run':
+      lines.push('=== Dry run ===', 'Plan built; nothing was written', 'Total charging points created: 0');
+      break;
+    case 'rejected':
+      lines.push('=== Rejected ===', `Plan rejected by ${result.rejection?.by ?? 'unknown'}${result.rejection?.reason ? `: ${result.rejection.reason}` : ''}`, 'No charging points were created');
+      break;
+    case 'expired':
+      lines.push('=== Expired ===', 'No approval arrived before APPROVAL_TIMEOUT', 'No charging points were created');
+      break;
+    default:
+      lines.push(
+        '=== Failed ===',
+        result.failedDuring === 'applying' || result.failedDuring === undefined
+          ? `✗ Transaction rolled back due to error: ${result.error ?? 'unknown error'}`
+          : `✗ Sync failed while ${result.failedDuring}: ${result.error ?? 'unknown error'}`,
+        'No charging points were created',
+      );
+  }
+  lines.push(`Processed ${result.processedDevices} unique devices`);
+  if (result.notFoundCount > 0) {
+    lines.push('', `=== Stations Not Found by deviceId from cloud topic (${result.notFoundCount}) ===`, ...result.notFound);
+    if (result.notFound.length < result.notFoundCount) lines.push(`… and ${result.notFoundCount - result.notFound.length} more (cp_sync_not_found holds them all)`);
+  }
+  return lines;
+}

@@ -1,0 +1,296 @@
+#!/usr/bin/env node
+/**
+ * `cp-sync`: the operator's command line. Read commands take `--json` and then print exactly one JSON document
+ * on stdout. Exit statuses are in exit-codes.ts and the README.
+ */
+import { createInterface } from 'node:readline/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { ConfigError, loadDotEnv, loadSyncDefaults, loadTemporalConfig, type TemporalConfig } from '../config';
+import { parseDuration } from '../domain/duration';
+import { connectClient } from '../temporal/connection';
+import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared';
+import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
+import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
+import { collectionProgress } from './progress';
+import { approve, awaitResult, operatorName, queryStatus, reject, startSync } from './sync-client';
+
+interface Session {
+  client: Client;
+  temporal: TemporalConfig;
+}
+
+let session: Session | undefined;
+
+async function connect(): Promise<Session> {
+  if (!session) {
+    const temporal = loadTemporalConfig(process.env);
+    session = { client: await connectClient(temporal), temporal };
+  }
+  return session;
+}
+
+async function handleFor(workflowId: string): Promise<WorkflowHandle> {
+  return (await connect()).client.workflow.getHandle(workflowId);
+}
+
+function webUiLink(temporal: TemporalConfig, workflowId: string, runId?: string): string {
+  const path = `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${path}/${encodeURIComponent(runId)}/history` : path;
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function printLines(lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const durationOption = (value: string): number => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a positive duration in milliseconds or with a unit (500ms, 90s, 15m, 24h)');
+  return ms;
+};
+
+interface StartOptions {
+  id: string;
+  duration?: number;
+  approvalTimeout?: number;
+  testDevice?: string;
+  account?: string;
+  dryRun?: boolean;
+  autoApprove?: boolean;
+  json?: boolean;
+}
+
+function addStartOptions(command: Command): Command {
+  return command
+    .option('--id <workflowId>', 'workflow id; one running sync per id', DEFAULT_WORKFLOW_ID)
+    .option('--duration <ms>', 'collection window (default: COLLECTOR_DURATION, 60000)', durationOption)
+    .option('--test-device <deviceId>', 'test mode: analyse every device, write only this one (default: TEST_DEVICE_ID)')
+    .option('--account <account>', 'listen to one MQTT account only (topic level 1; default: all)')
+    .option('--approval-timeout <duration>', 'how long the plan waits for approval (default: APPROVAL_TIMEOUT, 24h)', durationOption)
+    .option('--dry-run', 'stop after the plan; nothing is written')
+    .option('--auto-approve', 'apply the plan without waiting for an operator');
+}
+
+function syncInput(options: StartOptions): SyncInput {
+  const defaults = loadSyncDefaults(process.env);
+  if (options.dryRun && options.autoApprove) throw new CliError('--dry-run and --auto-approve contradict each other; choose one', EXIT.usage);
+  if (options.account !== undefined && !/^[^/+#]+$/.test(options.account)) throw new CliError('--account: expected one topic level, without /, + or #', EXIT.usage);
+  return {
+    collectorDurationMs: options.duration ?? defaults.collectorDurationMs,
+    approvalTimeoutMs: options.approvalTimeout ?? defaults.approvalTimeoutMs,
+    maxConnectors: defaults.maxConnectors,
+    testDeviceId: options.testDevice ?? defaults.testDeviceId,
+    account: options.account,
+    dryRun: options.dryRun ?? false,
+    autoApprove: options.autoApprove ?? false,
+  };
+}
+
+async function start(options: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const input = syncInput(options);
+  const { client, temporal } = await connect();
+  const handle = await startSync(client, temporal.taskQueue, options.id, input);
+  const runId = handle.firstExecutionRunId;
+  if (options.json) printJson({ workflowId: handle.workflowId, runId });
+  else {
+    printLines([
+      `Started sync ${handle.workflowId} (run ${runId}) on task queue ${temporal.taskQueue}`,
+      `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${input.dryRun ? '; dry run' : ''}${input.autoApprove ? '; auto-approve' : ''}`,
+      `  Web UI: ${webUiLink(temporal, handle.workflowId, runId)}`,
+    ]);
+  }
+  return handle;
+}
+
+function report(result: SyncResult, json: boolean | undefined): void {
+  if (json) printJson(result);
+  else printLines(formatReport(result));
+  process.exitCode = exitCodeForPhase(result.phase);
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/** Shows the window's progress and waits until the run leaves the collecting and planning phases. */
+async function followUntilPlanned(handle: WorkflowHandle, windowMs: number): Promise<void> {
+  const live = process.stderr.isTTY;
+  const startedAt = Date.now();
+  let lastPrinted = 0;
+  for (;;) {
+    const status = await queryStatus(handle);
+    if (status.phase !== 'collecting' && status.phase !== 'planning') {
+      if (live) process.stderr.write('\n');
+      return;
+    }
+    const line = status.phase === 'planning' ? 'Planning: comparing devices with the database…' : formatProgress(await collectionProgress(handle), Date.now() - startedAt, windowMs);
+    if (live) process.stderr.write(`\r\x1b[2K${line}`);
+    else if (Date.now() - lastPrinted >= 5000) {
+      process.stderr.write(`${line}\n`);
+      lastPrinted = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
+  const handle = await start({ ...options, json: false });
+  const input = syncInput(options);
+  await followUntilPlanned(handle, input.collectorDurationMs);
+  const status = await queryStatus(handle);
+  if (status.plan) printLines(['', ...formatPlan(status.plan), '']);
+  if (status.phase === 'awaiting-approval') {
+    if (options.yes) {
+      await approve(handle, { comment: 'cp-sync run --yes' });
+      printLines([`Approved plan ${status.plan?.fingerprint}`]);
+    } else if (process.stdin.isTTY) {
+      if (await askYesNo(`Create ${status.plan?.pointsToCreate} charging points (plan ${status.plan?.fingerprint})? [y/N] `)) {
+        await approve(handle, {});
+        printLines([`Approved plan ${status.plan?.fingerprint}`]);
+      } else {
+        await reject(handle, 'declined at the cp-sync run prompt');
+      }
+    } else {
+      printLines([`Waiting for approval: cp-sync approve ${handle.workflowId} --fingerprint ${status.plan?.fingerprint}`]);
+    }
+  }
+  const result = await awaitResult(handle);
+  report(result, options.json);
+  const { temporal } = await connect();
+  if (!options.json) printLines([``, `Web UI: ${webUiLink(temporal, handle.workflowId, handle.firstExecutionRunId)}`]);
+}
+
+function buildProgram(): Command {
+  const program = new Command('cp-sync')
+    .description('Find the charging points that stations report over MQTT but ocpp-db lacks, and create them after approval.')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .exitOverride();
+
+  program
+    .command('worker')
+    .description('run a worker: the workflow and its activities, on TEMPORAL_TASK_QUEUE (needs the MQTT and MySQL settings)')
+    .action(async () => {
+      const { runWorker } = await import('../worker');
+      await runWorker(process.env);
+    });
+
+  addStartOptions(program.command('start').description('start a sync and print its id'))
+    .option('--json', 'print {"workflowId", "runId"}')
+    .action(async (options: StartOptions) => {
+      await start(options);
+    });
+
+  addStartOptions(program.command('run').description('start a sync, show its progress and plan, ask y/N on a terminal, apply, and print the report'))
+    .option('-y, --yes', 'approve the plan without asking')
+    .option('--json', 'print the final result as JSON')
+    .action(run);
+
+  program
+    .command('status <workflowId>')
+    .description('show the phase, the live collection counters and the plan summary')
+    .option('--json', 'print the status as JSON')
+    .action(async (workflowId: string, options: { json?: boolean }) => {
+      const handle = await handleFor(workflowId);
+      const status = await queryStatus(handle);
+      const progress = status.phase === 'collecting' ? await collectionProgress(handle) : undefined;
+      if (options.json) printJson({ workflowId, ...status, progress });
+      else printLines(formatStatus(workflowId, status, progress));
+    });
+
+  program
+    .command('plan <workflowId>')
+    .description('show the plan: what would be created, surplus points, devices without a station, rejected messages')
+    .option('--json', 'print the plan as JSON')
+    .action(async (workflowId: string, options: { json?: boolean }) => {
+      const status = await queryStatus(await handleFor(workflowId));
+      if (!status.plan) throw new CliError(`No plan yet: sync ${workflowId} is ${status.phase}.`, EXIT.failed);
+      if (options.json) printJson({ workflowId, phase: status.phase, ...status.plan });
+      else printLines([`Sync ${workflowId}: ${status.phase}`, ...formatPlan(status.plan)]);
+    });
+
+  program
+    .command('approve <workflowId>')
+    .description('approve the plan that status shows now (or, with --fingerprint, only that plan)')
+    .option('--fingerprint <fingerprint>', "approve only if this is the current plan's fingerprint")
+    .option('--by <name>', 'who approves (default: user@host)')
+    .option('--comment <text>', 'recorded with the approval')
+    .option('--json', 'print the status after the approval as JSON')
+    .action(async (workflowId: string, options: { fingerprint?: string; by?: string; comment?: string; json?: boolean }) => {
+      const status = await approve(await handleFor(workflowId), options);
+      if (options.json) printJson({ workflowId, ...status });
+      else printLines([`Approved plan ${status.approval?.fingerprint} of sync ${workflowId} as ${status.approval?.by}`]);
+    });
+
+  program
+    .command('reject <workflowId>')
+    .description('reject the plan (or the run, before its plan); nothing is written')
+    .option('--reason <text>', 'recorded with the rejection')
+    .option('--by <name>', 'who rejects (default: user@host)')
+    .option('--json', 'print {"workflowId", "rejected": true}')
+    .action(async (workflowId: string, options: { reason?: string; by?: string; json?: boolean }) => {
+      await reject(await handleFor(workflowId), options.reason, options.by);
+      if (options.json) printJson({ workflowId, rejected: true });
+      else printLines([`Rejected sync ${workflowId}`]);
+    });
+
+  program
+    .command('result <workflowId>')
+    .description('wait for the end of the run and print its report')
+    .option('--json', 'print the result as JSON')
+    .action(async (workflowId: string, options: { json?: boolean }) => {
+      report(await awaitResult(await handleFor(workflowId)), options.json);
+    });
+
+  program.addHelpText(
+    'after',
+    `
+Exit status: 0 success (applied, nothing-to-do, dry-run, or the command did its job); 1 failure;
+2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running.`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  loadDotEnv();
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      // --help and --version end here with exit code 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`Error: ${e.message ?? String(err)}\n`);
+    return EXIT.failed;
+  } finally {
+    await session?.client.connection.close().catch(() => undefined);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+

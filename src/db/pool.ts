@@ -1,0 +1,51 @@
+import mysql from 'mysql2/promise';
+import type { DatabaseConfig } from '../config';
+
+export type Pool = mysql.Pool;
+export type Connection = mysql.PoolConnection;
+
+export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
+  return mysql.createPool({
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.user,
+    password: config.password,
+    connectionLimit,
+    // Ids are BIGINT UNSIGNED: keep them exact as strings, never as rounded numbers.
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    // created/updated are written in UTC, as the original (Sequelize's default) did.
+    timezone: 'Z',
+    charset: 'utf8mb4',
+    enableKeepAlive: true,
+    multipleStatements: false,
+  });
+}
+
+/** Runs `work` in one transaction on one connection: commit on success, rollback on any error. */
+export async function inTransaction<T>(pool: Pool, work: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection();
+  try {
+    await connection.beginTransaction();
+    try {
+      const result = await work(connection);
+      await connection.commit();
+      return result;
+    } catch (err) {
+      await connection.rollback().catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    connection.release();
+  }
+}
+
+/**
+ * Streams a query's rows without buffering the result set. mysql2's promise wrapper keeps the callback
+ * connection (which can stream) in `.connection`, typed as the promise one.
+ */
+export function streamRows<T>(connection: Connection, sql: string, params: unknown[], highWaterMark = 1000): AsyncIterable<T> {
+  const core = connection.connection as unknown as import('mysql2').Connection;
+  return core.query(sql, params).stream({ highWaterMark }) as AsyncIterable<T>;
+}

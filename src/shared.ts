@@ -1,0 +1,186 @@
+/**
+ * Names and payload types shared by the workflow, the worker, the CLI and the tests.
+ * Anything that crosses the Temporal boundary is declared here, once.
+ */
+
+export const DEFAULT_TASK_QUEUE = 'charging-points-sync';
+export const DEFAULT_WORKFLOW_ID = 'charging-points-sync';
+export const WORKFLOW_TYPE = 'syncChargingPoints';
+
+/** The MQTT topic filter of the original tool; `<account>` narrows it to one account. */
+export const ALL_ACCOUNTS = '+';
+export function topicFilterFor(account: string = ALL_ACCOUNTS): string {
+  return `${account}/sweet-home/+/status-control/connectors-count`;
+}
+
+export const PHASES = [
+  'collecting',
+  'planning',
+  'awaiting-approval',
+  'applying',
+  'applied',
+  'nothing-to-do',
+  'dry-run',
+  'rejected',
+  'expired',
+  'failed',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Phases after which the workflow has ended. */
+export const FINAL_PHASES: readonly Phase[] = ['applied', 'nothing-to-do', 'dry-run', 'rejected', 'expired', 'failed'];
+
+/** Phases an operator or a script treats as success (exit status 0). */
+export const SUCCESSFUL_PHASES: readonly Phase[] = ['applied', 'nothing-to-do', 'dry-run'];
+
+export interface SyncInput {
+  /** Length of the collection window, in milliseconds. */
+  collectorDurationMs: number;
+  /** How long the plan waits for an operator before the run ends as `expired`, in milliseconds. */
+  approvalTimeoutMs: number;
+  /** Highest connector count accepted from a payload. */
+  maxConnectors: number;
+  /** Test mode: every device is analysed; only this device's station is written. */
+  testDeviceId?: string;
+  /** Stop after the plan. */
+  dryRun?: boolean;
+  /** Apply without waiting for an operator. */
+  autoApprove?: boolean;
+  /** MQTT account (topic level 1) to listen to; `+` (all accounts) by default. */
+  account?: string;
+}
+
+/** Counters of the collection window, as heartbeated and as stored. */
+export interface CollectionProgress {
+  messages: number;
+  devices: number;
+  rejected: number;
+}
+
+/** One station of the plan, as shown to people (the full plan lives in the database). */
+export interface PlanStation {
+  deviceId: string;
+  stationId: string;
+  stationPk: string;
+  stationName: string;
+  expected: number;
+  livePoints: number;
+  missing: number[];
+  surplus: number[];
+  /** Test mode and not the test device: reported, not written. */
+  skipped: boolean;
+}
+
+export interface RejectedMessage {
+  topic: string;
+  payload: string;
+  reason: string;
+}
+
+/**
+ * The plan as kept in workflow state and history. Lists are capped (see PLAN_SAMPLE_LIMIT) so that the
+ * history stays small whatever the fleet size; the counts are always exact.
+ */
+export interface PlanSummary {
+  fingerprint: string;
+  processedDevices: number;
+  messages: number;
+  stationsInDatabase: number;
+  stationsToChange: number;
+  pointsToCreate: number;
+  surplusPoints: number;
+  skippedStations: number;
+  notFound: number;
+  rejected: number;
+  /** Stations that will get points (and skipped or surplus-only ones), first PLAN_SAMPLE_LIMIT. */
+  stations: PlanStation[];
+  notFoundDeviceIds: string[];
+  rejectedSamples: RejectedMessage[];
+  /** True when a list above holds fewer entries than its count. */
+  truncated: boolean;
+}
+
+export const PLAN_SAMPLE_LIMIT = 200;
+
+export interface ApproveSignal {
+  /** The plan's fingerprint as the approver saw it; a different one is refused. */
+  fingerprint?: string;
+  by?: string;
+  comment?: string;
+}
+
+export interface RejectSignal {
+  reason?: string;
+  by?: string;
+}
+
+export interface ApprovalRecord {
+  by: string;
+  comment?: string;
+  at: string;
+  fingerprint: string;
+  auto: boolean;
+}
+
+export interface RefusedApproval {
+  by: string;
+  fingerprint?: string;
+  reason: string;
+  at: string;
+}
+
+export interface RejectionRecord {
+  by: string;
+  reason?: string;
+  at: string;
+}
+
+export interface ApplyResult {
+  created: number;
+  stationsChanged: number;
+  /** Points that the plan wanted but that already existed when applying (added by someone else meanwhile). */
+  alreadyPresent: number;
+  /** Planned stations that were deleted (soft or hard) before the apply; nothing is written for them. */
+  stationsGone: number;
+}
+
+export interface SyncStatus {
+  phase: Phase;
+  startedAt: string;
+  input: SyncInput;
+  plan?: PlanSummary;
+  approval?: ApprovalRecord;
+  refusedApprovals: RefusedApproval[];
+  rejection?: RejectionRecord;
+  approvalDeadline?: string;
+  apply?: ApplyResult;
+  error?: string;
+  /** The phase the run was in when it failed. */
+  failedDuring?: Phase;
+}
+
+/** The workflow's result; `result --json` prints it. */
+export interface SyncResult {
+  phase: Phase;
+  created: number;
+  processedDevices: number;
+  /** Device ids with no station (first PLAN_SAMPLE_LIMIT; see notFoundCount). */
+  notFound: string[];
+  notFoundCount: number;
+  rejected: number;
+  fingerprint?: string;
+  approval?: ApprovalRecord;
+  rejection?: RejectionRecord;
+  apply?: ApplyResult;
+  error?: string;
+  failedDuring?: Phase;
+}
+
+/** Non-retryable failure types, named in the retry policies. */
+export const ERROR_TYPES = {
+  configuration: 'ConfigurationError',
+  database: 'DatabaseError',
+  mqttRefused: 'MqttConnectionRefused',
+  planMismatch: 'PlanMismatchError',
+  neverCollected: 'NeverCollectedError',
+} as const;

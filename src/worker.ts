@@ -1,0 +1,63 @@
+/**
+ * The worker: runs the workflow and the activities on the task queue. Credentials (CLOUD_CREDENTIALS,
+ * OCPP_MYSQL_PASSWORD) are read here, from the worker's environment, and never enter workflow input or history.
+ */
+import { Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadTemporalConfig, type Env } from './config';
+import { createPool } from './db/pool';
+import { ensureSyncTables } from './db/sync-tables';
+import { createConsoleLog, type Log } from './log';
+import { connectWorker } from './temporal/connection';
+
+export interface WorkerOptions {
+  env: Env;
+  log?: Log;
+  /** Overrides TEMPORAL_TASK_QUEUE (tests use one queue each). */
+  taskQueue?: string;
+}
+
+export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  const temporal = loadTemporalConfig(env);
+  const mqtt = loadMqttConfig(env);
+  const database = loadDatabaseConfig(env);
+  const output = log ?? createConsoleLog(loadLogLevel(env));
+
+  const pool = createPool(database);
+  try {
+    await ensureSyncTables(pool);
+    const connection = await connectWorker(temporal);
+    const worker = await Worker.create({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: taskQueue ?? temporal.taskQueue,
+      workflowsPath: require.resolve('./workflows'),
+      activities: createActivities({ pool, mqtt, log: output }),
+      // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
+      maxHeartbeatThrottleInterval: '1s',
+      defaultHeartbeatThrottleInterval: '1s',
+    });
+    return {
+      worker,
+      close: async () => {
+        await connection.close();
+        await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+}
+
+/** `cp-sync worker`: runs until SIGINT/SIGTERM, then finishes the tasks in hand. */
+export async function runWorker(env: Env, log?: Log): Promise<void> {
+  const { worker, close } = await createSyncWorker({ env, log });
+  const output = log ?? createConsoleLog(loadLogLevel(env));
+  output.info(`Worker listening on task queue ${worker.options.taskQueue} (namespace ${worker.options.namespace})`);
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,25 @@
+import type { SyncStatus } from '../shared';
+
+/**
+ * The story of the run for the Web UI's "Current Details" panel (markdown): phase, plan summary, who decided.
+ * Kept short: it is stored with each workflow task.
+ */
+export function currentDetails(status: SyncStatus): string {
+  const lines = [`**Phase:** ${status.phase}`];
+  const { input, plan, approval, rejection, apply } = status;
+  lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${input.dryRun ? ' · dry run' : ''}${input.autoApprove ? ' · auto-approve' : ''}`);
+  if (plan) {
+    lines.push(
+      `**Plan ${plan.fingerprint}:** ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations · ` +
+        `${plan.processedDevices} devices · ${plan.notFound} without a station · ${plan.surplusPoints} surplus · ${plan.rejected} rejected messages`,
+    );
+  }
+  if (status.phase === 'awaiting-approval' && status.approvalDeadline) lines.push(`**Waiting for approval until** ${status.approvalDeadline}`);
+  if (approval) lines.push(`**Approved by** ${approval.by} at ${approval.at}${approval.comment ? ` — ${approval.comment}` : ''}`);
+  if (rejection) lines.push(`**Rejected by** ${rejection.by} at ${rejection.at}${rejection.reason ? ` — ${rejection.reason}` : ''}`);
+  const lastRefusal = status.refusedApprovals.at(-1);
+  if (lastRefusal) lines.push(`**Refused approval** from ${lastRefusal.by}: ${lastRefusal.reason}`);
+  if (apply) lines.push(`**Created** ${apply.created} points on ${apply.stationsChanged} stations (${apply.alreadyPresent} already present)`);
+  if (status.error) lines.push(`**Error:** ${status.error}`);
+  return lines.join('\n\n');
+}

@@ -1,0 +1,2 @@
+export { syncChargingPoints } from './sync-charging-points';
+export { approveSignal, rejectSignal, statusQuery } from './definitions';

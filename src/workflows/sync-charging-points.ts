@@ -1,0 +1,162 @@
+import {
+  ActivityCancellationType,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
+import { ERROR_TYPES, type ApproveSignal, type Phase, type RejectSignal, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
+import { approveSignal, rejectSignal, statusQuery } from './definitions';
+import { currentDetails } from './details';
+
+/** Refused approvals kept in the status, newest last. */
+const REFUSALS_KEPT = 10;
+
+const { diffStations } = proxyActivities<SyncActivities>({
+  summary: 'Build the plan: devices against stations and their live points',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [ERROR_TYPES.database] },
+});
+
+const { applyMissingPoints } = proxyActivities<SyncActivities>({
+  summary: 'Create the approved missing points in one transaction',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [ERROR_TYPES.database, ERROR_TYPES.planMismatch],
+  },
+});
+
+function text(value: unknown, max = 500): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
+}
+
+/**
+ * One sync: collect for a window bounded by a durable timer, build the plan, wait for an operator (the plan is
+ * a dry run until then), apply. Large data stays in the tool's tables; state and history hold summaries.
+ */
+export async function syncChargingPoints(input: SyncInput): Promise<SyncResult> {
+  const { runId, workflowId } = workflowInfo();
+  const status: SyncStatus = { phase: 'collecting', startedAt: new Date().toISOString(), input, refusedApprovals: [] };
+  const decided = (): boolean => status.approval !== undefined || status.rejection !== undefined;
+
+  setHandler(statusQuery, () => status);
+  const tell = (): void => setCurrentDetails(currentDetails(status));
+  const setPhase = (phase: Phase): void => {
+    status.phase = phase;
+    tell();
+  };
+  tell();
+
+  setHandler(approveSignal, (signal?: ApproveSignal) => {
+    const by = text(signal?.by, 200) ?? 'unknown';
+    const fingerprint = text(signal?.fingerprint, 64);
+    const refuse = (reason: string): void => {
+      log.warn('Approval refused', { by, fingerprint, reason });
+      status.refusedApprovals = [...status.refusedApprovals, { by, fingerprint, reason, at: new Date().toISOString() }].slice(-REFUSALS_KEPT);
+      tell();
+    };
+    if (status.phase !== 'awaiting-approval' || !status.plan) return refuse(`nothing awaits approval (phase ${status.phase})`);
+    if (decided()) return refuse(status.approval ? `already approved by ${status.approval.by}` : 'already rejected');
+    if (fingerprint !== undefined && fingerprint !== status.plan.fingerprint) {
+      return refuse(`fingerprint ${fingerprint} is not the current plan's (${status.plan.fingerprint})`);
+    }
+    status.approval = { by, comment: text(signal?.comment), at: new Date().toISOString(), fingerprint: status.plan.fingerprint, auto: false };
+    tell();
+  });
+
+  setHandler(rejectSignal, (signal?: RejectSignal) => {
+    // A rejection counts at any time before the write starts; afterwards it is too late to undo.
+    if (decided() || ['applying', 'applied', 'failed'].includes(status.phase)) return;
+    status.rejection = { by: text(signal?.by, 200) ?? 'unknown', reason: text(signal?.reason), at: new Date().toISOString() };
+    tell();
+  });
+
+  const finish = (phase: Phase): SyncResult => {
+    setPhase(phase);
+    const plan = status.plan;
+    return {
+      phase,
+      created: status.apply?.created ?? 0,
+      processedDevices: plan?.processedDevices ?? 0,
+      notFound: plan?.notFoundDeviceIds ?? [],
+      notFoundCount: plan?.notFound ?? 0,
+      rejected: plan?.rejected ?? 0,
+      fingerprint: plan?.fingerprint,
+      approval: status.approval,
+      rejection: status.rejection,
+      apply: status.apply,
+      error: status.error,
+    };
+  };
+
+  try {
+    await collectWindow(input, runId, workflowId);
+
+    setPhase('planning');
+    const plan = await diffStations({ runKey: runId, testDeviceId: input.testDeviceId });
+    status.plan = plan;
+
+    if (status.rejection) return finish('rejected');
+    if (plan.pointsToCreate === 0) return finish('nothing-to-do');
+    if (input.dryRun) return finish('dry-run');
+
+    if (input.autoApprove) {
+      status.approval = { by: 'auto-approve', at: new Date().toISOString(), fingerprint: plan.fingerprint, auto: true };
+    } else {
+      status.approvalDeadline = new Date(Date.now() + input.approvalTimeoutMs).toISOString();
+      setPhase('awaiting-approval');
+      if (!(await condition(decided, input.approvalTimeoutMs))) return finish('expired');
+      if (status.rejection) return finish('rejected');
+    }
+
+    setPhase('applying');
+    status.apply = await applyMissingPoints({ runKey: runId, fingerprint: plan.fingerprint });
+    return finish('applied');
+  } catch (err) {
+    status.failedDuring = status.phase;
+    status.error = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+    setPhase('failed');
+    throw err;
+  }
+}
+
+/**
+ * The collection window: the activity listens until the durable timer fires, then is cancelled and stores its
+ * last counts. A failing collection (e.g. refused credentials) ends the window early.
+ */
+async function collectWindow(input: SyncInput, runKey: string, workflowId: string): Promise<void> {
+  const { collectConnectorCounts } = proxyActivities<SyncActivities>({
+    summary: `Listen to MQTT for ${input.collectorDurationMs} ms`,
+    // The window plus time to connect and store the last counts.
+    startToCloseTimeout: input.collectorDurationMs + 5 * 60_000,
+    heartbeatTimeout: '30s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '15s',
+      nonRetryableErrorTypes: [ERROR_TYPES.mqttRefused, ERROR_TYPES.database, ERROR_TYPES.configuration],
+    },
+  });
+  const window = new CancellationScope();
+  const collecting = window.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors }));
+  await Promise.race([sleep(input.collectorDurationMs), collecting]);
+  window.cancel();
+  try {
+    await collecting;
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+  }
+}
