@@ -3,6 +3,7 @@
  * so that a CLI command that only talks to Temporal does not demand database settings.
  * A bad value stops with one line naming the variable and what was expected.
  */
+import dotenv from 'dotenv';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from './shared';
 import { parseDuration } from './domain/duration';
@@ -15,10 +16,7 @@ export class ConfigError extends Error {
 
 /** Loads `.env` from the working directory into process.env, without overriding what is already set. */
 export function loadDotEnv(path?: string): void {
-  // Required lazily so that library users (tests) never read a stray .env by accident.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dotenv = require('dotenv') as typeof import('dotenv');
-  dotenv.config({ path, quiet: true } as Parameters<typeof dotenv.config>[0]);
+  dotenv.config({ path, quiet: true });
 }
 
 /** Treats an empty string like an absent variable, as the original tool did for TEST_DEVICE_ID. */

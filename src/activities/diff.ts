@@ -20,6 +20,9 @@ function originalLogLines(log: Log): PlanListener {
     if (current) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`);
   };
   return {
+    stationsInDatabase(count) {
+      log.info(`Found ${count} charging stations`);
+    },
     device(deviceId, connectors) {
       current = { deviceId, connectors };
     },
@@ -56,7 +59,6 @@ export function createDiffActivity(deps: { pool: Pool; log: Log }) {
         listener: originalLogLines(log),
         onProgress: (devices) => context.heartbeat({ devices }),
       });
-      log.info(`Found ${plan.stationsInDatabase} charging stations`);
       log.info(
         `Plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations, ` +
           `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages`,

@@ -13,7 +13,7 @@ import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared'
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
 import { collectionProgress } from './progress';
-import { approve, awaitResult, operatorName, queryStatus, reject, startSync } from './sync-client';
+import { approve, awaitResult, queryStatus, reject, startSync } from './sync-client';
 
 interface Session {
   client: Client;

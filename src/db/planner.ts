@@ -22,6 +22,7 @@ interface DeviceRow {
 
 /** Called for every device, in station order, for the log lines operators grep for. */
 export interface PlanListener {
+  stationsInDatabase(count: number): void;
   device(deviceId: string, connectors: number): void;
   notFound(deviceId: string): void;
   station(station: PlanStation): void;
@@ -90,6 +91,7 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
     rejectedSamples: rejectedSamples.map((r) => ({ topic: String(r.topic), payload: String(r.payload), reason: String(r.reason) }) satisfies RejectedMessage),
     truncated: false,
   };
+  listener?.stationsInDatabase(summary.stationsInDatabase);
   const fingerprint = new PlanFingerprint();
   const planRows: unknown[][] = [];
   const notFoundRows: unknown[][] = [];
