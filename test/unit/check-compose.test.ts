@@ -1,0 +1,194 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, stringify } from 'yaml';
+import { checkCompose, envExampleNames, fileExistsIn, findVariables } from '../../src/scripts/check-compose';
+
+const root = path.resolve(__dirname, '..', '..');
+const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+const envExamplePath = path.join(root, '.env.example');
+const envExampleText = fs.existsSync(envExamplePath) ? fs.readFileSync(envExamplePath, 'utf8') : undefined;
+
+interface Compose { services: Record<string, Record<string, unknown>>; [key: string]: unknown }
+
+/** The real compose file, changed by `mutate`, as YAML text again. */
+function broken(mutate: (compose: Compose) => void): string {
+  const compose = parse(composeText) as Compose;
+  mutate(compose);
+  return stringify(compose);
+}
+
+function remove(object: unknown, key: string): void {
+  Reflect.deleteProperty(object as object, key);
+}
+
+function service(compose: Compose, name: string): Record<string, unknown> {
+  const found = compose.services[name];
+  if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+describe('checkCompose', () => {
+  it('finds no problem in the real docker-compose.yml', () => {
+    expect(checkCompose(composeText, envExampleText, { fileExists: fileExistsIn(root) })).toEqual([]);
+  });
+
+  it('has the four services of the stack, the worker waiting for the other three', () => {
+    const compose = parse(composeText) as Compose;
+    expect(Object.keys(compose.services).sort()).toEqual(['mosquitto', 'mysql', 'temporal', 'worker']);
+    expect(Object.keys(service(compose, 'worker').depends_on as object).sort()).toEqual(['mosquitto', 'mysql', 'temporal']);
+  });
+
+  const env = (c: Compose): Record<string, unknown> => service(c, 'worker').environment as Record<string, unknown>;
+  const dependsOn = (c: Compose): Record<string, unknown> => service(c, 'worker').depends_on as Record<string, unknown>;
+
+  it.each<[string, (compose: Compose) => void, string, RegExp]>([
+    [
+      'a dependency without a healthcheck',
+      (c) => {
+        remove(service(c, 'mysql'), 'healthcheck');
+      },
+      'mysql',
+      /healthcheck/,
+    ],
+    [
+      'a disabled healthcheck',
+      (c) => {
+        service(c, 'temporal').healthcheck = { disable: true };
+      },
+      'temporal',
+      /healthcheck/,
+    ],
+    [
+      'depends_on an unknown service',
+      (c) => {
+        dependsOn(c).redis = { condition: 'service_healthy' };
+      },
+      'worker',
+      /"redis", which is not a service/,
+    ],
+    [
+      'depends_on in the short list form',
+      (c) => {
+        service(c, 'worker').depends_on = ['mysql'];
+      },
+      'worker',
+      /service_healthy/,
+    ],
+    [
+      'depends_on with condition service_started',
+      (c) => {
+        dependsOn(c).mosquitto = { condition: 'service_started' };
+      },
+      'worker',
+      /service_healthy/,
+    ],
+    [
+      'the worker without CLOUD_HOST',
+      (c) => {
+        remove(env(c), 'CLOUD_HOST');
+      },
+      'worker',
+      /CLOUD_HOST/,
+    ],
+    [
+      'the worker without OCPP_MYSQL_HOST',
+      (c) => {
+        remove(env(c), 'OCPP_MYSQL_HOST');
+      },
+      'worker',
+      /OCPP_MYSQL_HOST/,
+    ],
+    [
+      'the worker without TEMPORAL_ADDRESS (list form)',
+      (c) => {
+        service(c, 'worker').environment = ['CLOUD_HOST=mqtt://mosquitto:1883', 'OCPP_MYSQL_HOST=mysql'];
+      },
+      'worker',
+      /TEMPORAL_ADDRESS/,
+    ],
+    [
+      'no worker service',
+      (c) => {
+        remove(c.services, 'worker');
+      },
+      'worker',
+      /missing/,
+    ],
+    [
+      'a service with neither image nor build',
+      (c) => {
+        remove(service(c, 'mosquitto'), 'image');
+      },
+      'mosquitto',
+      /neither an image nor a build/,
+    ],
+    [
+      'an undeclared named volume',
+      (c) => {
+        service(c, 'temporal').volumes = ['temporal-state:/data'];
+      },
+      'temporal',
+      /"temporal-state"/,
+    ],
+  ])('reports %s, naming the service', (_case, mutate, serviceName, reason) => {
+    const problems = checkCompose(broken(mutate), envExampleText);
+    const problem = problems.find((p) => p.includes(`"${serviceName}"`) && reason.test(p));
+    expect(problem).toBeDefined();
+  });
+
+  it('reports a Dockerfile or a mounted file that does not exist', () => {
+    const nothingExists = (): boolean => false;
+    const problems = checkCompose(composeText, undefined, { fileExists: nothingExists });
+    expect(problems).toContain('service "worker": builds with Dockerfile, which does not exist');
+    expect(problems.some((p) => p.startsWith('service "mosquitto": mounts ./docker/mosquitto.conf'))).toBe(true);
+  });
+
+  it('reports a ${VAR} that has no default and is not in .env.example, once', () => {
+    const text = broken((c) => {
+      const vars = env(c);
+      vars.CLOUD_CREDENTIALS = '${CLOUD_CREDENTIALS}';
+      vars.EXTRA = '${UNLISTED_VAR:?set it}';
+      vars.AGAIN = '$UNLISTED_VAR';
+    });
+    const problems = checkCompose(text, 'CLOUD_CREDENTIALS=\n# TEST_DEVICE_ID=\n');
+    expect(problems.filter((p) => p.includes('UNLISTED_VAR'))).toHaveLength(1);
+    expect(problems.some((p) => p.includes('CLOUD_CREDENTIALS'))).toBe(false);
+    // Without .env.example, variables are not checked.
+    expect(checkCompose(text)).toEqual([]);
+  });
+
+  it('reports text that is not YAML', () => {
+    expect(checkCompose('services: [unclosed')[0]).toMatch(/not valid YAML/);
+  });
+});
+
+describe('findVariables', () => {
+  it.each<[string, { name: string; hasFallback: boolean }[]]>([
+    ['$$SYS/#', []],
+    ['-p"$$MYSQL_ROOT_PASSWORD"', []],
+    ['${A}', [{ name: 'A', hasFallback: false }]],
+    ['${A:-x}', [{ name: 'A', hasFallback: true }]],
+    ['${A-x}', [{ name: 'A', hasFallback: true }]],
+    ['${A:?required}', [{ name: 'A', hasFallback: false }]],
+    ['${A:+on}', [{ name: 'A', hasFallback: true }]],
+    ['$A and $B_2', [{ name: 'A', hasFallback: false }, { name: 'B_2', hasFallback: false }]],
+    [
+      '${A:-${B}}',
+      [
+        { name: 'A', hasFallback: true },
+        { name: 'B', hasFallback: false },
+      ],
+    ],
+    ['127.0.0.1:${PORT:-1883}:1883', [{ name: 'PORT', hasFallback: true }]],
+  ])('%s', (text, expected) => {
+    expect(findVariables(text)).toEqual(expected);
+  });
+
+  it('reads the names of .env.example, commented-out ones too', () => {
+    expect([...envExampleNames('# comment\nCLOUD_HOST=mqtt://x\n# TEST_DEVICE_ID=\nexport OCPP_MYSQL_PORT=3306\n')]).toEqual([
+      'CLOUD_HOST',
+      'TEST_DEVICE_ID',
+      'OCPP_MYSQL_PORT',
+    ]);
+  });
+});
