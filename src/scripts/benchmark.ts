@@ -1,0 +1,108 @@
+/**
+ * `npm run bench [-- --devices 100000]`: measures the diff and the apply at fleet scale against the real
+ * database, and the size of what Temporal would carry. It seeds its own database (cps_bench), fills the
+ * collection table directly (the MQTT window is not what is measured here), then times buildPlan and applyPlan
+ * and prints the figures. Bounded: it stops by itself and drops its database unless --keep.
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadDatabaseConfig, type Env } from '../config';
+import { applyPlan } from '../db/applier';
+import { createOcppSchema } from '../db/ocpp-schema';
+import { buildPlan } from '../db/planner';
+import { createPool, type Pool } from '../db/pool';
+import { ensureSyncTables } from '../db/sync-tables';
+import { undashed } from '../domain/plan';
+
+const ROWS_PER_INSERT = 5000;
+
+async function insertChunked(pool: Pool, sql: string, rows: unknown[][]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) await pool.query(sql, [rows.slice(start, start + ROWS_PER_INSERT)]);
+}
+
+function deviceId(i: number): string {
+  const hex = i.toString(16).padStart(16, '0');
+  return `${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8, 12)}-${hex.slice(12)}`;
+}
+
+/** A deterministic fleet: most stations complete, some missing points, some with gaps, some unknown devices. */
+async function seed(pool: Pool, devices: number, runKey: string): Promise<void> {
+  const stations: unknown[][] = [];
+  const points: unknown[][] = [];
+  const observations: unknown[][] = [];
+  let pointId = 1;
+  for (let i = 1; i <= devices; i++) {
+    const device = deviceId(i);
+    const count = 1 + (i % 4);
+    observations.push([runKey, device, undashed(device), count]);
+    if (i % 50 === 0) continue; // 2 % of devices have no station
+    // Every third station is stored without dashes, as some backends do.
+    stations.push([i, `Station ${i}`, i % 3 === 0 ? undashed(device) : device]);
+    for (let p = 1; p <= count; p++) {
+      const missing = (i % 10 === 0 && p > 1) || (i % 7 === 0 && p === 2); // 10 % miss points, some have gaps
+      if (!missing) points.push([pointId++, `Station ${i}`, p, String(i)]);
+    }
+  }
+  await insertChunked(pool, 'INSERT INTO charging_stations (id, name, station_id) VALUES ?', stations);
+  await insertChunked(pool, 'INSERT INTO charging_points (id, name, point_id, station_id) VALUES ?', points);
+  await pool.query("INSERT INTO cp_sync_runs (run_key, workflow_id, started) VALUES (?, 'bench', NOW())", [runKey]);
+  await insertChunked(pool, 'INSERT INTO cp_sync_observations (run_key, device_id, device_plain, connectors) VALUES ?', observations);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { devices: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false } } });
+  const devices = Number(values.devices);
+  if (!Number.isInteger(devices) || devices <= 0) throw new Error('--devices: expected a positive whole number');
+  const env: Env = { OCPP_MYSQL_USER: 'root', ...process.env, OCPP_MYSQL_DATABASE: 'cps_bench' };
+  const config = loadDatabaseConfig(env);
+  const admin = createPool({ ...config, database: 'mysql' }, 1);
+  await admin.query('DROP DATABASE IF EXISTS cps_bench');
+  await admin.end();
+  await createOcppSchema(config);
+  const pool = createPool(config);
+  try {
+    await ensureSyncTables(pool);
+    const runKey = 'bench-run';
+    let t = performance.now();
+    await seed(pool, devices, runKey);
+    const seedMs = performance.now() - t;
+
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    t = performance.now();
+    const plan = await buildPlan(pool, { runKey });
+    const diffMs = performance.now() - t;
+    t = performance.now();
+    const applied = await applyPlan(pool, { runKey, fingerprint: plan.fingerprint });
+    const applyMs = performance.now() - t;
+    clearInterval(sampler);
+
+    const summaryBytes = Buffer.byteLength(JSON.stringify(plan));
+    const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+    const lines = [
+      `devices                 ${devices}`,
+      `seed (not measured)     ${(seedMs / 1000).toFixed(1)} s`,
+      `diff (buildPlan)        ${(diffMs / 1000).toFixed(2)} s  (${Math.round(devices / (diffMs / 1000))} devices/s)`,
+      `apply (one transaction) ${(applyMs / 1000).toFixed(2)} s  (${applied.created} points created on ${applied.stationsChanged} stations)`,
+      `diff + apply            ${((diffMs + applyMs) / 1000).toFixed(2)} s`,
+      `plan summary payload    ${(summaryBytes / 1024).toFixed(1)} KiB (Temporal payload limit for this tool: 128 KiB)`,
+      `peak RSS during diff+apply ${mib(peakRss)} MiB (before: ${mib(rssBefore)} MiB)`,
+      `plan: ${plan.pointsToCreate} points to create, ${plan.notFound} devices without a station, fingerprint ${plan.fingerprint}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (applied.created !== plan.pointsToCreate) throw new Error(`applied ${applied.created} points but the plan had ${plan.pointsToCreate}`);
+  } finally {
+    await pool.end();
+    if (!values.keep) {
+      const cleanup = createPool({ ...config, database: 'mysql' }, 1);
+      await cleanup.query('DROP DATABASE IF EXISTS cps_bench');
+      await cleanup.end();
+    }
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`benchmark failed: ${err.message}\n`);
+  process.exitCode = 1;
+});
