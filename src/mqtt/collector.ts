@@ -45,38 +45,48 @@ export class Collector {
       resubscribe: true,
     });
     const collector = new Collector(client, options);
+    // Listen for errors from the start: an 'error' event without a listener would crash the worker.
+    client.on('error', (err) => log.error(`MQTT error: ${err.message}`));
     await collector.waitForConnect(options.connectTimeoutMs ?? 30_000);
     log.info('Connected to MQTT broker');
-    await client.subscribeAsync(options.topicFilter, { qos: 1 });
-    log.info('Subscribed to connectors-count');
     client.on('message', (topic, payload) => collector.receive(topic, payload));
     client.on('reconnect', () => log.info('Reconnecting to MQTT broker…'));
-    client.on('error', (err) => log.error(`MQTT error: ${err.message}`));
+    try {
+      await client.subscribeAsync(options.topicFilter, { qos: 1 });
+    } catch (err) {
+      await client.endAsync(true);
+      throw err;
+    }
+    log.info('Subscribed to connectors-count');
     return collector;
   }
 
   private waitForConnect(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`MQTT broker ${redactUrl(this.options.url)} did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
-      const fail = (err: Error): void => {
+      const done = (): void => {
         clearTimeout(timer);
-        this.client.removeAllListeners('connect');
-        this.client.removeAllListeners('error');
+        this.client.off('connect', onConnect);
+        this.client.off('error', onError);
+      };
+      const fail = (err: Error): void => {
+        done();
         this.client.end(true);
         reject(err);
       };
-      this.client.once('connect', () => {
-        clearTimeout(timer);
-        this.client.removeAllListeners('error');
+      const onConnect = (): void => {
+        done();
         resolve();
-      });
-      this.client.on('error', (err: Error & { code?: number | string }) => {
+      };
+      const onError = (err: Error & { code?: number | string }): void => {
         // A CONNACK refusal (bad credentials, not authorised, bad client id) will not change on retry.
         if (typeof err.code === 'number') {
           fail(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: `MQTT broker refused the connection: ${err.message}`, nonRetryable: true }));
         }
-        // Network errors: mqtt.js keeps reconnecting until the timeout above.
-      });
+        // Network errors: mqtt.js keeps reconnecting until the timeout.
+      };
+      const timer = setTimeout(() => fail(new Error(`MQTT broker ${redactUrl(this.options.url)} did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
+      this.client.on('connect', onConnect);
+      this.client.on('error', onError);
     });
   }
 
