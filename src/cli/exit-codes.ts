@@ -9,6 +9,7 @@ export const EXIT = {
   expired: 4,
   refused: 5,
   alreadyRunning: 6,
+  interrupted: 130,
 } as const;
 
 export function exitCodeForPhase(phase: Phase): number {

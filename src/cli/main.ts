@@ -112,10 +112,13 @@ function report(result: SyncResult, json: boolean | undefined): void {
   process.exitCode = exitCodeForPhase(result.phase);
 }
 
-async function askYesNo(question: string): Promise<boolean> {
+/** Resolves to undefined when the operator interrupts (Ctrl-C, end of input) instead of answering. */
+async function askYesNo(question: string): Promise<boolean | undefined> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } catch {
+    return undefined;
   } finally {
     prompt.close();
   }
@@ -153,7 +156,16 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
       await approve(handle, { comment: 'cp-sync run --yes' });
       printLines([`Approved plan ${status.plan?.fingerprint}`]);
     } else if (process.stdin.isTTY) {
-      if (await askYesNo(`Create ${status.plan?.pointsToCreate} charging points (plan ${status.plan?.fingerprint})? [y/N] `)) {
+      const answer = await askYesNo(`Create ${status.plan?.pointsToCreate} charging points (plan ${status.plan?.fingerprint})? [y/N] `);
+      if (answer === undefined) {
+        // The run is durable: leaving the prompt does not decide for the operator.
+        throw new CliError(
+          `\nInterrupted. Sync ${handle.workflowId} still awaits approval until ${status.approvalDeadline}: ` +
+            `cp-sync approve ${handle.workflowId} --fingerprint ${status.plan?.fingerprint}, or cp-sync reject ${handle.workflowId}`,
+          EXIT.interrupted,
+        );
+      }
+      if (answer) {
         await approve(handle, {});
         printLines([`Approved plan ${status.plan?.fingerprint}`]);
       } else {
@@ -255,7 +267,8 @@ function buildProgram(): Command {
     'after',
     `
 Exit status: 0 success (applied, nothing-to-do, dry-run, or the command did its job); 1 failure;
-2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running.`,
+2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running;
+130 interrupted at the run prompt (the sync keeps waiting for approval).`,
   );
   return program;
 }

@@ -22,6 +22,8 @@ export interface CollectorOptions {
 
 /** Rejects kept in memory between two drains; the rest are only counted. */
 const REJECTION_SAMPLES_PER_DRAIN = 100;
+/** Distinct rejects remembered per window, so a device repeating a bad payload is logged and sampled once. */
+const DISTINCT_REJECTIONS_REMEMBERED = 10_000;
 
 export class Collector {
   private counts = new Map<string, number>();
@@ -29,6 +31,7 @@ export class Collector {
   private rejected: RejectedMessage[] = [];
   private rejectedCount = 0;
   private readonly devicesSeen = new Set<string>();
+  private readonly rejectionsSeen = new Set<string>();
 
   private constructor(
     private readonly client: MqttClient,
@@ -102,8 +105,12 @@ export class Collector {
       return;
     }
     this.rejectedCount++;
+    const sample: RejectedMessage = { topic: excerpt(topic, 500), payload: excerpt(text, 500), reason: parsed.reason };
+    const key = `${sample.topic}\0${sample.payload}\0${sample.reason}`;
+    if (this.rejectionsSeen.has(key) || this.rejectionsSeen.size >= DISTINCT_REJECTIONS_REMEMBERED) return;
+    this.rejectionsSeen.add(key);
     if (this.rejected.length < REJECTION_SAMPLES_PER_DRAIN) {
-      this.rejected.push({ topic: excerpt(topic, 500), payload: excerpt(text, 500), reason: parsed.reason });
+      this.rejected.push(sample);
       this.options.log.info(`Rejected message on ${excerpt(topic)}: ${parsed.reason}`);
     }
   }
