@@ -25,11 +25,16 @@ function value(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
+/** `mqtts://user:secret@host` → `mqtts://***@host`: a URL in an error message must not carry its password. */
+function withoutUserInfo(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
 function parse<T>(env: Env, name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, fallback?: string): T {
   const raw = value(env, name) ?? fallback;
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const shown = name.includes('PASSWORD') || name.includes('CREDENTIALS') || name.includes('API_KEY') ? '(hidden)' : JSON.stringify(raw);
+    const shown = name.includes('PASSWORD') || name.includes('CREDENTIALS') || name.includes('API_KEY') ? '(hidden)' : JSON.stringify(withoutUserInfo(raw ?? ''));
     throw new ConfigError(`${name}: ${result.error.issues[0]?.message ?? 'invalid value'} (got ${raw === undefined ? 'nothing' : shown})`);
   }
   return result.data;
@@ -37,13 +42,24 @@ function parse<T>(env: Env, name: string, schema: z.ZodType<T, z.ZodTypeDef, unk
 
 const required = (what: string) => z.string({ required_error: `required, expected ${what}`, invalid_type_error: `expected ${what}` });
 const optionalString = z.string().optional();
-const port = z.coerce
-  .number({ invalid_type_error: 'expected a port number' })
-  .int('expected a whole port number')
-  .min(1, 'expected a port number from 1 to 65535')
-  .max(65535, 'expected a port number from 1 to 65535');
-const positiveInt = (what: string) =>
-  z.coerce.number({ invalid_type_error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`);
+/** Plain decimal digits only: `0x10` or `1e3` in a setting is a mistake, not a number. */
+const boundedInt = (what: string, min: number, max: number) =>
+  z.string({ required_error: `expected ${what}` }).transform((raw, ctx) => {
+    const n = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= min && n <= max)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${what}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+const port = boundedInt('a port number from 1 to 65535', 1, 65535);
+const hostAndPort = z.string().refine(
+  (v) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v);
+    return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+  },
+  { message: 'expected host:port, e.g. 127.0.0.1:7233 or [::1]:7233' },
+);
 const duration = (what: string) =>
   z.string().transform((raw, ctx) => {
     const ms = parseDuration(raw);
@@ -130,7 +146,7 @@ export function loadTemporalConfig(env: Env): TemporalConfig {
   }
   const tlsWanted = parse(env, 'TEMPORAL_TLS', bool, apiKey !== undefined || clientCertPath !== undefined ? 'true' : 'false');
   return {
-    address: parse(env, 'TEMPORAL_ADDRESS', z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233'), '127.0.0.1:7233'),
+    address: parse(env, 'TEMPORAL_ADDRESS', hostAndPort, '127.0.0.1:7233'),
     namespace: parse(env, 'TEMPORAL_NAMESPACE', z.string(), 'default'),
     taskQueue: parse(env, 'TEMPORAL_TASK_QUEUE', z.string(), DEFAULT_TASK_QUEUE),
     uiUrl: parse(env, 'TEMPORAL_UI_URL', z.string().url('expected the Web UI URL, e.g. http://127.0.0.1:8233'), 'http://127.0.0.1:8233').replace(/\/+$/, ''),
@@ -158,7 +174,7 @@ export function loadSyncDefaults(env: Env): SyncDefaults {
   return {
     collectorDurationMs: parse(env, 'COLLECTOR_DURATION', duration('a positive duration'), '60000'),
     approvalTimeoutMs: parse(env, 'APPROVAL_TIMEOUT', duration('a positive duration'), '24h'),
-    maxConnectors: parse(env, 'MAX_CONNECTORS', positiveInt('a whole number of connectors from 1 to 1000').max(1000, 'expected at most 1000'), '16'),
+    maxConnectors: parse(env, 'MAX_CONNECTORS', boundedInt('a whole number of connectors from 1 to 1000', 1, 1000), '16'),
     testDeviceId: parse(env, 'TEST_DEVICE_ID', optionalString),
   };
 }

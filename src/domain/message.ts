@@ -52,7 +52,8 @@ export function keepHighest(counts: Map<string, number>, { deviceId, connectors 
 
 /** Shortens text from the outside world before it is stored or shown. */
 export function excerpt(text: string, max = 200): string {
+  // C0, DEL and C1 controls: U+009B alone starts a terminal escape sequence.
   // eslint-disable-next-line no-control-regex
-  const printable = text.replace(/[\x00-\x1f\x7f]/g, '?');
+  const printable = text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
   return printable.length > max ? `${printable.slice(0, max)}…` : printable;
 }

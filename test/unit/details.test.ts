@@ -1,0 +1,66 @@
+import { currentDetails } from '../../src/workflows/details';
+import { aPlanSummary, aSyncInput, aSyncStatus, anApplyResult } from '../support/builders';
+
+describe('currentDetails', () => {
+  it('starts with the phase', () => {
+    expect(currentDetails(aSyncStatus({ phase: 'collecting' })).split('\n')[0]).toBe('**Phase:** collecting');
+  });
+
+  it('shows the plan fingerprint and its counts once planned', () => {
+    const details = currentDetails(aSyncStatus({ plan: aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 7, stationsToChange: 3 }) }));
+    expect(details).toContain('**Plan a1b2c3d4e5f60718:** 7 points to create on 3 stations');
+  });
+
+  it('has no plan line before the plan', () => {
+    expect(currentDetails(aSyncStatus({ phase: 'collecting' }))).not.toContain('**Plan');
+  });
+
+  it('shows the approval deadline while awaiting approval', () => {
+    const details = currentDetails(aSyncStatus({ phase: 'awaiting-approval', plan: aPlanSummary(), approvalDeadline: '2024-11-12T10:30:00.000Z' }));
+    expect(details).toContain('**Waiting for approval until** 2024-11-12T10:30:00.000Z');
+  });
+
+  it('names the approver, the time and the comment', () => {
+    const details = currentDetails(
+      aSyncStatus({
+        phase: 'applying',
+        plan: aPlanSummary(),
+        approval: { by: 'alice', comment: 'checked the list', at: '2024-11-11T11:00:00.000Z', fingerprint: '0123456789abcdef', auto: false },
+      }),
+    );
+    expect(details).toContain('**Approved by** alice at 2024-11-11T11:00:00.000Z — checked the list');
+  });
+
+  it('names who rejected and why', () => {
+    const details = currentDetails(aSyncStatus({ phase: 'rejected', rejection: { by: 'bob', reason: 'wrong fleet', at: '2024-11-11T11:00:00.000Z' } }));
+    expect(details).toContain('**Rejected by** bob at 2024-11-11T11:00:00.000Z — wrong fleet');
+  });
+
+  it('shows the latest refused approval', () => {
+    const details = currentDetails(
+      aSyncStatus({
+        refusedApprovals: [
+          { by: 'carol', reason: 'first', at: '2024-11-11T11:00:00.000Z' },
+          { by: 'dave', reason: 'fingerprint ffff is not the current plan', at: '2024-11-11T11:01:00.000Z' },
+        ],
+      }),
+    );
+    expect(details).toContain('**Refused approval** from dave: fingerprint ffff is not the current plan');
+    expect(details).not.toContain('carol');
+  });
+
+  it('shows what the apply created', () => {
+    expect(currentDetails(aSyncStatus({ phase: 'applied', apply: anApplyResult({ created: 5, stationsChanged: 2, alreadyPresent: 1 }) }))).toContain(
+      '**Created** 5 points on 2 stations (1 already present)',
+    );
+  });
+
+  it('shows the test device and the mode of the run', () => {
+    const details = currentDetails(aSyncStatus({ input: aSyncInput({ collectorDurationMs: 5000, testDeviceId: '6r43-lnud', dryRun: true }) }));
+    expect(details).toContain('**Window:** 5000 ms · test device 6r43-lnud · dry run');
+  });
+
+  it('shows the error of a failed run', () => {
+    expect(currentDetails(aSyncStatus({ phase: 'failed', error: 'Activity task failed' }))).toContain('**Error:** Activity task failed');
+  });
+});

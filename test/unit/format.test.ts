@@ -1,0 +1,143 @@
+import { formatPlan, formatReport } from '../../src/cli/format';
+import { aPlanStation, aPlanSummary, aRejectedMessage, aSyncResult } from '../support/builders';
+
+describe('formatReport', () => {
+  it('prints the user guide\'s "With Stations Not Found" example line for line', () => {
+    const result = aSyncResult({
+      phase: 'applied',
+      created: 5,
+      processedDevices: 10,
+      notFound: ['zzzz-yyyy-xxxx-wwww', 'aaaa-bbbb-cccc-dddd', 'test-device-id-999'],
+      notFoundCount: 3,
+    });
+    expect(formatReport(result)).toEqual([
+      '=== Success ===',
+      '✓ Transaction committed successfully',
+      'Total charging points created: 5',
+      'Processed 10 unique devices',
+      '',
+      '=== Stations Not Found by deviceId from cloud topic (3) ===',
+      'zzzz-yyyy-xxxx-wwww',
+      'aaaa-bbbb-cccc-dddd',
+      'test-device-id-999',
+    ]);
+  });
+
+  it('prints the user guide\'s "Success" example, with no not-found section when every device has a station', () => {
+    expect(formatReport(aSyncResult({ phase: 'applied', created: 5, processedDevices: 3, notFound: [], notFoundCount: 0 }))).toEqual([
+      '=== Success ===',
+      '✓ Transaction committed successfully',
+      'Total charging points created: 5',
+      'Processed 3 unique devices',
+    ]);
+  });
+
+  it('prints the user guide\'s "Failure" example for a failed apply', () => {
+    const result = aSyncResult({ phase: 'failed', created: 0, processedDevices: 3, failedDuring: 'applying', error: "Duplicate entry '1234' for key 'PRIMARY'" });
+    expect(formatReport(result)).toEqual([
+      '=== Failed ===',
+      "✗ Transaction rolled back due to error: Duplicate entry '1234' for key 'PRIMARY'",
+      'No charging points were created',
+      'Processed 3 unique devices',
+    ]);
+  });
+
+  it('names the phase of a failure before the apply instead of a rollback', () => {
+    const lines = formatReport(aSyncResult({ phase: 'failed', created: 0, failedDuring: 'collecting', error: 'Not authorized' }));
+    expect(lines.slice(0, 3)).toEqual(['=== Failed ===', '✗ Sync failed while collecting: Not authorized', 'No charging points were created']);
+  });
+
+  it('tells how many not-found devices the list leaves out', () => {
+    const notFound = Array.from({ length: 200 }, (_, i) => `dev-${i}`);
+    const lines = formatReport(aSyncResult({ notFound, notFoundCount: 250 }));
+    expect(lines).toContain('=== Stations Not Found by deviceId from cloud topic (250) ===');
+    expect(lines.at(-1)).toBe('… and 50 more (cp_sync_not_found holds them all)');
+  });
+
+  it.each([
+    ['nothing-to-do', '=== Success ===', 'Total charging points created: 0'],
+    ['dry-run', '=== Dry run ===', 'Total charging points created: 0'],
+    ['rejected', '=== Rejected ===', 'No charging points were created'],
+    ['expired', '=== Expired ===', 'No charging points were created'],
+  ] as const)('prints %s with its heading and that nothing was created', (phase, heading, nothing) => {
+    const lines = formatReport(aSyncResult({ phase, created: 0, processedDevices: 4 }));
+    expect(lines[0]).toBe(heading);
+    expect(lines[2]).toBe(nothing);
+    expect(lines[3]).toBe('Processed 4 unique devices');
+  });
+
+  it('says who rejected the plan and why', () => {
+    const lines = formatReport(aSyncResult({ phase: 'rejected', created: 0, rejection: { by: 'alice', reason: 'wrong fleet', at: '2024-11-11T10:30:00.000Z' } }));
+    expect(lines[1]).toBe('Plan rejected by alice: wrong fleet');
+  });
+});
+
+describe('formatPlan', () => {
+  const plan = aPlanSummary({
+    fingerprint: 'a1b2c3d4e5f60718',
+    pointsToCreate: 3,
+    stationsToChange: 2,
+    surplusPoints: 2,
+    skippedStations: 1,
+    stations: [
+      aPlanStation({ stationName: 'Beta Station', stationPk: '67890', deviceId: '6r43-lnud-2u11-oa8z', expected: 3, livePoints: 1, missing: [2, 3] }),
+      aPlanStation({ stationName: 'Delta Station', stationPk: '22222', deviceId: 'dddd-0000', expected: 3, livePoints: 2, missing: [2], surplus: [] }),
+      aPlanStation({ stationName: 'Epsilon Station', stationPk: '33333', deviceId: 'eeee-0000', expected: 2, livePoints: 4, missing: [], surplus: [3, 4] }),
+      aPlanStation({ stationName: 'Gamma Station', stationPk: '11111', deviceId: '1234-5678', expected: 2, livePoints: 1, missing: [2], skipped: true }),
+    ],
+    notFound: 2,
+    notFoundDeviceIds: ['zzzz-yyyy-xxxx-wwww', 'aaaa-bbbb-cccc-dddd'],
+    rejected: 1,
+    rejectedSamples: [aRejectedMessage({ payload: '2.5' })],
+  });
+  const lines = formatPlan(plan);
+  const rowOf = (name: string): string => {
+    const row = lines.find((l) => l.includes(name));
+    if (row === undefined) throw new Error(`no line for ${name} in:\n${lines.join('\n')}`);
+    return row;
+  };
+  /** A table row's cells (the table separates columns by two spaces or more). */
+  const cellsOf = (name: string): string[] => rowOf(name).trim().split(/\s{2,}/);
+
+  it('opens with the fingerprint and the counts', () => {
+    expect(lines[0]).toBe('Plan a1b2c3d4e5f60718: 3 charging points to create on 2 stations');
+    expect(lines[1]).toContain('2 devices without a station');
+    expect(lines[1]).toContain('2 surplus points (kept)');
+    expect(lines[1]).toContain('1 stations skipped (test mode)');
+  });
+
+  it('has a table header with the columns to create and surplus', () => {
+    expect(rowOf('STATION').trim().split(/\s+/)).toEqual(['STATION', 'ID', 'DEVICE', 'EXPECTED', 'LIVE', 'CREATE', 'SURPLUS', 'NOTE']);
+  });
+
+  it('shows a station with its id, device, counts and the points to create', () => {
+    expect(cellsOf('Beta Station')).toEqual(['Beta Station', '67890', '6r43-lnud-2u11-oa8z', '3', '1', '2,3', '-']);
+  });
+
+  it('shows surplus points', () => {
+    expect(cellsOf('Epsilon Station')).toEqual(['Epsilon Station', '33333', 'eeee-0000', '2', '4', '-', '3,4']);
+  });
+
+  it('shows a skipped station as creating nothing, with the points it would have', () => {
+    expect(cellsOf('Gamma Station')).toEqual(['Gamma Station', '11111', '1234-5678', '2', '1', '-', '-', 'skipped (test mode): 2']);
+  });
+
+  it('lists the devices without a station', () => {
+    const at = lines.indexOf('Devices without a station (2):');
+    expect(lines.slice(at + 1, at + 3)).toEqual(['  zzzz-yyyy-xxxx-wwww', '  aaaa-bbbb-cccc-dddd']);
+  });
+
+  it('lists rejected messages with their reasons', () => {
+    const at = lines.indexOf('Rejected messages (1):');
+    expect(lines[at + 1]).toBe('  acc123/sweet-home/bad-device/status-control/connectors-count "2.5": payload is not a whole number 0..16');
+  });
+
+  it('says when the lists are cut', () => {
+    expect(formatPlan(aPlanSummary({ truncated: true })).at(-1)).toMatch(/cut at 1 stations; the counts are complete/);
+    expect(lines.join('\n')).not.toMatch(/cut at/);
+  });
+
+  it('has no table for a plan without stations', () => {
+    expect(formatPlan(aPlanSummary({ stations: [], notFoundDeviceIds: [], notFound: 0 }))).toHaveLength(2);
+  });
+});

