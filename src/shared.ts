@@ -159,9 +159,8 @@ export interface SyncStatus {
   failedDuring?: Phase;
 }
 
-/** The workflow's result; `result --json` prints it. */
-export interface SyncResult {
-  phase: Phase;
+/** The workflow's result: its last status plus the report's figures. `result --json` prints it. */
+export interface SyncResult extends SyncStatus {
   created: number;
   processedDevices: number;
   /** Device ids with no station (first PLAN_SAMPLE_LIMIT; see notFoundCount). */
@@ -169,11 +168,6 @@ export interface SyncResult {
   notFoundCount: number;
   rejected: number;
   fingerprint?: string;
-  approval?: ApprovalRecord;
-  rejection?: RejectionRecord;
-  apply?: ApplyResult;
-  error?: string;
-  failedDuring?: Phase;
 }
 
 /** Non-retryable failure types, named in the retry policies. */

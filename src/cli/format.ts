@@ -63,7 +63,7 @@ export function formatStatus(workflowId: string, status: SyncStatus, progress?: 
   if (status.phase === 'awaiting-approval') lines.push(`  waiting for approval until ${status.approvalDeadline}: cp-sync plan ${workflowId}, then cp-sync approve ${workflowId}`);
   if (status.approval) lines.push(`  approved by ${status.approval.by} at ${status.approval.at}${status.approval.comment ? ` (${status.approval.comment})` : ''}`);
   if (status.rejection) lines.push(`  rejected by ${status.rejection.by} at ${status.rejection.at}${status.rejection.reason ? ` (${status.rejection.reason})` : ''}`);
-  for (const r of status.refusedApprovals) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
+  for (const r of status.refusedApprovals ?? []) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
   if (status.apply) lines.push(`  created ${status.apply.created} points on ${status.apply.stationsChanged} stations`);
   if (status.error) lines.push(`  error: ${status.error}`);
   return lines;

@@ -13,7 +13,7 @@ import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared'
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
 import { collectionProgress } from './progress';
-import { approve, awaitResult, queryStatus, reject, startSync } from './sync-client';
+import { approve, awaitResult, loadStatus, reject, startSync } from './sync-client';
 
 interface Session {
   client: Client;
@@ -130,7 +130,7 @@ async function followUntilPlanned(handle: WorkflowHandle, windowMs: number): Pro
   const startedAt = Date.now();
   let lastPrinted = 0;
   for (;;) {
-    const status = await queryStatus(handle);
+    const status = await loadStatus(handle);
     if (status.phase !== 'collecting' && status.phase !== 'planning') {
       if (live) process.stderr.write('\n');
       return;
@@ -149,7 +149,7 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
   const handle = await start({ ...options, json: false });
   const input = syncInput(options);
   await followUntilPlanned(handle, input.collectorDurationMs);
-  const status = await queryStatus(handle);
+  const status = await loadStatus(handle);
   if (status.plan) printLines(['', ...formatPlan(status.plan), '']);
   if (status.phase === 'awaiting-approval') {
     if (options.yes) {
@@ -213,7 +213,7 @@ function buildProgram(): Command {
     .option('--json', 'print the status as JSON')
     .action(async (workflowId: string, options: { json?: boolean }) => {
       const handle = await handleFor(workflowId);
-      const status = await queryStatus(handle);
+      const status = await loadStatus(handle);
       const progress = status.phase === 'collecting' ? await collectionProgress(handle) : undefined;
       if (options.json) printJson({ workflowId, ...status, progress });
       else printLines(formatStatus(workflowId, status, progress));
@@ -224,7 +224,7 @@ function buildProgram(): Command {
     .description('show the plan: what would be created, surplus points, devices without a station, rejected messages')
     .option('--json', 'print the plan as JSON')
     .action(async (workflowId: string, options: { json?: boolean }) => {
-      const status = await queryStatus(await handleFor(workflowId));
+      const status = await loadStatus(await handleFor(workflowId));
       if (!status.plan) throw new CliError(`No plan yet: sync ${workflowId} is ${status.phase}.`, EXIT.failed);
       if (options.json) printJson({ workflowId, phase: status.phase, ...status.plan });
       else printLines([`Sync ${workflowId}: ${status.phase}`, ...formatPlan(status.plan)]);

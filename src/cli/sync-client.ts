@@ -1,9 +1,17 @@
 /** The CLI's side of Temporal: start, signal, query and await a sync, by workflow id. */
 import { userInfo, hostname } from 'node:os';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  isGrpcDeadlineError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { defaultPayloadConverter, fromPayloadsAtIndex, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitions';
-import { WORKFLOW_TYPE, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
+import { WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 
 export function operatorName(): string {
@@ -36,8 +44,76 @@ export async function startSync(client: Client, taskQueue: string, workflowId: s
   }
 }
 
-export async function queryStatus(handle: WorkflowHandle): Promise<SyncStatus> {
-  return handle.query(statusQuery);
+const QUERY_DEADLINE_MS = 5000;
+
+/** The status query of a running sync; a query needs a worker, so say so when none answers. */
+export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): Promise<SyncStatus> {
+  try {
+    return await handle.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`No sync with id ${handle.workflowId} in this namespace.`, EXIT.failed);
+    if (isGrpcDeadlineError(err) || (err instanceof Error && isGrpcDeadlineError(err.cause))) {
+      throw new CliError(
+        `Sync ${handle.workflowId} did not answer within ${QUERY_DEADLINE_MS / 1000} s: is a worker running on task queue ${taskQueue ?? '(its task queue)'}? Start one with \`cp-sync worker\`.`,
+        EXIT.failed,
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * The status of a sync, running or ended. A finished run answers from its result, and a failed one from its
+ * history, so neither needs a worker.
+ */
+export async function loadStatus(handle: WorkflowHandle): Promise<SyncStatus> {
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`No sync with id ${handle.workflowId} in this namespace.`, EXIT.failed);
+    throw err;
+  }
+  switch (description.status.name) {
+    case 'RUNNING':
+      return queryStatus(handle, description.taskQueue);
+    case 'COMPLETED':
+      return (await handle.result()) as SyncResult;
+    default:
+      return statusFromHistory(handle, description.status.name);
+  }
+}
+
+/** Rebuilds what can be known of an ended, unsuccessful run from its history: input, plan, approval, error. */
+async function statusFromHistory(handle: WorkflowHandle, state: string): Promise<SyncStatus> {
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  const started = events[0]?.workflowExecutionStartedEventAttributes;
+  const activityTypes = new Map<string, string>();
+  const status: SyncStatus = {
+    phase: 'failed',
+    startedAt: events[0]?.eventTime ? new Date(Number(events[0].eventTime.seconds ?? 0) * 1000).toISOString() : '',
+    input: fromPayloadsAtIndex<SyncInput>(defaultPayloadConverter, 0, started?.input?.payloads),
+    refusedApprovals: [],
+    failedDuring: 'collecting',
+  };
+  for (const event of events) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name) {
+      activityTypes.set(String(event.eventId), scheduled.activityType.name);
+      status.failedDuring = scheduled.activityType.name === 'applyMissingPoints' ? 'applying' : scheduled.activityType.name === 'diffStations' ? 'planning' : 'collecting';
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed && activityTypes.get(String(completed.scheduledEventId)) === 'diffStations') {
+      status.plan = fromPayloadsAtIndex<PlanSummary>(defaultPayloadConverter, 0, completed.result?.payloads);
+    }
+    const failure = event.workflowExecutionFailedEventAttributes?.failure;
+    if (failure) status.error = failure.cause?.message ? `${failure.message ?? ''}: ${failure.cause.message}` : (failure.message ?? undefined);
+    const terminated = event.workflowExecutionTerminatedEventAttributes;
+    if (terminated) status.error = `terminated${terminated.reason ? `: ${terminated.reason}` : ''}`;
+  }
+  status.error ??= state.toLowerCase().replace(/_/g, ' ');
+  return status;
 }
 
 export interface ApproveOptions {
@@ -85,19 +161,18 @@ export async function awaitResult(handle: WorkflowHandle): Promise<SyncResult> {
     return (await handle.result()) as SyncResult;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = err.cause?.cause instanceof Error ? `${err.cause.message}: ${err.cause.cause.message}` : (err.cause?.message ?? err.message);
-    const status = await queryStatus(handle).catch(() => undefined);
+    const status = await loadStatus(handle);
+    const plan = status.plan;
     return {
+      ...status,
       phase: 'failed',
       created: 0,
-      processedDevices: status?.plan?.processedDevices ?? 0,
-      notFound: status?.plan?.notFoundDeviceIds ?? [],
-      notFoundCount: status?.plan?.notFound ?? 0,
-      rejected: status?.plan?.rejected ?? 0,
-      fingerprint: status?.plan?.fingerprint,
-      approval: status?.approval,
-      error: status?.error ?? cause,
-      failedDuring: status?.failedDuring,
+      processedDevices: plan?.processedDevices ?? 0,
+      notFound: plan?.notFoundDeviceIds ?? [],
+      notFoundCount: plan?.notFound ?? 0,
+      rejected: plan?.rejected ?? 0,
+      fingerprint: plan?.fingerprint,
+      error: status.error ?? (err.cause?.message ?? err.message),
     };
   }
 }

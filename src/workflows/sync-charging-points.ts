@@ -85,19 +85,14 @@ export async function syncChargingPoints(input: SyncInput): Promise<SyncResult> 
 
   const finish = (phase: Phase): SyncResult => {
     setPhase(phase);
-    const plan = status.plan;
     return {
-      phase,
+      ...status,
       created: status.apply?.created ?? 0,
-      processedDevices: plan?.processedDevices ?? 0,
-      notFound: plan?.notFoundDeviceIds ?? [],
-      notFoundCount: plan?.notFound ?? 0,
-      rejected: plan?.rejected ?? 0,
-      fingerprint: plan?.fingerprint,
-      approval: status.approval,
-      rejection: status.rejection,
-      apply: status.apply,
-      error: status.error,
+      processedDevices: status.plan?.processedDevices ?? 0,
+      notFound: status.plan?.notFoundDeviceIds ?? [],
+      notFoundCount: status.plan?.notFound ?? 0,
+      rejected: status.plan?.rejected ?? 0,
+      fingerprint: status.plan?.fingerprint,
     };
   };
 

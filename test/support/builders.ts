@@ -71,6 +71,7 @@ export function anApplyResult(overrides: Partial<ApplyResult> = {}): ApplyResult
 
 export function aSyncResult(overrides: Partial<SyncResult> = {}): SyncResult {
   return {
+    ...aSyncStatus({ phase: 'applied' }),
     phase: 'applied',
     created: 2,
     processedDevices: 2,

@@ -1,0 +1,90 @@
+/**
+ * Runs the built operator CLI (`node dist/cli/main.js`, the package's `cp-sync` bin) as an operator would: a child
+ * process with only the environment given, in an empty working directory (so that no developer's .env leaks in).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+export interface CliRun {
+  args: string[];
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run -s build`, so that dist/ is the code under test. */
+export async function buildCli(): Promise<void> {
+  try {
+    await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT, timeout: 120_000 });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    throw new Error(`npm run -s build failed; the CLI tests need dist/:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
+
+export class CliRunner {
+  /** Every run so far, for assertions over all the output (e.g. that no secret ever shows). */
+  readonly runs: CliRun[] = [];
+  private readonly cwd = mkdtempSync(join(tmpdir(), 'cps-e2e-cli-'));
+
+  constructor(private readonly env: () => Record<string, string | undefined>) {}
+
+  /** Runs `cp-sync <args>`; `env` is added to (or, with undefined, removed from) the runner's environment. */
+  run(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliRun> {
+    const merged = { ...this.env(), ...env };
+    const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    return new Promise((resolveRun, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: this.cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`cp-sync ${args.join(' ')} did not end within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        const run = { args, code, stdout, stderr };
+        this.runs.push(run);
+        resolveRun(run);
+      });
+    });
+  }
+
+  /** Runs a read command with --json and parses its stdout, which must be exactly one JSON document. */
+  async json<T = Record<string, unknown>>(args: string[], env?: Record<string, string | undefined>): Promise<{ run: CliRun; value: T }> {
+    const run = await this.run([...args, '--json'], env);
+    let value: T;
+    try {
+      value = JSON.parse(run.stdout) as T;
+    } catch {
+      throw new Error(`cp-sync ${args.join(' ')} --json printed no single JSON document (exit ${run.code}):\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+    }
+    return { run, value };
+  }
+
+  /** All the output of every run, for searching. */
+  allOutput(): string {
+    return this.runs.map((r) => `${r.stdout}\n${r.stderr}`).join('\n');
+  }
+
+  dispose(): void {
+    rmSync(this.cwd, { recursive: true, force: true });
+  }
+}
+
+/** A readable description of a run, for failure messages. */
+export function describeRun(run: CliRun): string {
+  return `cp-sync ${run.args.join(' ')} → exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+}

@@ -1,0 +1,198 @@
+/**
+ * The database side of the end-to-end harness: one throw-away database per test file on the real MySQL-compatible
+ * server (created as root, schema from sql/ocpp-schema.sql through createOcppSchema), builders for stations and
+ * points with overrides, and readers for the assertions. Plain mysql2 here, never the code under test's data layer.
+ */
+import { randomBytes } from 'node:crypto';
+import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
+import type { DatabaseConfig } from '../../src/config';
+import { createOcppSchema } from '../../src/db/ocpp-schema';
+
+/** Where the test databases live: OCPP_MYSQL_HOST/PORT/USER/PASSWORD when set, else root on 127.0.0.1:3306. */
+export function serverConfig(): Omit<DatabaseConfig, 'database'> {
+  return {
+    host: process.env.OCPP_MYSQL_HOST || '127.0.0.1',
+    port: Number(process.env.OCPP_MYSQL_PORT || 3306),
+    user: process.env.OCPP_MYSQL_USER || 'root',
+    password: process.env.OCPP_MYSQL_PASSWORD ?? '',
+  };
+}
+
+export interface StationRow {
+  id: string;
+  name: string;
+  station_id: string;
+  status: string | null;
+  vendor: string | null;
+  model: string | null;
+  mqtt_token: string | null;
+  longitude: string | null;
+  latitude: string | null;
+  read_only: number;
+  last_heartbeat: Date | null;
+  list_version: number | null;
+  ocpp_status: string | null;
+  created: Date | null;
+  updated: Date | null;
+  deleted: Date | null;
+}
+
+export interface PointRow {
+  id: string;
+  name: string;
+  point_id: number;
+  station_id: string;
+  latitude: string | null;
+  longitude: string | null;
+  error_code: string | null;
+  connector_status: string | null;
+  created: Date | null;
+  updated: Date | null;
+  deleted: Date | null;
+}
+
+/** DATETIME keeps whole seconds; the builders write whole seconds so that rows compare equal when read back. */
+function secondsAgo(seconds: number): Date {
+  const now = new Date();
+  now.setUTCMilliseconds(0);
+  return new Date(now.getTime() - seconds * 1000);
+}
+
+/**
+ * Station keys and point ids are large, like the original tool's 16-digit ids, and unique within the file: they
+ * catch ids handled as rounded numbers or as 32-bit integers.
+ */
+const FIRST_STATION_PK = 4_200_000_000_001n;
+const FIRST_POINT_ID = 1_700_000_000_100_001n;
+
+export class E2eDatabase {
+  private nextStationPk = FIRST_STATION_PK;
+  private nextPointId = FIRST_POINT_ID;
+
+  private constructor(
+    readonly config: DatabaseConfig,
+    /** For the tests' own reads and writes; the worker has its own pool. */
+    readonly pool: Pool,
+  ) {}
+
+  /** Creates `cps_e2e_<random>` with the ocpp-db tables. */
+  static async create(prefix = 'cps_e2e'): Promise<E2eDatabase> {
+    const config: DatabaseConfig = { ...serverConfig(), database: `${prefix}_${randomBytes(5).toString('hex')}` };
+    await createOcppSchema(config);
+    const pool = mysql.createPool({
+      ...config,
+      connectionLimit: 3,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      timezone: 'Z',
+      charset: 'utf8mb4',
+    });
+    return new E2eDatabase(config, pool);
+  }
+
+  /** The OCPP_MYSQL_* variables a worker or the CLI needs for this database. */
+  env(): Record<string, string> {
+    return {
+      OCPP_MYSQL_HOST: this.config.host,
+      OCPP_MYSQL_PORT: String(this.config.port),
+      OCPP_MYSQL_DATABASE: this.config.database,
+      OCPP_MYSQL_USER: this.config.user,
+      OCPP_MYSQL_PASSWORD: this.config.password,
+    };
+  }
+
+  async drop(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+    const connection = await mysql.createConnection(serverConfig());
+    try {
+      await connection.query(`DROP DATABASE IF EXISTS \`${this.config.database}\``);
+    } finally {
+      await connection.end();
+    }
+  }
+
+  /** Empties the ocpp-db tables (the tool's cp_sync_* tables keep their runs). */
+  async clearOcppTables(): Promise<void> {
+    await this.pool.query('DELETE FROM charging_points');
+    await this.pool.query('DELETE FROM charging_stations');
+  }
+
+  /** A live station with every column filled, as the OCPP backend writes them; `overrides` wins. */
+  async station(overrides: Partial<StationRow> = {}): Promise<StationRow> {
+    const id = (this.nextStationPk++).toString();
+    const row: StationRow = {
+      id,
+      name: `Station ${id}`,
+      station_id: `ST-${id}`,
+      status: 'Online',
+      vendor: 'Alfen',
+      model: 'Eve Double Pro',
+      mqtt_token: `token-${id}`,
+      longitude: '4.895168',
+      latitude: '52.370216',
+      read_only: 0,
+      last_heartbeat: secondsAgo(30),
+      list_version: 7,
+      ocpp_status: 'Available',
+      created: secondsAgo(86_400),
+      updated: secondsAgo(3_600),
+      deleted: null,
+      ...overrides,
+    };
+    await this.pool.query('INSERT INTO charging_stations SET ?', [row]);
+    return row;
+  }
+
+  /** A charging point of `station` with every column filled; `overrides` wins (e.g. `deleted` for a soft-deleted one). */
+  async point(station: StationRow, pointId: number, overrides: Partial<PointRow> = {}): Promise<PointRow> {
+    const row: PointRow = {
+      id: (this.nextPointId++).toString(),
+      name: station.name,
+      point_id: pointId,
+      station_id: station.id,
+      latitude: station.latitude,
+      longitude: station.longitude,
+      error_code: 'NoError',
+      connector_status: 'Available',
+      created: secondsAgo(86_400),
+      updated: secondsAgo(3_600),
+      deleted: null,
+      ...overrides,
+    };
+    await this.pool.query('INSERT INTO charging_points SET ?', [row]);
+    return row;
+  }
+
+  /** Every charging_points row, soft-deleted ones included, by id. */
+  async allPoints(): Promise<PointRow[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM charging_points ORDER BY id');
+    return rows.map(toPoint);
+  }
+
+  /** The station's live points, by point_id. */
+  async livePoints(station: StationRow): Promise<PointRow[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM charging_points WHERE station_id = ? AND deleted IS NULL ORDER BY point_id, id', [
+      station.id,
+    ]);
+    return rows.map(toPoint);
+  }
+
+  async livePointIds(station: StationRow): Promise<number[]> {
+    return (await this.livePoints(station)).map((p) => p.point_id);
+  }
+
+  async allStations(): Promise<StationRow[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM charging_stations ORDER BY id');
+    return rows.map((r) => ({ ...(r as StationRow), id: String(r.id) }));
+  }
+
+  /** The tool's record of a run (cp_sync_runs), or undefined. */
+  async runRecord(runKey: string): Promise<RowDataPacket | undefined> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM cp_sync_runs WHERE run_key = ?', [runKey]);
+    return rows[0];
+  }
+}
+
+function toPoint(row: RowDataPacket): PointRow {
+  return { ...(row as PointRow), id: String(row.id), station_id: String(row.station_id), point_id: Number(row.point_id) };
+}

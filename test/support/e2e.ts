@@ -1,0 +1,281 @@
+/**
+ * The end-to-end harness: everything a test file needs to run real syncs against the real Temporal dev server,
+ * MariaDB and Mosquitto, isolated from the other files that run at the same time:
+ *   - its own database `cps_e2e_<random>` (ocpp-db schema), dropped afterwards, reached by the worker as its own
+ *     MySQL user with a password (so that "the password never shows" is tested with a real one);
+ *   - its own task queue and workflow ids, and an MQTT account (topic level 1) per test;
+ *   - an in-process worker built by createSyncWorker (src/worker.ts), whose log lines are captured;
+ *   - helpers to start a sync through the Temporal client and to wait for a phase through the `status` query.
+ *
+ * The services are those of `npm run stack:up`, found the same way: MySQL at OCPP_MYSQL_HOST/PORT as
+ * OCPP_MYSQL_USER/PASSWORD (default root, no password, 127.0.0.1:3306), Temporal at TEMPORAL_ADDRESS (default
+ * 127.0.0.1:7233, namespace default), Mosquitto at 127.0.0.1:1883.
+ *
+ * Use: `const e2e = useE2e('sync');` at the top of a test file; the fields are ready inside the tests.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
+import mysql from 'mysql2/promise';
+import type { Env } from '../../src/config';
+import type { Log } from '../../src/log';
+import { FINAL_PHASES, WORKFLOW_TYPE, type Phase, type SyncInput, type SyncStatus } from '../../src/shared';
+import { createSyncWorker } from '../../src/worker';
+import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/definitions';
+import type { syncChargingPoints } from '../../src/workflows';
+import { E2eDatabase, serverConfig } from './e2e-db';
+import { brokerUrl, Publisher, type Report } from './e2e-mqtt';
+
+export { Publisher, report } from './e2e-mqtt';
+export type { PointRow, StationRow } from './e2e-db';
+
+export type SyncHandle = WorkflowHandleWithFirstExecutionRunId<typeof syncChargingPoints>;
+
+export function temporalAddress(): string {
+  return process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233';
+}
+
+/** A collection window long enough to connect and hear a few rounds of the publisher, short enough for the suite. */
+export const WINDOW_MS = 2500;
+
+export interface CapturedLine {
+  level: 'info' | 'debug' | 'error';
+  line: string;
+}
+
+export interface E2e {
+  db: E2eDatabase;
+  client: Client;
+  taskQueue: string;
+  /** The worker's environment (credentials included). */
+  env: Env;
+  /** The secret values in the worker's environment: they must never show in logs, history or output. */
+  secrets: string[];
+  /** Lines the worker's activities printed (the original tool's log lines), oldest first; emptied before each test. */
+  lines: CapturedLine[];
+  /** Messages of the Temporal SDK's own logger (warnings and errors), for diagnosis. */
+  sdkLog: string[];
+  /** A new MQTT account (topic level 1), unique to this file and call. */
+  account(label?: string): string;
+  /** A new workflow id, unique to this file and call. */
+  workflowId(label?: string): string;
+  /** A handle on a sync started elsewhere (e.g. by the CLI); it is terminated after the file if still running. */
+  handle(workflowId: string): WorkflowHandle;
+  /** Starts a sync on this file's task queue. */
+  start(input: Partial<SyncInput> & { account: string }, workflowId?: string): Promise<SyncHandle>;
+  /** Publishes `reports` on `account` while a sync collects; resolves once it has left the collecting phase. */
+  collect(account: string, reports: Report[], input?: Partial<SyncInput>, raw?: { topic: string; payload: string }[]): Promise<SyncHandle>;
+  /** Polls the `status` query until the phase is `phase`; fails at once on a different final phase. */
+  waitForPhase(handle: WorkflowHandle, phase: Phase, timeoutMs?: number): Promise<SyncStatus>;
+  status(handle: WorkflowHandle): Promise<SyncStatus>;
+  approve(handle: WorkflowHandle, fingerprint?: string, by?: string): Promise<void>;
+  reject(handle: WorkflowHandle, reason?: string): Promise<void>;
+  /** The info and error lines (what an operator sees at LOG_LEVEL=info). */
+  infoLines(): string[];
+}
+
+let runtimeInstalled = false;
+
+/** The SDK's logger goes to an array (warnings and up) instead of the console, once per module registry. */
+function installRuntime(sdkLog: string[]): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (entry: LogEntry) => {
+        sdkLog.push(`${entry.level} ${entry.message}${entry.meta ? ` ${JSON.stringify(entry.meta)}` : ''}`);
+      }),
+    });
+  } catch {
+    // Already installed in this process: keep the existing runtime.
+  }
+}
+
+function random(bytes = 4): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/** Registers beforeAll/beforeEach/afterAll hooks and returns the harness, ready inside the tests. */
+export function useE2e(name: string): E2e {
+  const id = `${name}-${random()}`;
+  const taskQueue = `cps-e2e-${id}`;
+  const mysqlUser = `cps_e2e_${random(3)}`;
+  const mysqlPassword = `mysql-secret-${random(8)}`;
+  const mqttPassword = `mqtt-secret-${random(8)}`;
+  const mqttUser = `mqtt-user-${random(8)}`;
+  const lines: CapturedLine[] = [];
+  const sdkLog: string[] = [];
+  const handles: WorkflowHandle[] = [];
+  let counter = 0;
+
+  let db: E2eDatabase | undefined;
+  let client: Client | undefined;
+  let env: Env | undefined;
+  let worker: Worker | undefined;
+  let closeWorker: (() => Promise<void>) | undefined;
+  let running: Promise<void> | undefined;
+  let workerError: unknown;
+
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`e2e harness: ${what} is not ready (use it inside a test, after beforeAll)`);
+    return value;
+  };
+
+  const log: Log = {
+    info: (line) => lines.push({ level: 'info', line }),
+    debug: (line) => lines.push({ level: 'debug', line }),
+    error: (line) => lines.push({ level: 'error', line }),
+  };
+
+  beforeAll(async () => {
+    installRuntime(sdkLog);
+    db = await E2eDatabase.create();
+    const root = await mysql.createConnection(serverConfig());
+    try {
+      await root.query('CREATE USER ?@? IDENTIFIED BY ?', [mysqlUser, '%', mysqlPassword]);
+      await root.query(`GRANT ALL ON \`${db.config.database}\`.* TO ?@?`, [mysqlUser, '%']);
+    } finally {
+      await root.end();
+    }
+    env = {
+      CLOUD_HOST: brokerUrl(),
+      CLOUD_CREDENTIALS: JSON.stringify({ username: mqttUser, password: mqttPassword }),
+      ...db.env(),
+      OCPP_MYSQL_USER: mysqlUser,
+      OCPP_MYSQL_PASSWORD: mysqlPassword,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_NAMESPACE: 'default',
+    };
+    const built = await createSyncWorker({ env, taskQueue, log });
+    worker = built.worker;
+    closeWorker = built.close;
+    running = worker.run().catch((err: unknown) => {
+      workerError = err;
+    });
+    client = new Client({ connection: await Connection.connect({ address: temporalAddress() }), namespace: 'default' });
+  }, 90_000);
+
+  beforeEach(() => {
+    lines.length = 0;
+    if (workerError !== undefined) throw new Error(`the e2e worker stopped: ${describeError(workerError)}`);
+  });
+
+  afterAll(async () => {
+    // Runs left waiting (a failed test) would wait for approval for minutes: end them.
+    for (const handle of handles) {
+      try {
+        const { status } = await handle.describe();
+        if (status.name === 'RUNNING') await handle.terminate('e2e test file finished');
+      } catch {
+        // already gone
+      }
+    }
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await closeWorker?.();
+    await client?.connection.close();
+    const root = await mysql.createConnection(serverConfig());
+    try {
+      await root.query('DROP USER IF EXISTS ?@?', [mysqlUser, '%']);
+    } finally {
+      await root.end();
+    }
+    await db?.drop();
+  }, 60_000);
+
+  const harness: E2e = {
+    get db() {
+      return ready(db, 'the database');
+    },
+    get client() {
+      return ready(client, 'the Temporal client');
+    },
+    get env() {
+      return ready(env, 'the worker environment');
+    },
+    taskQueue,
+    secrets: [mysqlPassword, mqttPassword, mqttUser],
+    lines,
+    sdkLog,
+    account(label = 'acc') {
+      return `e2e${label}${id.replace(/[^a-z0-9]/gi, '')}n${++counter}`;
+    },
+    workflowId(label = 'sync') {
+      return `cps-e2e-${id}-${label}-${++counter}`;
+    },
+    handle(workflowId) {
+      const handle = harness.client.workflow.getHandle(workflowId);
+      handles.push(handle);
+      return handle;
+    },
+    async start(input, workflowId) {
+      const handle = await harness.client.workflow.start<typeof syncChargingPoints>(WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: workflowId ?? harness.workflowId(),
+        args: [{ collectorDurationMs: WINDOW_MS, approvalTimeoutMs: 10 * 60_000, maxConnectors: 16, ...input }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      });
+      handles.push(handle);
+      return handle;
+    },
+    async collect(account, reports, input = {}, raw = []) {
+      const publisher = await Publisher.start(account, reports, { raw });
+      try {
+        const handle = await harness.start({ ...input, account });
+        await waitUntil(handle, (s) => s.phase !== 'collecting', 30_000);
+        if (publisher.sent < 3) throw new Error(`the publisher sent only ${publisher.sent} rounds during the window`);
+        return handle;
+      } finally {
+        await publisher.stop();
+      }
+    },
+    async waitForPhase(handle, phase, timeoutMs = 30_000) {
+      return waitUntil(
+        handle,
+        (s) => {
+          if (s.phase === phase) return true;
+          if (FINAL_PHASES.includes(s.phase)) {
+            throw new Error(`sync ${handle.workflowId} ended as ${s.phase}, not ${phase}: ${JSON.stringify({ error: s.error, failedDuring: s.failedDuring })}`);
+          }
+          return false;
+        },
+        timeoutMs,
+      );
+    },
+    status(handle) {
+      return handle.query(statusQuery);
+    },
+    approve(handle, fingerprint, by = 'e2e-operator') {
+      return handle.signal(approveSignal, { fingerprint, by, comment: 'approved by the e2e test' });
+    },
+    reject(handle, reason = 'rejected by the e2e test') {
+      return handle.signal(rejectSignal, { reason, by: 'e2e-operator' });
+    },
+    infoLines() {
+      return lines.filter((l) => l.level !== 'debug').map((l) => l.line);
+    },
+  };
+  return harness;
+}
+
+/** Polls the status query every 200 ms until `done` says so (queries fail until the first workflow task: retried). */
+async function waitUntil(handle: WorkflowHandle, done: (status: SyncStatus) => boolean, timeoutMs: number): Promise<SyncStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: SyncStatus | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(statusQuery);
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    if (last !== undefined && done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`sync ${handle.workflowId}: condition not reached within ${timeoutMs} ms (phase ${last?.phase ?? 'unknown'}${lastError ? `; last query error: ${describeError(lastError)}` : ''})`);
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : JSON.stringify(err);
+}
