@@ -45,6 +45,16 @@ export async function startSync(client: Client, taskQueue: string, workflowId: s
 }
 
 const QUERY_DEADLINE_MS = 5000;
+/** gRPC status DEADLINE_EXCEEDED. The client's isGrpcDeadlineError misses the form a query's timeout takes. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+function isDeadlineExceeded(err: unknown): boolean {
+  if (isGrpcDeadlineError(err)) return true;
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as { code?: unknown }).code === GRPC_DEADLINE_EXCEEDED) return true;
+  }
+  return false;
+}
 
 /** The status query of a running sync; a query needs a worker, so say so when none answers. */
 export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): Promise<SyncStatus> {
@@ -52,7 +62,7 @@ export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): P
     return await handle.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new CliError(`No sync with id ${handle.workflowId} in this namespace.`, EXIT.failed);
-    if (isGrpcDeadlineError(err) || (err instanceof Error && isGrpcDeadlineError(err.cause))) {
+    if (isDeadlineExceeded(err)) {
       throw new CliError(
         `Sync ${handle.workflowId} did not answer within ${QUERY_DEADLINE_MS / 1000} s: is a worker running on task queue ${taskQueue ?? '(its task queue)'}? Start one with \`cp-sync worker\`.`,
         EXIT.failed,
