@@ -25,9 +25,12 @@ function value(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
-/** `mqtts://user:secret@host` → `mqtts://***@host`: a URL in an error message must not carry its password. */
+/**
+ * `mqtts://user:secret@host` → `mqtts://***@host`: a URL in an error message must not carry its password, even
+ * when its scheme is mistyped (the value that fails validation is the one that gets printed).
+ */
 function withoutUserInfo(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ''}***@`);
+  return text.replace(/^(.*?\/\/|)[^@]*@/, '$1***@');
 }
 
 function parse<T>(env: Env, name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, fallback?: string): T {

@@ -122,7 +122,8 @@ export interface ApprovalRecord {
   auto: boolean;
 }
 
-export interface RefusedApproval {
+/** An approval or rejection that the workflow did not accept, and why. */
+export interface RefusedDecision {
   by: string;
   fingerprint?: string;
   reason: string;
@@ -150,7 +151,9 @@ export interface SyncStatus {
   input: SyncInput;
   plan?: PlanSummary;
   approval?: ApprovalRecord;
-  refusedApprovals: RefusedApproval[];
+  refusedApprovals: RefusedDecision[];
+  /** Rejections that came too late (after an approval, or once the write had started). */
+  refusedRejections: RefusedDecision[];
   rejection?: RejectionRecord;
   approvalDeadline?: string;
   apply?: ApplyResult;

@@ -250,7 +250,7 @@ function buildProgram(): Command {
     .option('--by <name>', 'who rejects (default: user@host)')
     .option('--json', 'print {"workflowId", "rejected": true}')
     .action(async (workflowId: string, options: { reason?: string; by?: string; json?: boolean }) => {
-      await reject(await handleFor(workflowId), options.reason, options.by);
+      await reject(await handleFor(workflowId), options.reason, { by: options.by });
       if (options.json) printJson({ workflowId, rejected: true });
       else printLines([`Rejected sync ${workflowId}`]);
     });

@@ -105,6 +105,7 @@ async function statusFromHistory(handle: WorkflowHandle, state: string): Promise
     startedAt: events[0]?.eventTime ? new Date(Number(events[0].eventTime.seconds ?? 0) * 1000).toISOString() : '',
     input: fromPayloadsAtIndex<SyncInput>(defaultPayloadConverter, 0, started?.input?.payloads),
     refusedApprovals: [],
+    refusedRejections: [],
     failedDuring: 'collecting',
   };
   for (const event of events) {
@@ -157,12 +158,23 @@ export async function approve(handle: WorkflowHandle, options: ApproveOptions): 
   throw new CliError(`The approval was sent, but sync ${handle.workflowId} has not confirmed it yet; is a worker running?`, EXIT.failed);
 }
 
-export async function reject(handle: WorkflowHandle, reason: string | undefined, by?: string): Promise<void> {
+/** Rejects the run and waits for the workflow's verdict: an approval that landed first wins, and is reported. */
+export async function reject(handle: WorkflowHandle, reason: string | undefined, options: { by?: string; waitMs?: number } = {}): Promise<SyncStatus> {
   const before = await queryStatus(handle);
   if (['applying', 'applied', 'failed', 'dry-run', 'nothing-to-do', 'rejected', 'expired'].includes(before.phase)) {
     throw new CliError(`Too late to reject: sync ${handle.workflowId} is ${before.phase}.`, EXIT.refused);
   }
-  await handle.signal(rejectSignal, { reason, by: by ?? operatorName() });
+  const by = options.by ?? operatorName();
+  await handle.signal(rejectSignal, { reason, by });
+  const deadline = Date.now() + (options.waitMs ?? 15_000);
+  while (Date.now() < deadline) {
+    const now = await queryStatus(handle);
+    if (now.rejection?.by === by) return now;
+    const refusal = (now.refusedRejections ?? []).slice(before.refusedRejections?.length ?? 0).find((r) => r.by === by);
+    if (refusal) throw new CliError(`Rejection refused: ${refusal.reason}.`, EXIT.refused);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new CliError(`The rejection was sent, but sync ${handle.workflowId} has not confirmed it yet; is a worker running?`, EXIT.failed);
 }
 
 /** Waits for the end of the run. A failed run is reported like the others, from its last status. */

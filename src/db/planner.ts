@@ -72,7 +72,7 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
   const [[stationCount]] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM charging_stations WHERE deleted IS NULL');
   const [rejectedSamples] = await pool.query<RowDataPacket[]>(
     'SELECT topic, payload, reason FROM cp_sync_rejections WHERE run_key = ? ORDER BY seq LIMIT ?',
-    [runKey, PLAN_SAMPLE_LIMIT],
+    [runKey, PLAN_SAMPLE_LIMIT + 1],
   );
 
   const summary: PlanSummary = {
@@ -88,8 +88,9 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
     rejected: Number(counters?.rejected ?? 0),
     stations: [],
     notFoundDeviceIds: [],
-    rejectedSamples: rejectedSamples.map((r) => ({ topic: String(r.topic), payload: String(r.payload), reason: String(r.reason) }) satisfies RejectedMessage),
-    truncated: false,
+    rejectedSamples: rejectedSamples.slice(0, PLAN_SAMPLE_LIMIT).map((r) => ({ topic: String(r.topic), payload: String(r.payload), reason: String(r.reason) }) satisfies RejectedMessage),
+    // Samples are distinct messages, so fewer samples than rejects is normal; only the list limit truncates.
+    truncated: rejectedSamples.length > PLAN_SAMPLE_LIMIT,
   };
   listener?.stationsInDatabase(summary.stationsInDatabase);
   const fingerprint = new PlanFingerprint();
@@ -179,7 +180,6 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
   } finally {
     connection.release();
   }
-  if (summary.rejected > summary.rejectedSamples.length) summary.truncated = true;
   summary.fingerprint = fingerprint.digest();
   return summary;
 }

@@ -48,7 +48,7 @@ function text(value: unknown, max = 500): string | undefined {
  */
 export async function syncChargingPoints(input: SyncInput): Promise<SyncResult> {
   const { runId, workflowId } = workflowInfo();
-  const status: SyncStatus = { phase: 'collecting', startedAt: new Date().toISOString(), input, refusedApprovals: [] };
+  const status: SyncStatus = { phase: 'collecting', startedAt: new Date().toISOString(), input, refusedApprovals: [], refusedRejections: [] };
   const decided = (): boolean => status.approval !== undefined || status.rejection !== undefined;
 
   setHandler(statusQuery, () => status);
@@ -77,9 +77,17 @@ export async function syncChargingPoints(input: SyncInput): Promise<SyncResult> 
   });
 
   setHandler(rejectSignal, (signal?: RejectSignal) => {
-    // A rejection counts at any time before the write starts; afterwards it is too late to undo.
-    if (decided() || ['applying', 'applied', 'failed'].includes(status.phase)) return;
-    status.rejection = { by: text(signal?.by, 200) ?? 'unknown', reason: text(signal?.reason), at: new Date().toISOString() };
+    const by = text(signal?.by, 200) ?? 'unknown';
+    // A rejection counts at any time before a decision and before the write starts; afterwards it is too late.
+    const tooLate = status.approval ? `already approved by ${status.approval.by}` : status.rejection ? 'already rejected' : undefined;
+    if (tooLate !== undefined || ['applying', 'applied', 'failed'].includes(status.phase)) {
+      const reason = tooLate ?? `too late: the run is ${status.phase}`;
+      log.warn('Rejection refused', { by, reason });
+      status.refusedRejections = [...status.refusedRejections, { by, reason, at: new Date().toISOString() }].slice(-REFUSALS_KEPT);
+      tell();
+      return;
+    }
+    status.rejection = { by, reason: text(signal?.reason), at: new Date().toISOString() };
     tell();
   });
 

@@ -89,6 +89,7 @@ export function aSyncStatus(overrides: Partial<SyncStatus> = {}): SyncStatus {
     startedAt: '2024-11-11T10:30:00.000Z',
     input: aSyncInput(),
     refusedApprovals: [],
+    refusedRejections: [],
     ...overrides,
   };
 }

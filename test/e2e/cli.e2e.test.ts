@@ -1,0 +1,222 @@
+/**
+ * The operator's command line, built (`npm run -s build`) and run as a child process against the real services:
+ * the in-process worker of the harness serves the CLI's TEMPORAL_TASK_QUEUE. Checks the contract of the README:
+ * commands, --json documents, exit statuses, configuration errors, and that secrets never show.
+ */
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { EXIT } from '../../src/cli/exit-codes';
+import { reject } from '../../src/cli/sync-client';
+import { approveSignal } from '../../src/workflows/definitions';
+import { createdSince, snapshot } from '../support/e2e-assert';
+import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
+import type { SyncResult, SyncStatus } from '../../src/shared';
+
+const e2e = useE2e('cli');
+const TEST_TIMEOUT = 40_000;
+
+const cli = new CliRunner(() => ({
+  PATH: process.env.PATH,
+  // The worker's environment, secrets included: the CLI must never print them.
+  ...e2e.env,
+  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
+  COLLECTOR_DURATION: String(WINDOW_MS),
+  APPROVAL_TIMEOUT: '10m',
+}));
+
+beforeAll(async () => {
+  await buildCli();
+}, 120_000);
+
+afterAll(() => cli.dispose());
+
+beforeEach(async () => {
+  await e2e.db.clearOcppTables();
+});
+
+function expectExit(run: CliRun, code: number): void {
+  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
+}
+
+/** The first line of stderr, and that there is only one. */
+function oneLine(run: CliRun): string {
+  const lines = run.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+function expectNoSecrets(): void {
+  const output = cli.allOutput();
+  for (const secret of e2e.secrets) expect(output).not.toContain(secret);
+}
+
+describe('cp-sync', () => {
+  test(
+    'start --json, a second start with the same id (exit 6), status --json, approve with a wrong fingerprint (exit 5), approve, result --json',
+    async () => {
+      const { db } = e2e;
+      const station = await db.station({ station_id: 'CLI-0001', name: 'CLI station' });
+      await db.point(station, 1);
+      const account = e2e.account();
+      const workflowId = e2e.workflowId('cli');
+      const before = await snapshot(db);
+      const publisher = await Publisher.start(account, [report('CLI-0001', 3), report('CLI-NOBODY', 2)]);
+      let status: SyncStatus;
+      try {
+        const started = await cli.json(['start', '--id', workflowId, '--account', account]);
+        expectExit(started.run, 0);
+        expect(started.value).toEqual({ workflowId, runId: expect.stringMatching(/\S/) });
+        const handle = e2e.handle(workflowId);
+
+        const again = await cli.run(['start', '--id', workflowId, '--account', account]);
+        expectExit(again, 6);
+        expect(oneLine(again)).toMatch(new RegExp(`A sync with id ${workflowId} is already running`));
+        expect(again.stdout).toBe('');
+
+        status = await e2e.waitForPhase(handle, 'awaiting-approval');
+      } finally {
+        await publisher.stop();
+      }
+
+      const shown = await cli.json<SyncStatus & { workflowId: string }>(['status', workflowId]);
+      expectExit(shown.run, 0);
+      expect(shown.value).toMatchObject({
+        workflowId,
+        phase: 'awaiting-approval',
+        plan: { fingerprint: status.plan!.fingerprint, pointsToCreate: 2, notFound: 1, processedDevices: 2, notFoundDeviceIds: ['CLI-NOBODY'] },
+      });
+
+      const wrong = await cli.run(['approve', workflowId, '--fingerprint', '0123456789abcdef']);
+      expectExit(wrong, 5);
+      expect(oneLine(wrong)).toMatch(/^Approval refused: fingerprint 0123456789abcdef is not the current plan's .*Nothing was written\.$/);
+      expect((await createdSince(db, before)).size).toBe(0);
+
+      const approved = await cli.run(['approve', workflowId, '--by', 'cli-operator']);
+      expectExit(approved, 0);
+      expect(approved.stdout).toContain(`Approved plan ${status.plan!.fingerprint} of sync ${workflowId} as cli-operator`);
+
+      const result = await cli.json<SyncResult>(['result', workflowId]);
+      expectExit(result.run, 0);
+      expect(result.value).toMatchObject({ phase: 'applied', created: 2, processedDevices: 2, notFound: ['CLI-NOBODY'], approval: { by: 'cli-operator' } });
+      expect([...(await createdSince(db, before)).values()]).toEqual([[2, 3]]);
+
+      // The report for people carries the original's lines.
+      const text = await cli.run(['result', workflowId]);
+      expectExit(text, 0);
+      expect(text.stdout.split('\n')).toEqual(
+        expect.arrayContaining([
+          '=== Success ===',
+          'Total charging points created: 2',
+          'Processed 2 unique devices',
+          '=== Stations Not Found by deviceId from cloud topic (1) ===',
+          'CLI-NOBODY',
+        ]),
+      );
+      expectNoSecrets();
+    },
+    TEST_TIMEOUT,
+  );
+
+  test(
+    'reject: the run ends rejected, result exits 3 and nothing is written',
+    async () => {
+      const { db } = e2e;
+      await db.station({ station_id: 'CLI-0002', name: 'Rejected station' });
+      const account = e2e.account();
+      const workflowId = e2e.workflowId('reject');
+      const before = await snapshot(db);
+      const publisher = await Publisher.start(account, [report('CLI-0002', 2)]);
+      try {
+        expectExit((await cli.json(['start', '--id', workflowId, '--account', account])).run, 0);
+        await e2e.waitForPhase(e2e.handle(workflowId), 'awaiting-approval');
+      } finally {
+        await publisher.stop();
+      }
+
+      const rejected = await cli.run(['reject', workflowId, '--reason', 'not today', '--by', 'cli-operator']);
+      expectExit(rejected, 0);
+      const result = await cli.json<SyncResult>(['result', workflowId]);
+      expectExit(result.run, 3);
+      expect(result.value).toMatchObject({ phase: 'rejected', created: 0, rejection: { by: 'cli-operator', reason: 'not today' } });
+      expect((await createdSince(db, before)).size).toBe(0);
+
+      // Too late now: a second rejection or an approval is refused (exit 5).
+      expectExit(await cli.run(['reject', workflowId]), 5);
+      expectExit(await cli.run(['approve', workflowId]), 5);
+      expectNoSecrets();
+    },
+    TEST_TIMEOUT,
+  );
+
+  test(
+    'a bad configuration value exits 2 with one line naming the variable, and never echoes a secret',
+    async () => {
+      const neverStarted = e2e.workflowId('never');
+      const [port, duration, credentials, database] = await Promise.all([
+        cli.run(['worker'], { OCPP_MYSQL_PORT: 'abc' }),
+        cli.run(['start', '--id', neverStarted], { COLLECTOR_DURATION: 'soon' }),
+        // The real credentials with their closing brace cut off: not JSON, and secret all the same.
+        cli.run(['worker'], { CLOUD_CREDENTIALS: e2e.env.CLOUD_CREDENTIALS!.slice(0, -1) }),
+        cli.run(['worker'], { OCPP_MYSQL_DATABASE: undefined }),
+      ]);
+      for (const [run, variable] of [
+        [port, 'OCPP_MYSQL_PORT'],
+        [duration, 'COLLECTOR_DURATION'],
+        [credentials, 'CLOUD_CREDENTIALS'],
+        [database, 'OCPP_MYSQL_DATABASE'],
+      ] as const) {
+        expectExit(run, 2);
+        expect(oneLine(run)).toMatch(new RegExp(`^Configuration error: ${variable}: `));
+        expect(run.stdout).toBe('');
+      }
+      expect(oneLine(port)).toContain('"abc"');
+      expect(oneLine(duration)).toContain('"soon"');
+      await expect(e2e.client.workflow.getHandle(neverStarted).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      expectNoSecrets();
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+/** Defects found while building, kept as tests so that they stay fixed. */
+describe('regressions', () => {
+  // CLOUD_HOST may carry user:password, and a malformed one (the value that gets printed) must not show it.
+  test(
+    'a malformed CLOUD_HOST with user:password in it is not echoed with its password',
+    async () => {
+      const run = await cli.run(['worker'], { CLOUD_HOST: 'mqtts//operator:cloud-host-secret@broker.example.com:8883' });
+      expectExit(run, 2);
+      expect(oneLine(run)).toMatch(/^Configuration error: CLOUD_HOST: /);
+      expect(run.stderr).not.toContain('cloud-host-secret');
+    },
+    TEST_TIMEOUT,
+  );
+
+  // An approval that lands between reject()'s phase check and its signal wins; the rejecting operator must hear so.
+  test(
+    'a rejection that loses the race against an approval is reported as refused, not as done',
+    async () => {
+      const { db } = e2e;
+      await db.station({ station_id: 'CLI-RACE', name: 'Race' });
+      const handle = await e2e.collect(e2e.account(), [report('CLI-RACE', 1)]);
+      const { plan } = await e2e.waitForPhase(handle, 'awaiting-approval');
+      // The approval arrives right after reject() has seen "awaiting-approval", just before its signal.
+      const racing = new Proxy(handle as WorkflowHandle, {
+        get(target, property, receiver) {
+          if (property !== 'signal') return Reflect.get(target, property, receiver) as unknown;
+          return async (...args: Parameters<WorkflowHandle['signal']>) => {
+            await target.signal(approveSignal, { fingerprint: plan!.fingerprint, by: 'other-operator' });
+            await target.signal(...args);
+          };
+        },
+      });
+      const outcome = await reject(racing, 'changed my mind', { by: 'cli-operator' }).then(
+        () => 'reported as rejected',
+        (err: { exitCode?: number }) => err.exitCode,
+      );
+      expect(await handle.result()).toMatchObject({ phase: 'applied', created: 1 });
+      expect(outcome).toBe(EXIT.refused);
+    },
+    TEST_TIMEOUT,
+  );
+});

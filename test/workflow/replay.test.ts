@@ -1,0 +1,76 @@
+/**
+ * Replay: the recorded histories of real syncs (test/fixtures/histories/*.json) must replay against the current
+ * workflow code. A change that would break the runs in flight — an activity or timer added, removed or moved, a
+ * different order of commands — fails here, before a production worker meets it with a non-determinism error.
+ * (Such a change needs `patched()` / workflow versioning, and then new recordings beside the old ones.)
+ *
+ * Re-record (local stack up: `npm run stack:up`), after an intended, compatible change or to add a scenario:
+ *
+ *   npm run build && node dist/scripts/record-history.js
+ *
+ * src/scripts/record-history.ts runs one real sync per scenario (short window, a throw-away database, an
+ * in-process worker) against the Temporal dev server and writes each history as the History message's toJSON()
+ * form. Keep the old files when the change is a versioned one: they stand for the runs still in flight.
+ *
+ * The fixtures are loaded with History.fromObject rather than as proto JSON through historyFromJSON: in this
+ * dependency tree @temporalio/common and @temporalio/proto each carry their own copy of protobufjs 8, and
+ * historyFromJSON/historyToJSON fail with "type must be a Type" (an instanceof across the two copies).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOW_TYPE } from '../../src/shared';
+
+const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
+const workflowsPath = require.resolve('../../src/workflows');
+
+type HistoryJson = { events: Record<string, unknown>[] };
+
+function readHistory(file: string): HistoryJson {
+  return JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as HistoryJson;
+}
+
+function load(json: HistoryJson): temporal.api.history.v1.History {
+  return temporal.api.history.v1.History.fromObject(json);
+}
+
+const fixtures = readdirSync(HISTORIES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+beforeAll(() => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Another test file of this process installed it already.
+  }
+});
+
+test('the recorded scenarios are there', () => {
+  expect(fixtures).toEqual(expect.arrayContaining(['sync-approved.json', 'sync-stale-approval-then-rejected.json']));
+  for (const file of fixtures) {
+    const started = readHistory(file).events[0] as { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } };
+    expect(started.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(WORKFLOW_TYPE);
+  }
+});
+
+test.each(fixtures)('%s replays against the current workflow code', async (file) => {
+  await Worker.runReplayHistory({ workflowsPath }, load(readHistory(file)), file);
+}, 60_000);
+
+/**
+ * The guard has teeth: the same history with the plan's activity recorded in place of the collection's (as if the
+ * code had swapped two activity calls) must be refused as non-deterministic.
+ */
+test('a history the code no longer matches is refused as non-deterministic', async () => {
+  const json = readHistory('sync-approved.json');
+  const scheduled = json.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') as {
+    activityTaskScheduledEventAttributes: { activityType: { name: string } };
+  }[];
+  expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes.activityType.name)).toEqual(['collectConnectorCounts', 'diffStations', 'applyMissingPoints']);
+  scheduled[0]!.activityTaskScheduledEventAttributes.activityType.name = 'diffStations';
+
+  await expect(Worker.runReplayHistory({ workflowsPath }, load(json), 'tampered')).rejects.toBeInstanceOf(DeterminismViolationError);
+}, 60_000);
