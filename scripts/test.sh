@@ -37,4 +37,14 @@ step "lint (npm run lint)"
 npm run -s lint
 
 step "jest${*:+ $*}"
-npx --no-install jest --ci "$@"
+results="$STACK_DIR/jest-results.json"
+mkdir -p "$STACK_DIR"
+status=0
+npx --no-install jest --ci --json --outputFile="$results" "$@" || status=$?
+# One plain closing line that any reader (people, CI) understands, whatever jest's own summary looks like.
+if [[ -f "$results" ]]; then
+  node -e 'const r = require(process.argv[1]);
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);' "$results"
+fi
+exit "$status"

@@ -43,8 +43,8 @@ function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-function printLines(lines: string[]): void {
-  process.stdout.write(`${lines.join('\n')}\n`);
+function printLines(lines: string[], stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(`${lines.join('\n')}\n`);
 }
 
 const durationOption = (value: string): number => {
@@ -90,14 +90,15 @@ function syncInput(options: StartOptions): SyncInput {
   };
 }
 
-async function start(options: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+/** Starts a sync; `say` receives the lines for people (stdout, or stderr when stdout is kept for JSON). */
+async function start(options: StartOptions, say: (lines: string[]) => void = printLines): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const input = syncInput(options);
   const { client, temporal } = await connect();
   const handle = await startSync(client, temporal.taskQueue, options.id, input);
   const runId = handle.firstExecutionRunId;
   if (options.json) printJson({ workflowId: handle.workflowId, runId });
   else {
-    printLines([
+    say([
       `Started sync ${handle.workflowId} (run ${runId}) on task queue ${temporal.taskQueue}`,
       `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${input.dryRun ? '; dry run' : ''}${input.autoApprove ? '; auto-approve' : ''}`,
       `  Web UI: ${webUiLink(temporal, handle.workflowId, runId)}`,
@@ -146,15 +147,17 @@ async function followUntilPlanned(handle: WorkflowHandle, windowMs: number): Pro
 }
 
 async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
-  const handle = await start({ ...options, json: false });
+  // With --json, stdout carries only the final result; everything for people goes to stderr.
+  const say = (lines: string[]): void => printLines(lines, options.json ? process.stderr : process.stdout);
+  const handle = await start({ ...options, json: false }, say);
   const input = syncInput(options);
   await followUntilPlanned(handle, input.collectorDurationMs);
   const status = await loadStatus(handle);
-  if (status.plan) printLines(['', ...formatPlan(status.plan), '']);
+  if (status.plan) say(['', ...formatPlan(status.plan), '']);
   if (status.phase === 'awaiting-approval') {
     if (options.yes) {
       await approve(handle, { comment: 'cp-sync run --yes' });
-      printLines([`Approved plan ${status.plan?.fingerprint}`]);
+      say([`Approved plan ${status.plan?.fingerprint}`]);
     } else if (process.stdin.isTTY) {
       const answer = await askYesNo(`Create ${status.plan?.pointsToCreate} charging points (plan ${status.plan?.fingerprint})? [y/N] `);
       if (answer === undefined) {
@@ -167,12 +170,12 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
       }
       if (answer) {
         await approve(handle, {});
-        printLines([`Approved plan ${status.plan?.fingerprint}`]);
+        say([`Approved plan ${status.plan?.fingerprint}`]);
       } else {
         await reject(handle, 'declined at the cp-sync run prompt');
       }
     } else {
-      printLines([`Waiting for approval: cp-sync approve ${handle.workflowId} --fingerprint ${status.plan?.fingerprint}`]);
+      say([`Waiting for approval: cp-sync approve ${handle.workflowId} --fingerprint ${status.plan?.fingerprint}`]);
     }
   }
   const result = await awaitResult(handle);
