@@ -83,6 +83,8 @@ export interface RejectedMessage {
  */
 export interface PlanSummary {
   fingerprint: string;
+  /** Test mode: only this device's station is written. */
+  testDeviceId?: string;
   processedDevices: number;
   messages: number;
   stationsInDatabase: number;

@@ -4,7 +4,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadTemporalConfig, type Env } from './config';
+import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadSyncDefaults, loadTemporalConfig, type Env } from './config';
 import { createPool } from './db/pool';
 import { ensureSyncTables } from './db/sync-tables';
 import { createConsoleLog, type Log } from './log';
@@ -21,6 +21,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const temporal = loadTemporalConfig(env);
   const mqtt = loadMqttConfig(env);
   const database = loadDatabaseConfig(env);
+  const { testDeviceId: workerTestDeviceId } = loadSyncDefaults(env);
   const output = log ?? createConsoleLog(loadLogLevel(env));
 
   const pool = createPool(database);
@@ -32,7 +33,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       namespace: temporal.namespace,
       taskQueue: taskQueue ?? temporal.taskQueue,
       workflowsPath: require.resolve('./workflows'),
-      activities: createActivities({ pool, mqtt, log: output }),
+      activities: createActivities({ pool, mqtt, log: output, workerTestDeviceId }),
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',
       defaultHeartbeatThrottleInterval: '1s',

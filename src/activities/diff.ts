@@ -45,17 +45,22 @@ function originalLogLines(log: Log): PlanListener {
   };
 }
 
-export function createDiffActivity(deps: { pool: Pool; log: Log }) {
+/**
+ * `workerTestDeviceId` is the worker's own TEST_DEVICE_ID: a worker set up for test mode never writes beyond its
+ * test device, even for a sync started without one (the sync's own test device, when given, wins).
+ */
+export function createDiffActivity(deps: { pool: Pool; log: Log; workerTestDeviceId?: string }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
     const context = Context.current();
     const { log } = deps;
+    const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
     try {
       await deps.pool.query('SELECT 1');
       log.info('Database connection established successfully');
-      if (input.testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${input.testDeviceId}`);
+      if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
       const plan = await buildPlan(deps.pool, {
         runKey: input.runKey,
-        testDeviceId: input.testDeviceId,
+        testDeviceId,
         listener: originalLogLines(log),
         onProgress: (devices) => context.heartbeat({ devices }),
       });

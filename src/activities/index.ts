@@ -13,6 +13,8 @@ export interface ActivityDeps {
   pool: Pool;
   mqtt: MqttConfig;
   log: Log;
+  /** The worker's TEST_DEVICE_ID, if any (see createDiffActivity). */
+  workerTestDeviceId?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -14,7 +14,8 @@ function list(numbers: readonly number[]): string {
 
 export function formatPlan(plan: PlanSummary): string[] {
   const lines = [
-    `Plan ${plan.fingerprint}: ${plan.pointsToCreate} charging points to create on ${plan.stationsToChange} stations`,
+    `Plan ${plan.fingerprint}: ${plan.pointsToCreate} charging points to create on ${plan.stationsToChange} stations` +
+      (plan.testDeviceId !== undefined ? ` (⚠️  TEST MODE: only device ${plan.testDeviceId} is written)` : ''),
     `  ${plan.processedDevices} unique devices from ${plan.messages} messages · ${plan.stationsInDatabase} stations in the database · ` +
       `${plan.notFound} devices without a station · ${plan.surplusPoints} surplus points (kept) · ${plan.rejected} rejected messages` +
       (plan.skippedStations > 0 ? ` · ${plan.skippedStations} stations skipped (test mode)` : ''),

@@ -77,6 +77,7 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
 
   const summary: PlanSummary = {
     fingerprint: '',
+    testDeviceId,
     processedDevices: 0,
     messages: Number(counters?.messages ?? 0),
     stationsInDatabase: Number(stationCount?.n ?? 0),

@@ -10,7 +10,7 @@ export function currentDetails(status: SyncStatus): string {
   lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${input.dryRun ? ' · dry run' : ''}${input.autoApprove ? ' · auto-approve' : ''}`);
   if (plan) {
     lines.push(
-      `**Plan ${plan.fingerprint}:** ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations · ` +
+      `**Plan ${plan.fingerprint}:**${plan.testDeviceId ? ` (test mode: only ${plan.testDeviceId})` : ''} ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations · ` +
         `${plan.processedDevices} devices · ${plan.notFound} without a station · ${plan.surplusPoints} surplus · ${plan.rejected} rejected messages`,
     );
   }

@@ -3,12 +3,13 @@
  * the in-process worker of the harness serves the CLI's TEMPORAL_TASK_QUEUE. Checks the contract of the README:
  * commands, --json documents, exit statuses, configuration errors, and that secrets never show.
  */
+import { spawn } from 'node:child_process';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { EXIT } from '../../src/cli/exit-codes';
 import { reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
-import { createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
+import { buildCli, CLI, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 import type { SyncResult, SyncStatus } from '../../src/shared';
 
@@ -175,6 +176,62 @@ describe('cp-sync', () => {
       expectNoSecrets();
     },
     TEST_TIMEOUT,
+  );
+});
+
+/** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
+async function startWorkerProcess(env: Record<string, string | undefined>): Promise<{ output: () => string; stop: () => Promise<number | null> }> {
+  const childEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const child = spawn(process.execPath, [CLI, 'worker'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Worker listening on task queue')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`cp-sync worker did not start:\n${output}`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  return {
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+describe('cp-sync worker as its own process', () => {
+  test(
+    "a worker set up with TEST_DEVICE_ID writes only that device even for a sync started without one; run --yes --json prints one JSON document",
+    async () => {
+      const { db } = e2e;
+      const target = await db.station({ station_id: 'WTD0001', name: 'Worker test device' });
+      const other = await db.station({ station_id: 'WTD-OTHER', name: 'Other' });
+      const before = await snapshot(db);
+      const taskQueue = `${e2e.taskQueue}-process`;
+      const worker = await startWorkerProcess({ PATH: process.env.PATH, ...e2e.env, TEMPORAL_TASK_QUEUE: taskQueue, TEST_DEVICE_ID: 'WTD-0001' });
+      const account = e2e.account();
+      const publisher = await Publisher.start(account, [report('WTD-0001', 2), report('WTD-OTHER', 2)]);
+      let ran: CliRun;
+      try {
+        ran = await cli.run(['run', '--yes', '--json', '--account', account, '--id', e2e.workflowId('worker-process')], { TEMPORAL_TASK_QUEUE: taskQueue, TEST_DEVICE_ID: undefined });
+      } finally {
+        await publisher.stop();
+        expect(await worker.stop()).toBe(0);
+      }
+      expectExit(ran, 0);
+      const result = JSON.parse(ran.stdout) as SyncResult;
+      expect(result).toMatchObject({ phase: 'applied', created: 2, processedDevices: 2, plan: { testDeviceId: 'WTD-0001', skippedStations: 1 } });
+      expect(byStationId(await createdSince(db, before), [target, other])).toEqual({ WTD0001: [1, 2] });
+      expect(worker.output()).toContain('⚠️  TEST MODE: Only processing device: WTD-0001');
+      expect(worker.output()).toContain('⊘ Skipped (test mode)');
+      for (const secret of e2e.secrets) expect(worker.output()).not.toContain(secret);
+    },
+    60_000,
   );
 });
 
