@@ -14,6 +14,7 @@ import type { SyncActivities } from '../activities';
 import { ERROR_TYPES, type ApproveSignal, type Phase, type RejectSignal, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { approveSignal, rejectSignal, statusQuery } from './definitions';
 import { currentDetails } from './details';
+import { validateSyncInput } from './input';
 
 /** Refused approvals kept in the status, newest last. */
 const REFUSALS_KEPT = 10;
@@ -46,7 +47,8 @@ function text(value: unknown, max = 500): string | undefined {
  * One sync: collect for a window bounded by a durable timer, build the plan, wait for an operator (the plan is
  * a dry run until then), apply. Large data stays in the tool's tables; state and history hold summaries.
  */
-export async function syncChargingPoints(input: SyncInput): Promise<SyncResult> {
+export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResult> {
+  const input = validateSyncInput(rawInput);
   const { runId, workflowId } = workflowInfo();
   const status: SyncStatus = { phase: 'collecting', startedAt: new Date().toISOString(), input, refusedApprovals: [], refusedRejections: [] };
   const decided = (): boolean => status.approval !== undefined || status.rejection !== undefined;
@@ -153,10 +155,10 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
       nonRetryableErrorTypes: [ERROR_TYPES.mqttRefused, ERROR_TYPES.database, ERROR_TYPES.configuration],
     },
   });
-  const window = new CancellationScope();
-  const collecting = window.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors }));
+  const windowScope = new CancellationScope();
+  const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors }));
   await Promise.race([sleep(input.collectorDurationMs), collecting]);
-  window.cancel();
+  windowScope.cancel();
   try {
     await collecting;
   } catch (err) {
