@@ -149,6 +149,8 @@ export interface ApplyResult {
 
 export interface SyncStatus {
   phase: Phase;
+  /** Set when the collection window did not end normally (e.g. its worker died near the end). */
+  collectionNote?: string;
   startedAt: string;
   input: SyncInput;
   plan?: PlanSummary;

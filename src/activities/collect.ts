@@ -90,9 +90,15 @@ export function createCollectActivity(deps: { pool: Pool; mqtt: MqttConfig; log:
       await collector.close();
       await flushing.catch(() => undefined);
       await withRetries(5, flush);
-      deps.log.info('Collection completed!');
-      deps.log.info('Disconnected from broker');
-      deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)`);
+      const details = context.cancellationDetails;
+      if (details?.workerShutdown) {
+        // Not the end of the window: the retry on another worker (or this one, restarted) goes on listening.
+        deps.log.info(`Worker shutting down mid-window: stored ${progress.messages} messages so far; another attempt resumes the window`);
+      } else {
+        deps.log.info('Collection completed!');
+        deps.log.info('Disconnected from broker');
+        deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)`);
+      }
       throw err;
     } finally {
       clearInterval(ticker);

@@ -56,6 +56,7 @@ export function formatProgress(progress: CollectionProgress | undefined, elapsed
 
 export function formatStatus(workflowId: string, status: SyncStatus, progress?: CollectionProgress): string[] {
   const lines = [`Sync ${workflowId}: ${status.phase}`];
+  if (status.collectionNote) lines.push(`  note: ${status.collectionNote}`);
   if (status.phase === 'collecting') lines.push(`  ${formatProgress(progress, Date.now() - Date.parse(status.startedAt), status.input.collectorDurationMs)}`);
   if (status.plan) {
     const p = status.plan;

@@ -153,6 +153,7 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
   const input = syncInput(options);
   await followUntilPlanned(handle, input.collectorDurationMs);
   const status = await loadStatus(handle);
+  if (status.collectionNote) say([`Note: ${status.collectionNote}`]);
   if (status.plan) say(['', ...formatPlan(status.plan), '']);
   if (status.phase === 'awaiting-approval') {
     if (options.yes) {

@@ -8,6 +8,7 @@ export function currentDetails(status: SyncStatus): string {
   const lines = [`**Phase:** ${status.phase}`];
   const { input, plan, approval, rejection, apply } = status;
   lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${input.dryRun ? ' · dry run' : ''}${input.autoApprove ? ' · auto-approve' : ''}`);
+  if (status.collectionNote) lines.push(`**Collection:** ${status.collectionNote}`);
   if (plan) {
     lines.push(
       `**Plan ${plan.fingerprint}:**${plan.testDeviceId ? ` (test mode: only ${plan.testDeviceId})` : ''} ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations · ` +

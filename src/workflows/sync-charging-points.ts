@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -8,6 +9,7 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
@@ -107,7 +109,7 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
   };
 
   try {
-    await collectWindow(input, runId, workflowId);
+    status.collectionNote = await collectWindow(input, runId, workflowId);
 
     setPhase('planning');
     const plan = await diffStations({ runKey: runId, testDeviceId: input.testDeviceId });
@@ -139,14 +141,16 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
 
 /**
  * The collection window: the activity listens until the durable timer fires, then is cancelled and stores its
- * last counts. A failing collection (e.g. refused credentials) ends the window early.
+ * last counts. A failing collection (e.g. refused credentials) ends the window early. Returns a note when the
+ * window closed while the collector was lost (its worker died): the counts it stored until then are kept.
  */
-async function collectWindow(input: SyncInput, runKey: string, workflowId: string): Promise<void> {
+async function collectWindow(input: SyncInput, runKey: string, workflowId: string): Promise<string | undefined> {
   const { collectConnectorCounts } = proxyActivities<SyncActivities>({
     summary: `Listen to MQTT for ${input.collectorDurationMs} ms`,
     // The window plus time to connect and store the last counts.
     startToCloseTimeout: input.collectorDurationMs + 5 * 60_000,
-    heartbeatTimeout: '30s',
+    // Counts are stored and heartbeated every second: a lost worker is noticed, and replaced, within seconds.
+    heartbeatTimeout: '10s',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: '1s',
@@ -158,10 +162,20 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
   const windowScope = new CancellationScope();
   const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors }));
   await Promise.race([sleep(input.collectorDurationMs), collecting]);
+  // Past this point the window has closed (a failed collection would have thrown above).
   windowScope.cancel();
   try {
     await collecting;
   } catch (err) {
-    if (!isCancellation(err)) throw err;
+    if (isCancellation(err)) return undefined;
+    // The server does not retry an activity whose cancellation was requested: a collector whose worker died near
+    // the end of the window times out instead. What it stored is complete up to its last heartbeat.
+    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+      const note = 'the collector was lost near the end of the window (worker stopped); counts stored until then are used';
+      log.warn(note);
+      return note;
+    }
+    throw err;
   }
+  return undefined;
 }

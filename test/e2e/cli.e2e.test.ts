@@ -8,6 +8,7 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { EXIT } from '../../src/cli/exit-codes';
 import { reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
+import { collectionProgress } from '../../src/cli/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
 import { buildCli, CLI, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
@@ -179,8 +180,18 @@ describe('cp-sync', () => {
   );
 });
 
+async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+}
+
 /** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
-async function startWorkerProcess(env: Record<string, string | undefined>): Promise<{ output: () => string; stop: () => Promise<number | null> }> {
+async function startWorkerProcess(
+  env: Record<string, string | undefined>,
+): Promise<{ output: () => string; stop: () => Promise<number | null>; kill: () => Promise<number | null> }> {
   const childEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const child = spawn(process.execPath, [CLI, 'worker'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -199,6 +210,10 @@ async function startWorkerProcess(env: Record<string, string | undefined>): Prom
     output: () => output,
     stop: async () => {
       child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
       return exited;
     },
   };
@@ -232,6 +247,48 @@ describe('cp-sync worker as its own process', () => {
       for (const secret of e2e.secrets) expect(worker.output()).not.toContain(secret);
     },
     60_000,
+  );
+});
+
+describe('a worker killed mid-window', () => {
+  test(
+    'another worker resumes the same window: devices heard before and after the crash are both in the plan',
+    async () => {
+      const { db } = e2e;
+      await db.station({ station_id: 'CRASH-BEFORE', name: 'Heard before the crash' });
+      await db.station({ station_id: 'CRASH-AFTER', name: 'Heard after the crash' });
+      const taskQueue = `${e2e.taskQueue}-crash`;
+      const env = { PATH: process.env.PATH, ...e2e.env, TEMPORAL_TASK_QUEUE: taskQueue };
+      const first = await startWorkerProcess(env);
+      const account = e2e.account();
+      const workflowId = e2e.workflowId('crash');
+      let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
+      const before = await Publisher.start(account, [report('CRASH-BEFORE', 2)]);
+      try {
+        // The window outlasts the heartbeat timeout (10 s), so the retry happens inside it.
+        const started = await cli.run(['start', '--id', workflowId, '--account', account, '--duration', '16s', '--dry-run'], { TEMPORAL_TASK_QUEUE: taskQueue });
+        expectExit(started, 0);
+        const handle = e2e.handle(workflowId);
+        await waitFor(async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, 10_000);
+        await first.kill();
+        await before.stop();
+        second = await startWorkerProcess(env);
+        const after = await Publisher.start(account, [report('CRASH-AFTER', 3)]);
+        try {
+          const status = await e2e.waitForPhase(handle, 'dry-run', 40_000);
+          expect(status.plan).toMatchObject({ processedDevices: 2, pointsToCreate: 5, stationsToChange: 2 });
+          expect(status.collectionNote).toBeUndefined();
+        } finally {
+          await after.stop();
+        }
+        expect(second.output()).toContain('Resuming the collection window (attempt 2)');
+      } finally {
+        await before.stop();
+        await first.kill();
+        await second?.stop();
+      }
+    },
+    90_000,
   );
 });
 
