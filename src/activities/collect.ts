@@ -29,8 +29,9 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
 
 /**
  * Listens until the workflow's window timer cancels it. Counts reach the database every second (highest count
- * wins, so rewriting is harmless): a worker that dies mid-window loses at most a second, and the retry on
- * another worker resumes the same window and adds to the same rows.
+ * wins, so rewriting is harmless): when a worker dies mid-window, the retry on another worker resumes the same
+ * window and adds to the same rows. The progress counters come back from the last heartbeat; `devices` may count
+ * a device heard by two attempts twice (it is progress for people; the plan counts exactly).
  */
 export function createCollectActivity(deps: { pool: Pool; mqtt: MqttConfig; log: Log }) {
   const store = new ObservationStore(deps.pool);
