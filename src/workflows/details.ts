@@ -1,5 +1,10 @@
 import type { SyncStatus } from '../shared';
 
+/** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
+function literal(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
+}
+
 /**
  * The story of the run for the Web UI's "Current Details" panel (markdown): phase, plan summary, who decided.
  * Kept short: it is stored with each workflow task.
@@ -16,10 +21,10 @@ export function currentDetails(status: SyncStatus): string {
     );
   }
   if (status.phase === 'awaiting-approval' && status.approvalDeadline) lines.push(`**Waiting for approval until** ${status.approvalDeadline}`);
-  if (approval) lines.push(`**Approved by** ${approval.by} at ${approval.at}${approval.comment ? ` — ${approval.comment}` : ''}`);
-  if (rejection) lines.push(`**Rejected by** ${rejection.by} at ${rejection.at}${rejection.reason ? ` — ${rejection.reason}` : ''}`);
+  if (approval) lines.push(`**Approved by** ${literal(approval.by)} at ${approval.at}${approval.comment ? ` — ${literal(approval.comment)}` : ''}`);
+  if (rejection) lines.push(`**Rejected by** ${literal(rejection.by)} at ${rejection.at}${rejection.reason ? ` — ${literal(rejection.reason)}` : ''}`);
   const lastRefusal = status.refusedApprovals.at(-1);
-  if (lastRefusal) lines.push(`**Refused approval** from ${lastRefusal.by}: ${lastRefusal.reason}`);
+  if (lastRefusal) lines.push(`**Refused approval** from ${literal(lastRefusal.by)}: ${literal(lastRefusal.reason)}`);
   if (apply) lines.push(`**Created** ${apply.created} points on ${apply.stationsChanged} stations (${apply.alreadyPresent} already present)`);
   if (status.error) lines.push(`**Error:** ${status.error}`);
   return lines.join('\n\n');

@@ -124,7 +124,7 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     } else {
       status.approvalDeadline = new Date(Date.now() + input.approvalTimeoutMs).toISOString();
       setPhase('awaiting-approval');
-      if (!(await condition(decided, input.approvalTimeoutMs))) return finish('expired');
+      if (!(await condition(decided, input.approvalTimeoutMs, { summary: 'Waiting for approval (APPROVAL_TIMEOUT)' }))) return finish('expired');
       if (status.rejection) return finish('rejected');
     }
 
@@ -161,7 +161,7 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
   });
   const windowScope = new CancellationScope();
   const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors }));
-  await Promise.race([sleep(input.collectorDurationMs), collecting]);
+  await Promise.race([sleep(input.collectorDurationMs, { summary: 'Collection window' }), collecting]);
   // Past this point the window has closed (a failed collection would have thrown above).
   windowScope.cancel();
   try {

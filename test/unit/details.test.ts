@@ -63,4 +63,11 @@ describe('currentDetails', () => {
   it('shows the error of a failed run', () => {
     expect(currentDetails(aSyncStatus({ phase: 'failed', error: 'Activity task failed' }))).toContain('**Error:** Activity task failed');
   });
+
+  it('shows operators\' text literally, not as markdown (--yes stays two dashes, *x* no emphasis)', () => {
+    const details = currentDetails(
+      aSyncStatus({ phase: 'applying', approval: { by: 'ops_team', comment: 'cp-sync run --yes *now*', at: '2024-11-11T10:30:00.000Z', fingerprint: 'f', auto: false } }),
+    );
+    expect(details).toContain('**Approved by** ops\\_team at 2024-11-11T10:30:00.000Z — cp\\-sync run \\-\\-yes \\*now\\*');
+  });
 });
