@@ -11,7 +11,7 @@ import {
 } from '@temporalio/client';
 import { defaultPayloadConverter, fromPayloadsAtIndex, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitions';
-import { WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
+import { WORKFLOW_TYPE, type PlanSummary, type RefusedDecision, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 
 export function operatorName(): string {
@@ -147,15 +147,14 @@ export async function approve(handle: WorkflowHandle, options: ApproveOptions): 
   const fingerprint = options.fingerprint ?? before.plan.fingerprint;
   const by = options.by ?? operatorName();
   await handle.signal(approveSignal, { fingerprint, by, comment: options.comment });
-  const deadline = Date.now() + (options.waitMs ?? 15_000);
-  while (Date.now() < deadline) {
-    const now = await queryStatus(handle);
-    if (now.approval?.fingerprint === fingerprint && now.approval.by === by) return now;
-    const refusal = now.refusedApprovals.slice(before.refusedApprovals.length).find((r) => r.by === by);
-    if (refusal) throw new CliError(`Approval refused: ${refusal.reason}. Nothing was written.`, EXIT.refused);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new CliError(`The approval was sent, but sync ${handle.workflowId} has not confirmed it yet; is a worker running?`, EXIT.failed);
+  return awaitVerdict(handle, before, {
+    what: 'approval',
+    by,
+    waitMs: options.waitMs,
+    accepted: (now) => now.approval?.fingerprint === fingerprint && now.approval.by === by,
+    refusals: (status) => status.refusedApprovals,
+    refusedMessage: (reason) => `Approval refused: ${reason}. Nothing was written.`,
+  });
 }
 
 /** Rejects the run and waits for the workflow's verdict: an approval that landed first wins, and is reported. */
@@ -166,15 +165,42 @@ export async function reject(handle: WorkflowHandle, reason: string | undefined,
   }
   const by = options.by ?? operatorName();
   await handle.signal(rejectSignal, { reason, by });
-  const deadline = Date.now() + (options.waitMs ?? 15_000);
+  return awaitVerdict(handle, before, {
+    what: 'rejection',
+    by,
+    waitMs: options.waitMs,
+    accepted: (now) => now.rejection?.by === by,
+    // Runs recorded before refused rejections existed have no such list.
+    refusals: (status) => status.refusedRejections ?? [],
+    refusedMessage: (refusal) => `Rejection refused: ${refusal}.`,
+  });
+}
+
+interface Verdict {
+  what: 'approval' | 'rejection';
+  by: string;
+  waitMs?: number;
+  accepted: (status: SyncStatus) => boolean;
+  refusals: (status: SyncStatus) => RefusedDecision[];
+  refusedMessage: (reason: string) => string;
+}
+
+/**
+ * A signal cannot answer back: polls the status until the workflow has taken the decision or recorded a new
+ * refusal from `by`. Refusal lists are capped, so "new" means absent before, not past the old length.
+ */
+async function awaitVerdict(handle: WorkflowHandle, before: SyncStatus, verdict: Verdict): Promise<SyncStatus> {
+  const key = (r: RefusedDecision): string => `${r.at}|${r.by}|${r.reason}`;
+  const seen = new Set(verdict.refusals(before).map(key));
+  const deadline = Date.now() + (verdict.waitMs ?? 15_000);
   while (Date.now() < deadline) {
     const now = await queryStatus(handle);
-    if (now.rejection?.by === by) return now;
-    const refusal = (now.refusedRejections ?? []).slice(before.refusedRejections?.length ?? 0).find((r) => r.by === by);
-    if (refusal) throw new CliError(`Rejection refused: ${refusal.reason}.`, EXIT.refused);
+    if (verdict.accepted(now)) return now;
+    const refusal = verdict.refusals(now).find((r) => r.by === verdict.by && !seen.has(key(r)));
+    if (refusal) throw new CliError(verdict.refusedMessage(refusal.reason), EXIT.refused);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new CliError(`The rejection was sent, but sync ${handle.workflowId} has not confirmed it yet; is a worker running?`, EXIT.failed);
+  throw new CliError(`The ${verdict.what} was sent, but sync ${handle.workflowId} has not confirmed it yet; is a worker running?`, EXIT.failed);
 }
 
 /** Waits for the end of the run. A failed run is reported like the others, from its last status. */

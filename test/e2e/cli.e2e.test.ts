@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { EXIT } from '../../src/cli/exit-codes';
-import { reject } from '../../src/cli/sync-client';
+import { approve, reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
 import { collectionProgress } from '../../src/cli/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
@@ -294,6 +294,25 @@ describe('a worker killed mid-window', () => {
 
 /** Defects found while building, kept as tests so that they stay fixed. */
 describe('regressions', () => {
+  // The workflow keeps the last 10 refusals: an 11th must still be recognised as new, not waited on until a timeout.
+  test(
+    'every stale approval is reported as refused, also once the list of refusals is full',
+    async () => {
+      await e2e.db.station({ station_id: 'CLI-CAP', name: 'Cap' });
+      const handle = await e2e.collect(e2e.account(), [report('CLI-CAP', 1)]);
+      await e2e.waitForPhase(handle, 'awaiting-approval');
+      for (let i = 0; i < 12; i++) {
+        const outcome = await approve(handle, { fingerprint: '0123456789abcdef', by: 'cli-operator', waitMs: 5000 }).then(
+          () => 'approved',
+          (err: { exitCode?: number }) => err.exitCode,
+        );
+        expect(outcome).toBe(EXIT.refused);
+      }
+      expect((await e2e.status(handle)).refusedApprovals).toHaveLength(10);
+    },
+    TEST_TIMEOUT,
+  );
+
   // CLOUD_HOST may carry user:password, and a malformed one (the value that gets printed) must not show it.
   test(
     'a malformed CLOUD_HOST with user:password in it is not echoed with its password',
