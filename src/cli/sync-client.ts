@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { defaultPayloadConverter, fromPayloadsAtIndex, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitions';
+import { resultOf } from '../workflows/result';
 import { WORKFLOW_TYPE, type PlanSummary, type RefusedDecision, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 
@@ -210,17 +211,6 @@ export async function awaitResult(handle: WorkflowHandle): Promise<SyncResult> {
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const status = await loadStatus(handle);
-    const plan = status.plan;
-    return {
-      ...status,
-      phase: 'failed',
-      created: 0,
-      processedDevices: plan?.processedDevices ?? 0,
-      notFound: plan?.notFoundDeviceIds ?? [],
-      notFoundCount: plan?.notFound ?? 0,
-      rejected: plan?.rejected ?? 0,
-      fingerprint: plan?.fingerprint,
-      error: status.error ?? (err.cause?.message ?? err.message),
-    };
+    return { ...resultOf(status, 'failed'), error: status.error ?? err.cause?.message ?? err.message };
   }
 }

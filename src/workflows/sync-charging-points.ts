@@ -17,6 +17,7 @@ import { ERROR_TYPES, type ApproveSignal, type Phase, type RejectSignal, type Sy
 import { approveSignal, rejectSignal, statusQuery } from './definitions';
 import { currentDetails } from './details';
 import { validateSyncInput } from './input';
+import { resultOf } from './result';
 
 /** Refused approvals kept in the status, newest last. */
 const REFUSALS_KEPT = 10;
@@ -97,15 +98,7 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
 
   const finish = (phase: Phase): SyncResult => {
     setPhase(phase);
-    return {
-      ...status,
-      created: status.apply?.created ?? 0,
-      processedDevices: status.plan?.processedDevices ?? 0,
-      notFound: status.plan?.notFoundDeviceIds ?? [],
-      notFoundCount: status.plan?.notFound ?? 0,
-      rejected: status.plan?.rejected ?? 0,
-      fingerprint: status.plan?.fingerprint,
-    };
+    return resultOf(status);
   };
 
   try {
