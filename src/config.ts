@@ -7,6 +7,7 @@ import dotenv from 'dotenv';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from './shared';
 import { parseDuration } from './domain/duration';
+import { redactUserInfo } from './domain/redact';
 
 export type Env = Record<string, string | undefined>;
 
@@ -25,19 +26,11 @@ function value(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
-/**
- * `mqtts://user:secret@host` → `mqtts://***@host`: a URL in an error message must not carry its password, even
- * when its scheme is mistyped (the value that fails validation is the one that gets printed).
- */
-function withoutUserInfo(text: string): string {
-  return text.replace(/^(.*?\/\/|)[^@]*@/, '$1***@');
-}
-
 function parse<T>(env: Env, name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, fallback?: string): T {
   const raw = value(env, name) ?? fallback;
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const shown = name.includes('PASSWORD') || name.includes('CREDENTIALS') || name.includes('API_KEY') ? '(hidden)' : JSON.stringify(withoutUserInfo(raw ?? ''));
+    const shown = name.includes('PASSWORD') || name.includes('CREDENTIALS') || name.includes('API_KEY') ? '(hidden)' : JSON.stringify(redactUserInfo(raw ?? ''));
     throw new ConfigError(`${name}: ${result.error.issues[0]?.message ?? 'invalid value'} (got ${raw === undefined ? 'nothing' : shown})`);
   }
   return result.data;

@@ -5,6 +5,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ApplicationFailure } from '@temporalio/common';
 import { excerpt, keepHighest, parseMessage } from '../domain/message';
+import { redactUserInfo } from '../domain/redact';
 import type { Log } from '../log';
 import { ERROR_TYPES, type RejectedMessage } from '../shared';
 import type { Flush } from '../db/observation-store';
@@ -87,7 +88,7 @@ export class Collector {
         }
         // Network errors: mqtt.js keeps reconnecting until the timeout.
       };
-      const timer = setTimeout(() => fail(new Error(`MQTT broker ${redactUrl(this.options.url)} did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => fail(new Error(`MQTT broker ${redactUserInfo(this.options.url)} did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
       this.client.on('connect', onConnect);
       this.client.on('error', onError);
     });
@@ -141,9 +142,4 @@ export class Collector {
   async close(): Promise<void> {
     await this.client.endAsync();
   }
-}
-
-/** Broker URLs may carry user:password; never print that part. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@');
 }

@@ -10,7 +10,7 @@
  */
 import mqtt, { type IClientOptions } from 'mqtt';
 import { ConfigError, loadMqttConfig } from '../config';
-import { redactUrl } from '../mqtt/collector';
+import { redactUserInfo } from '../domain/redact';
 import { DEMO_ACCOUNT, DEMO_DEVICES, demoTopic } from './demo-fleet';
 
 const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       client.end(true);
-      reject(new Error(`MQTT broker ${redactUrl(broker.url)} did not accept a connection within ${CONNECT_TIMEOUT_MS} ms`));
+      reject(new Error(`MQTT broker ${redactUserInfo(broker.url)} did not accept a connection within ${CONNECT_TIMEOUT_MS} ms`));
     }, CONNECT_TIMEOUT_MS);
     client.once('connect', () => {
       clearTimeout(timer);
@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<void> {
 
   process.stdout.write(
     `Simulator: ${DEMO_DEVICES.length} demo devices publish their connector count on ${demoTopic('<deviceId>', DEMO_ACCOUNT)} ` +
-      `to ${redactUrl(broker.url)} every ${options.intervalMs} ms (QoS 1, not retained)` +
+      `to ${redactUserInfo(broker.url)} every ${options.intervalMs} ms (QoS 1, not retained)` +
       `${options.seconds !== undefined ? ` for ${options.seconds} s` : ''}; SIGTERM or Ctrl-C stops it\n`,
   );
   publishRound();
