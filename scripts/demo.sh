@@ -4,6 +4,7 @@
 #      dev server with its Web UI); the build;
 #   2. a demo database (ocpp_demo) with a small fleet: missing points, a gap, surplus points, an undashed
 #      station_id, soft-deleted rows, unknown devices, a device sending garbage (src/scripts/demo-fleet.ts);
+#      and the tool's own tables, by `cp-sync migrate`, in ocpp_demo_cp_sync;
 #   3. a station simulator publishing the fleet's counts over MQTT and a worker, both in the background
 #      (logs: .stack/demo-simulator.log, .stack/demo-worker.log), stopped whenever this script ends;
 #   4. `cp-sync run`: an 8 s collection window, the plan, the approval (asked y/N on a terminal, given with
@@ -45,7 +46,7 @@ if [[ -z "${OCPP_MYSQL_USER:-}" ]]; then
 else
   export OCPP_MYSQL_USER OCPP_MYSQL_PASSWORD="${OCPP_MYSQL_PASSWORD:-}"
 fi
-export OCPP_MYSQL_DATABASE=ocpp_demo
+export OCPP_MYSQL_DATABASE=ocpp_demo CP_SYNC_DATABASE=ocpp_demo_cp_sync
 export CLOUD_HOST=mqtt://127.0.0.1:1883 CLOUD_CREDENTIALS=''
 export TEMPORAL_ADDRESS=127.0.0.1:7233 TEMPORAL_NAMESPACE=default TEMPORAL_UI_URL=http://127.0.0.1:8233
 export TEMPORAL_API_KEY='' TEMPORAL_TLS=false TEMPORAL_TLS_CERT_PATH='' TEMPORAL_TLS_KEY_PATH='' TEMPORAL_TLS_CA_PATH='' TEMPORAL_TLS_SERVER_NAME=''
@@ -138,6 +139,9 @@ npm run -s build
 
 step "demo database $OCPP_MYSQL_DATABASE on $OCPP_MYSQL_HOST:$OCPP_MYSQL_PORT"
 node dist/scripts/seed-demo.js
+
+step "the tool's own tables in $CP_SYNC_DATABASE (node dist/cli/main.js migrate)"
+node dist/cli/main.js migrate
 
 step "station simulator and worker (task queue $TEMPORAL_TASK_QUEUE)"
 : >"$SIMULATOR_LOG"

@@ -102,21 +102,24 @@ export function loadMqttConfig(env: Env): MqttConfig {
 export interface DatabaseConfig {
   host: string;
   port: number;
+  /** The ocpp-db database (OCPP_MYSQL_DATABASE): charging_stations and charging_points. */
   database: string;
+  /** The database of the tool's own tables (CP_SYNC_DATABASE), on the same server; may equal `database`. */
+  toolDatabase: string;
   user: string;
   /** Secret. */
   password: string;
 }
 
+const databaseName = (variable: string) =>
+  required('the database name').regex(/^[A-Za-z0-9_$-]{1,64}$/, `expected a database name of letters, digits, _, $ or - (at most 64)${variable === 'CP_SYNC_DATABASE' ? ', default cp_sync' : ''}`);
+
 export function loadDatabaseConfig(env: Env): DatabaseConfig {
   return {
     host: parse(env, 'OCPP_MYSQL_HOST', z.string(), '127.0.0.1'),
     port: parse(env, 'OCPP_MYSQL_PORT', port, '3306'),
-    database: parse(
-      env,
-      'OCPP_MYSQL_DATABASE',
-      required('the database name').regex(/^[A-Za-z0-9_$-]{1,64}$/, 'expected a database name of letters, digits, _, $ or - (at most 64)'),
-    ),
+    database: parse(env, 'OCPP_MYSQL_DATABASE', databaseName('OCPP_MYSQL_DATABASE')),
+    toolDatabase: parse(env, 'CP_SYNC_DATABASE', databaseName('CP_SYNC_DATABASE'), 'cp_sync'),
     user: parse(env, 'OCPP_MYSQL_USER', required('the database user')),
     password: value(env, 'OCPP_MYSQL_PASSWORD') ?? '',
   };

@@ -71,6 +71,20 @@ export interface PlanStation {
   skipped: boolean;
 }
 
+/** A live station that no device named during the window. */
+export interface SilentStation {
+  stationPk: string;
+  stationId: string;
+  stationName: string;
+}
+
+/** A device whose id and undashed id name two different live stations: the exact match (stationId) wins. */
+export interface AmbiguousDevice {
+  deviceId: string;
+  stationId: string;
+  otherStationId: string;
+}
+
 export interface RejectedMessage {
   topic: string;
   payload: string;
@@ -94,9 +108,21 @@ export interface PlanSummary {
   skippedStations: number;
   notFound: number;
   rejected: number;
+  /** Live stations in the database that sent nothing during the window (absent in plans of cp-sync 0.1). */
+  silentStations?: number;
+  /** Devices whose dashed and undashed ids name two different live stations (absent in plans of cp-sync 0.1). */
+  ambiguousDevices?: number;
+  /**
+   * Messages the broker dropped during the window, broker-wide (all its clients), from its
+   * `$SYS/broker/publish/messages/dropped`; absent when the broker does not publish it.
+   */
+  brokerDroppedMessages?: number;
   /** Stations that will get points (and skipped or surplus-only ones), first PLAN_SAMPLE_LIMIT. */
   stations: PlanStation[];
   notFoundDeviceIds: string[];
+  /** First PLAN_SAMPLE_LIMIT silent stations, by id; cp_sync_silent_stations has them all. */
+  silentStationSamples?: SilentStation[];
+  ambiguities?: AmbiguousDevice[];
   rejectedSamples: RejectedMessage[];
   /** True when a list above holds fewer entries than its count. */
   truncated: boolean;

@@ -6,7 +6,9 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadSyncDefaults, loadTemporalConfig, type Env } from './config';
 import { createPool } from './db/pool';
-import { ensureSyncTables } from './db/sync-tables';
+import { assertSchemaReady } from './db/migrator';
+import { describeLayout, readOcppLayout } from './db/ocpp-layout';
+import { tablesFor } from './db/tables';
 import { createConsoleLog, type Log } from './log';
 import { connectWorker } from './temporal/connection';
 
@@ -25,15 +27,19 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const output = log ?? createConsoleLog(loadLogLevel(env));
 
   const pool = createPool(database);
+  const tables = tablesFor(database);
   try {
-    await ensureSyncTables(pool);
+    // The worker never creates or alters a table: `cp-sync migrate` does, once, with its own rights.
+    await assertSchemaReady(pool, database);
+    const layout = await readOcppLayout(pool, database.database);
+    output.info(`Database ${database.database}: ${describeLayout(layout)}; the tool's tables in ${database.toolDatabase}`);
     const connection = await connectWorker(temporal);
     const worker = await Worker.create({
       connection,
       namespace: temporal.namespace,
       taskQueue: taskQueue ?? temporal.taskQueue,
       workflowsPath: require.resolve('./workflows'),
-      activities: createActivities({ pool, mqtt, log: output, workerTestDeviceId }),
+      activities: createActivities({ pool, tables, mqtt, log: output, workerTestDeviceId }),
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',
       defaultHeartbeatThrottleInterval: '1s',

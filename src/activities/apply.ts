@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { applyPlan } from '../db/applier';
 import { classifyDatabaseError } from '../db/errors';
 import { storedPlanFingerprint } from '../db/planner';
-import type { Pool } from '../db/pool';
+import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
 import { ERROR_TYPES, type ApplyResult } from '../shared';
 
@@ -12,12 +12,12 @@ export interface ApplyInput {
   fingerprint: string;
 }
 
-export function createApplyActivity(deps: { pool: Pool; log: Log }) {
+export function createApplyActivity(deps: SyncDatabase & { log: Log }) {
   return async function applyMissingPoints(input: ApplyInput): Promise<ApplyResult> {
     const context = Context.current();
     const { log } = deps;
     try {
-      const stored = await storedPlanFingerprint(deps.pool, input.runKey);
+      const stored = await storedPlanFingerprint(deps, input.runKey);
       if (stored !== input.fingerprint) {
         throw ApplicationFailure.create({
           type: ERROR_TYPES.planMismatch,
@@ -25,7 +25,7 @@ export function createApplyActivity(deps: { pool: Pool; log: Log }) {
           nonRetryable: true,
         });
       }
-      const outcome = await applyPlan(deps.pool, {
+      const outcome = await applyPlan(deps, {
         runKey: input.runKey,
         fingerprint: input.fingerprint,
         onStationPoints: (name, points) => log.debug(`newPoints :>>  ${JSON.stringify(points)} (${name})`),

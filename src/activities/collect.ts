@@ -2,7 +2,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { MqttConfig } from '../config';
 import { Collector } from '../mqtt/collector';
 import { ObservationStore } from '../db/observation-store';
-import type { Pool } from '../db/pool';
+import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
 import { topicFilterFor, type CollectionProgress } from '../shared';
 
@@ -33,8 +33,8 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
  * window and adds to the same rows. The progress counters come back from the last heartbeat; `devices` may count
  * a device heard by two attempts twice (it is progress for people; the plan counts exactly).
  */
-export function createCollectActivity(deps: { pool: Pool; mqtt: MqttConfig; log: Log }) {
-  const store = new ObservationStore(deps.pool);
+export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log }) {
+  const store = new ObservationStore(deps);
 
   return async function collectConnectorCounts(input: CollectInput): Promise<CollectionProgress> {
     const context = Context.current();

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
 import { classifyDatabaseError } from '../db/errors';
-import type { Pool } from '../db/pool';
+import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
 import { ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
 
@@ -26,6 +26,9 @@ function originalLogLines(log: Log): PlanListener {
     device(deviceId, connectors) {
       current = { deviceId, connectors };
     },
+    ambiguous({ deviceId, stationId, otherStationId }) {
+      log.info(`Ambiguous device ${deviceId}: station ${stationId} matches it exactly and station ${otherStationId} without dashes; using ${stationId}`);
+    },
     notFound(deviceId) {
       processing('info');
       log.info(`No station found for device: ${deviceId}`);
@@ -49,7 +52,7 @@ function originalLogLines(log: Log): PlanListener {
  * `workerTestDeviceId` is the worker's own TEST_DEVICE_ID: a worker set up for test mode never writes beyond its
  * test device, even for a sync started without one (the sync's own test device, when given, wins).
  */
-export function createDiffActivity(deps: { pool: Pool; log: Log; workerTestDeviceId?: string }) {
+export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDeviceId?: string }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
     const context = Context.current();
     const { log } = deps;
@@ -58,7 +61,7 @@ export function createDiffActivity(deps: { pool: Pool; log: Log; workerTestDevic
       await deps.pool.query('SELECT 1');
       log.info('Database connection established successfully');
       if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
-      const plan = await buildPlan(deps.pool, {
+      const plan = await buildPlan(deps, {
         runKey: input.runKey,
         testDeviceId,
         listener: originalLogLines(log),
@@ -66,7 +69,8 @@ export function createDiffActivity(deps: { pool: Pool; log: Log; workerTestDevic
       });
       log.info(
         `Plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations, ` +
-          `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages`,
+          `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +
+          `${plan.silentStations ?? 0} silent stations${plan.brokerDroppedMessages !== undefined ? `, ${plan.brokerDroppedMessages} messages dropped by the broker` : ''}`,
       );
       return plan;
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 import type { MqttConfig } from '../config';
 import type { Pool } from '../db/pool';
+import type { Tables } from '../db/tables';
 import type { Log } from '../log';
 import { createApplyActivity } from './apply';
 import { createCollectActivity } from './collect';
@@ -11,6 +12,8 @@ import { createDiffActivity } from './diff';
 
 export interface ActivityDeps {
   pool: Pool;
+  /** The schema-qualified tables: ocpp-db's and the tool's own (CP_SYNC_DATABASE). */
+  tables: Tables;
   mqtt: MqttConfig;
   log: Log;
   /** The worker's TEST_DEVICE_ID, if any (see createDiffActivity). */

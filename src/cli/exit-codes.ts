@@ -9,6 +9,8 @@ export const EXIT = {
   expired: 4,
   refused: 5,
   alreadyRunning: 6,
+  /** The tool's tables are missing, behind, or ahead of this cp-sync: run `cp-sync migrate`. */
+  schemaNotReady: 7,
   interrupted: 130,
 } as const;
 

@@ -13,6 +13,7 @@ import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared'
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
 import { collectionProgress } from './progress';
+import { checkSchemaBeforeStart, runMigrate, runPrune, schemaError } from './maintenance';
 import { approve, awaitResult, loadStatus, reject, startSync } from './sync-client';
 
 interface Session {
@@ -93,6 +94,7 @@ function syncInput(options: StartOptions): SyncInput {
 /** Starts a sync; `say` receives the lines for people (stdout, or stderr when stdout is kept for JSON). */
 async function start(options: StartOptions, say: (lines: string[]) => void = printLines): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const input = syncInput(options);
+  await checkSchemaBeforeStart(process.env, (line) => process.stderr.write(`${line}\n`));
   const { client, temporal } = await connect();
   const handle = await startSync(client, temporal.taskQueue, options.id, input);
   const runId = handle.firstExecutionRunId;
@@ -267,12 +269,37 @@ function buildProgram(): Command {
       report(await awaitResult(await handleFor(workflowId)), options.json);
     });
 
+  program
+    .command('migrate')
+    .description("create or upgrade the tool's own tables in CP_SYNC_DATABASE (the only command that runs DDL; needs CREATE rights there)")
+    .option('--dry-run', 'print the SQL that would run; change nothing')
+    .option('--json', 'print what was done as JSON')
+    .action(async (options: { dryRun?: boolean; json?: boolean }) => {
+      const report = await runMigrate(process.env, options, (line) => process.stdout.write(`${line}\n`));
+      if (options.json) printJson(report);
+      else if (options.dryRun) printLines(['', '-- The SQL, in order:', ...report.sql.map((sql) => `${sql};`)]);
+    });
+
+  program
+    .command('prune')
+    .description("delete the rows of finished runs from the tool's tables (never a running run's)")
+    .requiredOption('--older-than <duration>', 'prune runs started longer ago than this (e.g. 30d, 12h)', durationOption)
+    .option('--dry-run', 'list what would be deleted; delete nothing')
+    .option('--json', 'print what was done as JSON')
+    .action(async (options: { olderThan: number; dryRun?: boolean; json?: boolean }) => {
+      const { client } = await connect();
+      const report = await runPrune(process.env, client, { olderThanMs: options.olderThan, dryRun: options.dryRun }, (line) => {
+        if (!options.json) process.stdout.write(`${line}\n`);
+      });
+      if (options.json) printJson(report);
+    });
+
   program.addHelpText(
     'after',
     `
 Exit status: 0 success (applied, nothing-to-do, dry-run, or the command did its job); 1 failure;
 2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running;
-130 interrupted at the run prompt (the sync keeps waiting for approval).`,
+7 the tool's tables are missing or at another version (run: cp-sync migrate); 130 interrupted at the run prompt (the sync keeps waiting for approval).`,
   );
   return program;
 }
@@ -283,7 +310,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
-  } catch (err) {
+  } catch (caught) {
+    const err = schemaError(caught);
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       // --help and --version end here with exit code 0; usage errors were already printed by commander.

@@ -1,11 +1,16 @@
 /**
- * The one write: every missing point of an approved plan, in one transaction. Inside it each planned station's
- * live points are re-read with a locking read (the latest committed rows, not a snapshot), so a retry, or a
- * point someone else added after the plan, never yields a second row for the same connector. The run's record
- * is updated in the same transaction: a retry after a lost acknowledgement returns the recorded result.
+ * The one write: every missing point of an approved plan, in one transaction. First the transaction takes the
+ * tool's apply lock (a row in its own schema), so applies against this ocpp-db take turns. Then each planned
+ * station and its live points are re-read with shared locking reads (the latest committed rows, not a snapshot,
+ * and held until commit: the backend cannot add or delete those rows meanwhile), so a retry, a racing run, or a
+ * point someone else added after the plan never yields a second row for the same connector. Shared locks need
+ * only the SELECT privilege, on MySQL 8 as on MariaDB. The run's record is updated in the same transaction: a
+ * retry after a lost acknowledgement returns the recorded result.
  */
 import type { RowDataPacket } from 'mysql2';
-import { inTransaction, type Connection, type Pool } from './pool';
+import { inTransaction, type Connection } from './pool';
+import { readOcppLayout, type OcppLayout } from './ocpp-layout';
+import type { SyncDatabase, Tables } from './tables';
 import { allocateIdBlock } from '../domain/ids';
 import type { ApplyResult } from '../shared';
 
@@ -37,28 +42,43 @@ interface PlannedStation {
   missing: number[];
 }
 
-async function plannedStations(connection: Connection, runKey: string): Promise<PlannedStation[]> {
+async function plannedStations(connection: Connection, t: Tables, runKey: string): Promise<PlannedStation[]> {
   const [rows] = await connection.query<RowDataPacket[]>(
-    "SELECT station_pk, missing FROM cp_sync_plan_stations WHERE run_key = ? AND skipped = 0 AND missing <> '' ORDER BY station_pk",
+    `SELECT station_pk, missing FROM ${t.planStations} WHERE run_key = ? AND skipped = 0 AND missing <> '' ORDER BY station_pk`,
     [runKey],
   );
   return rows.map((r) => ({ stationPk: String(r.station_pk), missing: String(r.missing).split(',').map(Number) }));
 }
 
-/** Live stations of the batch, locked: the station's row is the lock that orders concurrent syncs. */
-async function lockStations(connection: Connection, stationPks: string[]): Promise<Map<string, string>> {
+/**
+ * Station keys as SQL integer literals: compared with an integer column as integers, never through a string (which
+ * MySQL would compare as a double, rounding keys above 2^53). They come from BIGINT UNSIGNED columns; checked anyway.
+ */
+function integerList(keys: string[]): string {
+  for (const key of keys) if (!/^\d{1,20}$/.test(key)) throw new Error(`not a station key: ${JSON.stringify(key)}`);
+  return keys.join(', ');
+}
+
+/** Live stations of the batch, share-locked: none can be deleted or renamed until the points are in. */
+async function lockStations(connection: Connection, t: Tables, stationPks: string[]): Promise<Map<string, string>> {
   const [rows] = await connection.query<RowDataPacket[]>(
-    'SELECT id, name FROM charging_stations WHERE id IN (?) AND deleted IS NULL ORDER BY id FOR UPDATE',
-    [stationPks],
+    `SELECT id, name FROM ${t.stations} WHERE id IN (${integerList(stationPks)}) AND deleted IS NULL ORDER BY id LOCK IN SHARE MODE`,
   );
   return new Map(rows.map((r) => [String(r.id), String(r.name)]));
 }
 
-async function livePoints(connection: Connection, stationPks: string[]): Promise<Map<string, number[]>> {
-  const [rows] = await connection.query<RowDataPacket[]>(
-    'SELECT station_id, point_id FROM charging_points WHERE station_id IN (?) AND deleted IS NULL FOR UPDATE',
-    [stationPks],
-  );
+/** The batch's live points, share-locked with their index gaps: nobody can add a point to these stations meanwhile. */
+async function livePoints(connection: Connection, t: Tables, layout: OcppLayout, stationPks: string[]): Promise<Map<string, number[]>> {
+  // charging_points.station_id in its own type: integer literals for an integer column, string parameters (which
+  // take the column's collation) for a text one.
+  const [rows] =
+    layout.pointStationId.kind === 'integer'
+      ? await connection.query<RowDataPacket[]>(
+          `SELECT station_id, point_id FROM ${t.points} WHERE station_id IN (${integerList(stationPks)}) AND deleted IS NULL LOCK IN SHARE MODE`,
+        )
+      : await connection.query<RowDataPacket[]>(`SELECT station_id, point_id FROM ${t.points} WHERE station_id IN (?) AND deleted IS NULL LOCK IN SHARE MODE`, [
+          stationPks,
+        ]);
   const byStation = new Map<string, number[]>();
   for (const row of rows) {
     const key = String(row.station_id);
@@ -69,13 +89,15 @@ async function livePoints(connection: Connection, stationPks: string[]): Promise
   return byStation;
 }
 
-export async function applyPlan(pool: Pool, { runKey, fingerprint, onStationPoints, onProgress }: ApplyOptions): Promise<ApplyOutcome> {
+export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fingerprint, onStationPoints, onProgress }: ApplyOptions): Promise<ApplyOutcome> {
+  const layout = await readOcppLayout(pool, t.ocppDatabase);
   return inTransaction(pool, async (connection) => {
+    await connection.query(`SELECT name FROM ${t.locks} WHERE name = 'apply' FOR UPDATE`);
     const [[run]] = await connection.query<RowDataPacket[]>(
-      'SELECT applied, created_points, stations_changed, already_present, stations_gone FROM cp_sync_runs WHERE run_key = ? FOR UPDATE',
+      `SELECT applied, created_points, stations_changed, already_present, stations_gone FROM ${t.runs} WHERE run_key = ? FOR UPDATE`,
       [runKey],
     );
-    if (!run) throw new Error(`no record of run ${runKey} in cp_sync_runs: the plan was not built by this database`);
+    if (!run) throw new Error(`no record of run ${runKey} in ${t.runs}: the plan was not built in this database (CP_SYNC_DATABASE)`);
     if (run.applied !== null) {
       return {
         created: Number(run.created_points),
@@ -86,7 +108,7 @@ export async function applyPlan(pool: Pool, { runKey, fingerprint, onStationPoin
       };
     }
 
-    const planned = await plannedStations(connection, runKey);
+    const planned = await plannedStations(connection, t, runKey);
     const now = new Date();
     const toInsert: Omit<NewPoint, 'id'>[] = [];
     const perStation: { name: string; from: number; count: number }[] = [];
@@ -95,8 +117,8 @@ export async function applyPlan(pool: Pool, { runKey, fingerprint, onStationPoin
     for (let start = 0; start < planned.length; start += STATIONS_PER_BATCH) {
       const batch = planned.slice(start, start + STATIONS_PER_BATCH);
       const pks = batch.map((s) => s.stationPk);
-      const names = await lockStations(connection, pks);
-      const live = await livePoints(connection, pks);
+      const names = await lockStations(connection, t, pks);
+      const live = await livePoints(connection, t, layout, pks);
       for (const station of batch) {
         const name = names.get(station.stationPk);
         if (name === undefined) {
@@ -114,18 +136,18 @@ export async function applyPlan(pool: Pool, { runKey, fingerprint, onStationPoin
     }
 
     // A locking read of the highest id also locks the gap above it, so no concurrent insert can take our ids.
-    const [[highest]] = await connection.query<RowDataPacket[]>('SELECT MAX(id) AS id FROM charging_points FOR UPDATE');
+    const [[highest]] = await connection.query<RowDataPacket[]>(`SELECT MAX(id) AS id FROM ${t.points} LOCK IN SHARE MODE`);
     const ids = allocateIdBlock(highest?.id == null ? null : BigInt(String(highest.id)), toInsert.length);
     const rows: NewPoint[] = toInsert.map((point, i) => ({ id: ids[i]!.toString(), ...point }));
     for (const { name, from, count } of perStation) onStationPoints?.(name, rows.slice(from, from + count));
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
       const values = rows.slice(start, start + ROWS_PER_INSERT).map((p) => [p.id, p.name, p.point_id, p.station_id, p.created, p.updated]);
-      await connection.query('INSERT INTO charging_points (id, name, point_id, station_id, created, updated) VALUES ?', [values]);
+      await connection.query(`INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES ?`, [values]);
     }
 
     const result: ApplyResult = { created: rows.length, stationsChanged: perStation.length, alreadyPresent, stationsGone };
     await connection.query(
-      'UPDATE cp_sync_runs SET applied = ?, applied_fingerprint = ?, created_points = ?, stations_changed = ?, already_present = ?, stations_gone = ? WHERE run_key = ?',
+      `UPDATE ${t.runs} SET applied = ?, applied_fingerprint = ?, created_points = ?, stations_changed = ?, already_present = ?, stations_gone = ? WHERE run_key = ?`,
       [now, fingerprint, result.created, result.stationsChanged, result.alreadyPresent, result.stationsGone, runKey],
     );
     return { ...result, replayed: false };

@@ -1,6 +1,6 @@
 /** What the collection window writes: the highest count per device, the counters, and samples of rejects. */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
-import type { Pool } from './pool';
+import type { SyncDatabase } from './tables';
 import { undashed } from '../domain/plan';
 import type { RejectedMessage } from '../shared';
 
@@ -16,10 +16,14 @@ export interface Flush {
 }
 
 export class ObservationStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly db: SyncDatabase) {}
+
+  private get pool(): SyncDatabase['pool'] {
+    return this.db.pool;
+  }
 
   async startRun(runKey: string, workflowId: string): Promise<void> {
-    await this.pool.query('INSERT IGNORE INTO cp_sync_runs (run_key, workflow_id, started) VALUES (?, ?, ?)', [runKey, workflowId, new Date()]);
+    await this.pool.query(`INSERT IGNORE INTO ${this.db.tables.runs} (run_key, workflow_id, started) VALUES (?, ?, ?)`, [runKey, workflowId, new Date()]);
   }
 
   /** Idempotent for counts (highest wins), so a retried window never lowers or duplicates a device. */
@@ -28,20 +32,20 @@ export class ObservationStore {
     for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
       const rows = entries.slice(start, start + ROWS_PER_INSERT).map(([deviceId, connectors]) => [runKey, deviceId, undashed(deviceId), connectors]);
       await this.pool.query(
-        `INSERT INTO cp_sync_observations (run_key, device_id, device_plain, connectors) VALUES ?
+        `INSERT INTO ${this.db.tables.observations} (run_key, device_id, device_plain, connectors) VALUES ?
          ON DUPLICATE KEY UPDATE connectors = GREATEST(connectors, VALUES(connectors))`,
         [rows],
       );
     }
     if (rejected.length > 0) {
-      const [[row]] = await this.pool.query<RowDataPacket[]>('SELECT COALESCE(MAX(seq), 0) AS seq FROM cp_sync_rejections WHERE run_key = ?', [runKey]);
+      const [[row]] = await this.pool.query<RowDataPacket[]>(`SELECT COALESCE(MAX(seq), 0) AS seq FROM ${this.db.tables.rejections} WHERE run_key = ?`, [runKey]);
       const first = Number(row?.seq ?? 0) + 1;
       const room = Math.max(0, REJECTION_SAMPLE_LIMIT - first + 1);
       const rows = rejected.slice(0, room).map((r, i) => [runKey, first + i, r.topic, r.payload, r.reason]);
-      if (rows.length > 0) await this.pool.query('INSERT IGNORE INTO cp_sync_rejections (run_key, seq, topic, payload, reason) VALUES ?', [rows]);
+      if (rows.length > 0) await this.pool.query(`INSERT IGNORE INTO ${this.db.tables.rejections} (run_key, seq, topic, payload, reason) VALUES ?`, [rows]);
     }
     if (messages > 0 || rejectedCount > 0) {
-      await this.pool.query<ResultSetHeader>('UPDATE cp_sync_runs SET messages = messages + ?, rejected = rejected + ? WHERE run_key = ?', [
+      await this.pool.query<ResultSetHeader>(`UPDATE ${this.db.tables.runs} SET messages = messages + ?, rejected = rejected + ? WHERE run_key = ?`, [
         messages,
         rejectedCount,
         runKey,

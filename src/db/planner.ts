@@ -5,8 +5,10 @@
  */
 import type { RowDataPacket } from 'mysql2';
 import { streamRows, type Pool } from './pool';
+import { asPointStationId, asText, readOcppLayout, type OcppLayout } from './ocpp-layout';
+import type { SyncDatabase, Tables } from './tables';
 import { isTestDevice, missingPointIds, PlanFingerprint, surplusPointIds } from '../domain/plan';
-import { PLAN_SAMPLE_LIMIT, type PlanStation, type PlanSummary, type RejectedMessage } from '../shared';
+import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from '../shared';
 
 const ROWS_PER_INSERT = 1000;
 
@@ -18,6 +20,9 @@ interface DeviceRow {
   station_id: string | null;
   station_name: string | null;
   live_points: string | null;
+  /** Set when the undashed id names another live station than the exact id (which wins). */
+  other_pk: string | null;
+  other_station_id: string | null;
 }
 
 /** Called for every device, in station order, for the log lines operators grep for. */
@@ -26,6 +31,7 @@ export interface PlanListener {
   device(deviceId: string, connectors: number): void;
   notFound(deviceId: string): void;
   station(station: PlanStation): void;
+  ambiguous?(ambiguity: AmbiguousDevice): void;
 }
 
 export interface PlanOptions {
@@ -35,20 +41,47 @@ export interface PlanOptions {
   listener?: PlanListener;
 }
 
-// Exact station_id match first, the undashed one only when there is none (the original's two-way lookup).
-// Points are read per station through charging_points' station_id index; station_id there holds the numeric key as text.
-const DIFF_QUERY = `
+/**
+ * Exact station_id match first, the undashed one otherwise (the original's two-way lookup); when both name live
+ * stations, the exact one wins and the other is reported. Device ids are converted to station_id's own collation
+ * (ocpp-layout.ts), so station_id's unique index serves both lookups. Points are read per station through
+ * charging_points' station_id index, compared in that column's own type.
+ */
+function diffQuery(t: Tables, layout: OcppLayout): string {
+  return `
   SELECT o.device_id, o.connectors,
          s.id AS station_pk, s.station_id, s.name AS station_name,
-         (SELECT GROUP_CONCAT(p.point_id ORDER BY p.point_id) FROM charging_points p
-           WHERE p.station_id = CAST(s.id AS CHAR) AND p.deleted IS NULL) AS live_points
-    FROM cp_sync_observations o
-    LEFT JOIN charging_stations exact ON exact.station_id = o.device_id AND exact.deleted IS NULL
-    LEFT JOIN charging_stations plain ON exact.id IS NULL AND o.device_plain <> o.device_id
-                                     AND plain.station_id = o.device_plain AND plain.deleted IS NULL
-    LEFT JOIN charging_stations s ON s.id = COALESCE(exact.id, plain.id)
+         (SELECT GROUP_CONCAT(p.point_id ORDER BY p.point_id) FROM ${t.points} p
+           WHERE p.station_id = ${asPointStationId('s.id', layout)} AND p.deleted IS NULL) AS live_points,
+         CASE WHEN exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id THEN plain.id END AS other_pk,
+         CASE WHEN exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id THEN plain.station_id END AS other_station_id
+    FROM ${t.observations} o
+    LEFT JOIN ${t.stations} exact ON exact.station_id = ${asText('o.device_id', layout.stationId)} AND exact.deleted IS NULL
+    LEFT JOIN ${t.stations} plain ON o.device_plain <> o.device_id
+                                 AND plain.station_id = ${asText('o.device_plain', layout.stationId)} AND plain.deleted IS NULL
+    LEFT JOIN ${t.stations} s ON s.id = COALESCE(exact.id, plain.id)
    WHERE o.run_key = ?
    ORDER BY s.id IS NULL, s.id, o.device_id`;
+}
+
+/**
+ * Live stations that no device of the run was matched to (the diff's own rule): they sent nothing during the window.
+ * The subquery runs once (materialised); a streamed plain read, so the backend's writes are never blocked.
+ */
+function silentQuery(t: Tables, layout: OcppLayout): string {
+  return `
+  SELECT s.id AS station_pk, s.station_id, s.name AS station_name
+    FROM ${t.stations} s
+   WHERE s.deleted IS NULL
+     AND s.id NOT IN (
+       SELECT COALESCE(exact.id, plain.id)
+         FROM ${t.observations} o
+         LEFT JOIN ${t.stations} exact ON exact.station_id = ${asText('o.device_id', layout.stationId)} AND exact.deleted IS NULL
+         LEFT JOIN ${t.stations} plain ON o.device_plain <> o.device_id
+                                      AND plain.station_id = ${asText('o.device_plain', layout.stationId)} AND plain.deleted IS NULL
+        WHERE o.run_key = ? AND COALESCE(exact.id, plain.id) IS NOT NULL)
+   ORDER BY s.id`;
+}
 
 /** The window closed before the collector ever subscribed: planning on no data would wrongly say "nothing to do". */
 export class NeverCollectedError extends Error {
@@ -62,18 +95,48 @@ function parsePointIds(list: string | null): number[] {
   return list === null || list === '' ? [] : list.split(',').map(Number);
 }
 
-export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanSummary> {
-  const { runKey, testDeviceId, listener } = options;
-  await pool.query('DELETE FROM cp_sync_plan_stations WHERE run_key = ?', [runKey]);
-  await pool.query('DELETE FROM cp_sync_not_found WHERE run_key = ?', [runKey]);
+/** Rows to insert, flushed in multi-row INSERTs of ROWS_PER_INSERT. */
+class BatchWriter {
+  private rows: unknown[][] = [];
+  constructor(
+    private readonly pool: Pool,
+    private readonly insert: string,
+  ) {}
 
-  const [[counters]] = await pool.query<RowDataPacket[]>('SELECT messages, rejected FROM cp_sync_runs WHERE run_key = ?', [runKey]);
-  if (!counters) throw new NeverCollectedError(runKey);
-  const [[stationCount]] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM charging_stations WHERE deleted IS NULL');
-  const [rejectedSamples] = await pool.query<RowDataPacket[]>(
-    'SELECT topic, payload, reason FROM cp_sync_rejections WHERE run_key = ? ORDER BY seq LIMIT ?',
-    [runKey, PLAN_SAMPLE_LIMIT + 1],
+  async add(row: unknown[]): Promise<void> {
+    this.rows.push(row);
+    if (this.rows.length >= ROWS_PER_INSERT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows.length > 0) await this.pool.query(this.insert, [this.rows.splice(0)]);
+  }
+}
+
+function sample<T>(list: T[], item: T, summary: PlanSummary): void {
+  if (list.length < PLAN_SAMPLE_LIMIT) list.push(item);
+  else summary.truncated = true;
+}
+
+export async function buildPlan({ pool, tables: t }: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
+  const { runKey, testDeviceId, listener } = options;
+  const layout = await readOcppLayout(pool, t.ocppDatabase);
+  for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await pool.query(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
+
+  const [[counters]] = await pool.query<RowDataPacket[]>(
+    `SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`,
+    [runKey],
   );
+  if (!counters) throw new NeverCollectedError(runKey);
+  const [[stationCount]] = await pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
+  const [rejectedSamples] = await pool.query<RowDataPacket[]>(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [
+    runKey,
+    PLAN_SAMPLE_LIMIT + 1,
+  ]);
+  const silentStationSamples: SilentStation[] = [];
+  const ambiguities: AmbiguousDevice[] = [];
+  const droppedStart = counters.broker_dropped_start as string | null;
+  const droppedEnd = counters.broker_dropped_end as string | null;
 
   const summary: PlanSummary = {
     fingerprint: '',
@@ -87,27 +150,26 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
     skippedStations: 0,
     notFound: 0,
     rejected: Number(counters.rejected ?? 0),
+    silentStations: 0,
+    ambiguousDevices: 0,
+    brokerDroppedMessages: droppedStart != null && droppedEnd != null ? Math.max(0, Number(droppedEnd) - Number(droppedStart)) : undefined,
     stations: [],
     notFoundDeviceIds: [],
+    silentStationSamples,
+    ambiguities,
     rejectedSamples: rejectedSamples.slice(0, PLAN_SAMPLE_LIMIT).map((r) => ({ topic: String(r.topic), payload: String(r.payload), reason: String(r.reason) }) satisfies RejectedMessage),
     // Samples are distinct messages, so fewer samples than rejects is normal; only the list limit truncates.
     truncated: rejectedSamples.length > PLAN_SAMPLE_LIMIT,
   };
   listener?.stationsInDatabase(summary.stationsInDatabase);
   const fingerprint = new PlanFingerprint();
-  const planRows: unknown[][] = [];
-  const notFoundRows: unknown[][] = [];
-  const writePending = async (force: boolean): Promise<void> => {
-    if (planRows.length >= ROWS_PER_INSERT || (force && planRows.length > 0)) {
-      await pool.query(
-        'INSERT INTO cp_sync_plan_stations (run_key, station_pk, device_id, station_id, station_name, expected, live_points, missing, surplus, skipped) VALUES ?',
-        [planRows.splice(0)],
-      );
-    }
-    if (notFoundRows.length >= ROWS_PER_INSERT || (force && notFoundRows.length > 0)) {
-      await pool.query('INSERT INTO cp_sync_not_found (run_key, device_id, connectors) VALUES ?', [notFoundRows.splice(0)]);
-    }
-  };
+  const planRows = new BatchWriter(
+    pool,
+    `INSERT INTO ${t.planStations} (run_key, station_pk, device_id, station_id, station_name, expected, live_points, missing, surplus, skipped) VALUES ?`,
+  );
+  const notFoundRows = new BatchWriter(pool, `INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
+  const ambiguityRows = new BatchWriter(pool, `INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
+  const silentRows = new BatchWriter(pool, `INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
 
   // Two devices can name one station (its id with and without dashes): the station keeps the highest count.
   let pending: { row: DeviceRow; live: number[] } | undefined;
@@ -135,9 +197,8 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
       summary.pointsToCreate += station.missing.length;
     }
     summary.surplusPoints += station.surplus.length;
-    if (summary.stations.length < PLAN_SAMPLE_LIMIT) summary.stations.push(station);
-    else summary.truncated = true;
-    planRows.push([
+    sample(summary.stations, station, summary);
+    await planRows.add([
       runKey,
       station.stationPk,
       station.deviceId,
@@ -149,12 +210,13 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
       station.surplus.join(','),
       station.skipped ? 1 : 0,
     ]);
-    await writePending(false);
   };
 
   const connection = await pool.getConnection();
   try {
-    for await (const row of streamRows<DeviceRow>(connection, DIFF_QUERY, [runKey], 500)) {
+    // GROUP_CONCAT stops at 1024 bytes by default on MySQL: a station's live point ids must arrive whole.
+    await connection.query('SET SESSION group_concat_max_len = 1048576');
+    for await (const row of streamRows<DeviceRow>(connection, diffQuery(t, layout), [runKey], 500)) {
       summary.processedDevices++;
       if (summary.processedDevices % 10_000 === 0) options.onProgress?.(summary.processedDevices);
       listener?.device(row.device_id, row.connectors);
@@ -162,11 +224,16 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
         await settleStation();
         listener?.notFound(row.device_id);
         summary.notFound++;
-        if (summary.notFoundDeviceIds.length < PLAN_SAMPLE_LIMIT) summary.notFoundDeviceIds.push(row.device_id);
-        else summary.truncated = true;
-        notFoundRows.push([runKey, row.device_id, row.connectors]);
-        await writePending(false);
+        sample(summary.notFoundDeviceIds, row.device_id, summary);
+        await notFoundRows.add([runKey, row.device_id, row.connectors]);
         continue;
+      }
+      if (row.other_pk !== null) {
+        const ambiguity: AmbiguousDevice = { deviceId: row.device_id, stationId: row.station_id!, otherStationId: row.other_station_id! };
+        listener?.ambiguous?.(ambiguity);
+        summary.ambiguousDevices = (summary.ambiguousDevices ?? 0) + 1;
+        sample(ambiguities, ambiguity, summary);
+        await ambiguityRows.add([runKey, row.device_id, row.station_pk, row.station_id, row.other_pk, row.other_station_id]);
       }
       if (pending && pending.row.station_pk === row.station_pk) {
         // Same station reached through its other spelling: keep the higher count (and its device id).
@@ -177,7 +244,14 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
       pending = { row, live: parsePointIds(row.live_points) };
     }
     await settleStation();
-    await writePending(true);
+    for (const writer of [planRows, notFoundRows, ambiguityRows]) await writer.flush();
+
+    for await (const row of streamRows<{ station_pk: string; station_id: string; station_name: string }>(connection, silentQuery(t, layout), [runKey], 1000)) {
+      summary.silentStations = (summary.silentStations ?? 0) + 1;
+      sample(silentStationSamples, { stationPk: row.station_pk, stationId: row.station_id, stationName: row.station_name }, summary);
+      await silentRows.add([runKey, row.station_pk, row.station_id, row.station_name]);
+    }
+    await silentRows.flush();
   } finally {
     connection.release();
   }
@@ -186,13 +260,13 @@ export async function buildPlan(pool: Pool, options: PlanOptions): Promise<PlanS
 }
 
 /** Recomputes the fingerprint of a stored plan, so that apply writes exactly what was approved. */
-export async function storedPlanFingerprint(pool: Pool, runKey: string): Promise<string> {
+export async function storedPlanFingerprint({ pool, tables }: SyncDatabase, runKey: string): Promise<string> {
   const fingerprint = new PlanFingerprint();
   const connection = await pool.getConnection();
   try {
     const rows = streamRows<{ station_pk: string; missing: string; skipped: number }>(
       connection,
-      'SELECT station_pk, missing, skipped FROM cp_sync_plan_stations WHERE run_key = ? ORDER BY station_pk',
+      `SELECT station_pk, missing, skipped FROM ${tables.planStations} WHERE run_key = ? ORDER BY station_pk`,
       [runKey],
     );
     for await (const row of rows) {

@@ -4,14 +4,15 @@ import type { DatabaseConfig } from '../config';
 export type Pool = mysql.Pool;
 export type Connection = mysql.PoolConnection;
 
-export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
-  return mysql.createPool({
+/** What every connection of the tool uses (the worker's pool, `cp-sync migrate`, `cp-sync prune`). */
+export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptions {
+  return {
     host: config.host,
     port: config.port,
+    // Queries name every table with its schema (db/tables.ts); the default schema is only a starting point.
     database: config.database,
     user: config.user,
     password: config.password,
-    connectionLimit,
     // Ids are BIGINT UNSIGNED: keep them exact as strings, never as rounded numbers.
     supportBigNumbers: true,
     bigNumberStrings: true,
@@ -20,7 +21,11 @@ export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
     charset: 'utf8mb4',
     enableKeepAlive: true,
     multipleStatements: false,
-  });
+  };
+}
+
+export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
+  return mysql.createPool({ ...connectionOptions(config), connectionLimit });
 }
 
 /** Runs `work` in one transaction on one connection: commit on success, rollback on any error. */

@@ -11,7 +11,8 @@ import { applyPlan } from '../db/applier';
 import { createOcppSchema } from '../db/ocpp-schema';
 import { buildPlan } from '../db/planner';
 import { createPool, type Pool } from '../db/pool';
-import { ensureSyncTables } from '../db/sync-tables';
+import { migrate } from '../db/migrator';
+import { tablesFor, type SyncDatabase } from '../db/tables';
 import { undashed } from '../domain/plan';
 
 const ROWS_PER_INSERT = 5000;
@@ -26,7 +27,7 @@ function deviceId(i: number): string {
 }
 
 /** A deterministic fleet: most stations complete, some missing points, some with gaps, some unknown devices. */
-async function seed(pool: Pool, devices: number, runKey: string): Promise<void> {
+async function seed({ pool, tables }: SyncDatabase, devices: number, runKey: string): Promise<void> {
   const stations: unknown[][] = [];
   const points: unknown[][] = [];
   const observations: unknown[][] = [];
@@ -45,36 +46,37 @@ async function seed(pool: Pool, devices: number, runKey: string): Promise<void> 
   }
   await insertChunked(pool, 'INSERT INTO charging_stations (id, name, station_id) VALUES ?', stations);
   await insertChunked(pool, 'INSERT INTO charging_points (id, name, point_id, station_id) VALUES ?', points);
-  await pool.query("INSERT INTO cp_sync_runs (run_key, workflow_id, started) VALUES (?, 'bench', NOW())", [runKey]);
-  await insertChunked(pool, 'INSERT INTO cp_sync_observations (run_key, device_id, device_plain, connectors) VALUES ?', observations);
+  await pool.query(`INSERT INTO ${tables.runs} (run_key, workflow_id, started) VALUES (?, 'bench', NOW())`, [runKey]);
+  await insertChunked(pool, `INSERT INTO ${tables.observations} (run_key, device_id, device_plain, connectors) VALUES ?`, observations);
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { devices: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false } } });
   const devices = Number(values.devices);
   if (!Number.isInteger(devices) || devices <= 0) throw new Error('--devices: expected a positive whole number');
-  const env: Env = { OCPP_MYSQL_USER: 'root', ...process.env, OCPP_MYSQL_DATABASE: 'cps_bench' };
+  const env: Env = { OCPP_MYSQL_USER: 'root', ...process.env, OCPP_MYSQL_DATABASE: 'cps_bench', CP_SYNC_DATABASE: 'cps_bench' };
   const config = loadDatabaseConfig(env);
   const admin = createPool({ ...config, database: 'mysql' }, 1);
   await admin.query('DROP DATABASE IF EXISTS cps_bench');
   await admin.end();
   await createOcppSchema(config);
+  await migrate(config);
   const pool = createPool(config);
+  const db: SyncDatabase = { pool, tables: tablesFor(config) };
   try {
-    await ensureSyncTables(pool);
     const runKey = 'bench-run';
     let t = performance.now();
-    await seed(pool, devices, runKey);
+    await seed(db, devices, runKey);
     const seedMs = performance.now() - t;
 
     const rssBefore = process.memoryUsage().rss;
     let peakRss = rssBefore;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
     t = performance.now();
-    const plan = await buildPlan(pool, { runKey });
+    const plan = await buildPlan(db, { runKey });
     const diffMs = performance.now() - t;
     t = performance.now();
-    const applied = await applyPlan(pool, { runKey, fingerprint: plan.fingerprint });
+    const applied = await applyPlan(db, { runKey, fingerprint: plan.fingerprint });
     const applyMs = performance.now() - t;
     clearInterval(sampler);
 

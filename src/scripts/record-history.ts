@@ -20,6 +20,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import mqtt from 'mqtt';
 import mysql from 'mysql2/promise';
 import type { DatabaseConfig, Env } from '../config';
+import { migrate } from '../db/migrator';
 import { createOcppSchema } from '../db/ocpp-schema';
 import { silentLog } from '../log';
 import { WORKFLOW_TYPE, type SyncInput, type SyncStatus } from '../shared';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     user: env('OCPP_MYSQL_USER', 'root'),
     password: process.env.OCPP_MYSQL_PASSWORD ?? '',
     database: `cps_record_${suffix}`,
+    toolDatabase: `cps_record_${suffix}`,
   };
   const workerEnv: Env = {
     CLOUD_HOST: env('CLOUD_HOST', 'mqtt://127.0.0.1:1883'),
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   await createOcppSchema(database);
+  await migrate(database);
   try {
     const { worker, close } = await createSyncWorker({ env: workerEnv, taskQueue, log: silentLog });
     const client = new Client({ connection: await Connection.connect({ address: workerEnv.TEMPORAL_ADDRESS! }), namespace: workerEnv.TEMPORAL_NAMESPACE });

@@ -269,7 +269,7 @@ describe('a sync, from MQTT to the database', () => {
     },
     {
       case: "the run's record cannot be updated after every insert succeeded",
-      trigger: () => `CREATE TRIGGER e2e_refuse BEFORE UPDATE ON cp_sync_runs FOR EACH ROW
+      trigger: () => `CREATE TRIGGER ${e2e.db.config.toolDatabase}.e2e_refuse BEFORE UPDATE ON ${e2e.db.tables.runs} FOR EACH ROW
         BEGIN IF NEW.applied IS NOT NULL THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'e2e: run record refused'; END IF; END`,
     },
   ])(
@@ -286,13 +286,16 @@ describe('a sync, from MQTT to the database', () => {
       const waiting = await e2e.waitForPhase(handle, 'awaiting-approval');
       expect(waiting.plan).toMatchObject({ pointsToCreate: 6, stationsToChange: 3 });
 
-      await db.pool.query('DROP TRIGGER IF EXISTS e2e_refuse');
+      const dropTriggers = async (): Promise<void> => {
+        for (const schema of [db.config.database, db.config.toolDatabase]) await db.pool.query(`DROP TRIGGER IF EXISTS \`${schema}\`.e2e_refuse`);
+      };
+      await dropTriggers();
       await db.pool.query(trigger(failing));
       try {
         await e2e.approve(handle, waiting.plan!.fingerprint);
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
       } finally {
-        await db.pool.query('DROP TRIGGER IF EXISTS e2e_refuse');
+        await dropTriggers();
       }
 
       const failed = await e2e.status(handle);

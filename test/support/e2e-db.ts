@@ -1,15 +1,41 @@
 /**
- * The database side of the end-to-end harness: one throw-away database per test file on the real MySQL-compatible
- * server (created as root, schema from sql/ocpp-schema.sql through createOcppSchema), builders for stations and
- * points with overrides, and readers for the assertions. Plain mysql2 here, never the code under test's data layer.
+ * The database side of the end-to-end harness: two throw-away databases per test file on the real MySQL-compatible
+ * server, created as root: ocpp-db's tables (sql/ocpp-schema.sql through createOcppSchema, or a variant of its layout:
+ * another collation, an integer charging_points.station_id) and the tool's own schema (`<name>_tool`, made by
+ * `migrate`, the code of `cp-sync migrate`). Builders for stations and points with overrides, and readers for the
+ * assertions. Plain mysql2 here, never the code under test's data layer.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { DatabaseConfig } from '../../src/config';
-import { createOcppSchema } from '../../src/db/ocpp-schema';
+import { migrate } from '../../src/db/migrator';
+import { createOcppSchema, OCPP_SCHEMA_FILE, schemaStatements } from '../../src/db/ocpp-schema';
+import { tablesFor, type Tables } from '../../src/db/tables';
+
+/** How ocpp-db's tables are laid out: the demo schema's by default, or as some production installations have them. */
+export interface OcppTableLayout {
+  /** Character set and collation of both tables (e.g. latin1 / latin1_swedish_ci). */
+  charset?: string;
+  collation?: string;
+  /** charging_points.station_id as BIGINT UNSIGNED instead of VARCHAR. */
+  integerPointStationId?: boolean;
+}
+
+/** sql/ocpp-schema.sql with another table collation and/or an integer charging_points.station_id. */
+export function ocppSchemaVariant(layout: OcppTableLayout): string[] {
+  return schemaStatements(readFileSync(OCPP_SCHEMA_FILE, 'utf8')).map((statement) => {
+    let sql = statement;
+    if (layout.charset) sql = sql.replace('DEFAULT CHARSET=utf8mb4', `DEFAULT CHARSET=${layout.charset}${layout.collation ? ` COLLATE=${layout.collation}` : ''}`);
+    if (layout.integerPointStationId && sql.includes('CREATE TABLE IF NOT EXISTS charging_points')) {
+      sql = sql.replace(/station_id VARCHAR\(255\) NOT NULL/, 'station_id BIGINT UNSIGNED NOT NULL');
+    }
+    return sql;
+  });
+}
 
 /** Where the test databases live: OCPP_MYSQL_HOST/PORT/USER/PASSWORD when set, else root on 127.0.0.1:3306. */
-export function serverConfig(): Omit<DatabaseConfig, 'database'> {
+export function serverConfig(): Omit<DatabaseConfig, 'database' | 'toolDatabase'> {
   return {
     host: process.env.OCPP_MYSQL_HOST || '127.0.0.1',
     port: Number(process.env.OCPP_MYSQL_PORT || 3306),
@@ -69,18 +95,36 @@ export class E2eDatabase {
   private nextStationPk = FIRST_STATION_PK;
   private nextPointId = FIRST_POINT_ID;
 
+  readonly tables: Tables;
+
   private constructor(
     readonly config: DatabaseConfig,
     /** For the tests' own reads and writes; the worker has its own pool. */
     readonly pool: Pool,
-  ) {}
+  ) {
+    this.tables = tablesFor(config);
+  }
 
-  /** Creates `cps_e2e_<random>` with the ocpp-db tables. */
-  static async create(prefix = 'cps_e2e'): Promise<E2eDatabase> {
-    const config: DatabaseConfig = { ...serverConfig(), database: `${prefix}_${randomBytes(5).toString('hex')}` };
-    await createOcppSchema(config);
+  /** Creates `cps_e2e_<random>` with the ocpp-db tables (in `layout`), and `cps_e2e_<random>_tool` migrated. */
+  static async create(prefix = 'cps_e2e', layout?: OcppTableLayout): Promise<E2eDatabase> {
+    const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+    const config: DatabaseConfig = { ...serverConfig(), database: name, toolDatabase: `${name}_tool` };
+    if (layout) {
+      const root = await mysql.createConnection(serverConfig());
+      try {
+        await root.query(`CREATE DATABASE \`${name}\``);
+        await root.query(`USE \`${name}\``);
+        for (const statement of ocppSchemaVariant(layout)) await root.query(statement);
+      } finally {
+        await root.end();
+      }
+    } else {
+      await createOcppSchema(config);
+    }
+    await migrate(config);
     const pool = mysql.createPool({
-      ...config,
+      ...serverConfig(),
+      database: config.database,
       connectionLimit: 3,
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -96,6 +140,7 @@ export class E2eDatabase {
       OCPP_MYSQL_HOST: this.config.host,
       OCPP_MYSQL_PORT: String(this.config.port),
       OCPP_MYSQL_DATABASE: this.config.database,
+      CP_SYNC_DATABASE: this.config.toolDatabase,
       OCPP_MYSQL_USER: this.config.user,
       OCPP_MYSQL_PASSWORD: this.config.password,
     };
@@ -106,6 +151,7 @@ export class E2eDatabase {
     const connection = await mysql.createConnection(serverConfig());
     try {
       await connection.query(`DROP DATABASE IF EXISTS \`${this.config.database}\``);
+      await connection.query(`DROP DATABASE IF EXISTS \`${this.config.toolDatabase}\``);
     } finally {
       await connection.end();
     }
@@ -188,7 +234,7 @@ export class E2eDatabase {
 
   /** The tool's record of a run (cp_sync_runs), or undefined. */
   async runRecord(runKey: string): Promise<RowDataPacket | undefined> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM cp_sync_runs WHERE run_key = ?', [runKey]);
+    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT * FROM ${this.tables.runs} WHERE run_key = ?`, [runKey]);
     return rows[0];
   }
 }

@@ -23,7 +23,8 @@ import { FINAL_PHASES, WORKFLOW_TYPE, type Phase, type SyncInput, type SyncStatu
 import { createSyncWorker } from '../../src/worker';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/definitions';
 import type { syncChargingPoints } from '../../src/workflows';
-import { E2eDatabase, serverConfig } from './e2e-db';
+import { runtimeGrants } from '../../src/db/grants';
+import { E2eDatabase, serverConfig, type OcppTableLayout } from './e2e-db';
 import { brokerUrl, Publisher, type Report } from './e2e-mqtt';
 
 export { Publisher, report } from './e2e-mqtt';
@@ -95,8 +96,13 @@ function random(bytes = 4): string {
   return randomBytes(bytes).toString('hex');
 }
 
+export interface E2eOptions {
+  /** ocpp-db's tables in another layout (collation, integer charging_points.station_id). */
+  layout?: OcppTableLayout;
+}
+
 /** Registers beforeAll/beforeEach/afterAll hooks and returns the harness, ready inside the tests. */
-export function useE2e(name: string): E2e {
+export function useE2e(name: string, options: E2eOptions = {}): E2e {
   const id = `${name}-${random()}`;
   const taskQueue = `cps-e2e-${id}`;
   const mysqlUser = `cps_e2e_${random(3)}`;
@@ -129,11 +135,12 @@ export function useE2e(name: string): E2e {
 
   beforeAll(async () => {
     installRuntime(sdkLog);
-    db = await E2eDatabase.create();
+    db = await E2eDatabase.create('cps_e2e', options.layout);
     const root = await mysql.createConnection(serverConfig());
     try {
+      // The worker runs as the least-privileged user of the README's grants section: no DDL, no UPDATE or DELETE on ocpp-db.
       await root.query('CREATE USER ?@? IDENTIFIED BY ?', [mysqlUser, '%', mysqlPassword]);
-      await root.query(`GRANT ALL ON \`${db.config.database}\`.* TO ?@?`, [mysqlUser, '%']);
+      for (const grant of runtimeGrants(db.config, `'${mysqlUser}'@'%'`)) await root.query(grant);
     } finally {
       await root.end();
     }
