@@ -12,6 +12,9 @@ function list(numbers: readonly number[]): string {
   return numbers.length === 0 ? '-' : numbers.join(',');
 }
 
+/** Silent stations are context, not work: the plan shows the first few. */
+const SILENT_LINES = 10;
+
 export function formatPlan(plan: PlanSummary): string[] {
   const lines = [
     `Plan ${plan.fingerprint}: ${plan.pointsToCreate} charging points to create on ${plan.stationsToChange} stations` +
@@ -20,6 +23,12 @@ export function formatPlan(plan: PlanSummary): string[] {
       `${plan.notFound} devices without a station · ${plan.surplusPoints} surplus points (kept) · ${plan.rejected} rejected messages` +
       (plan.skippedStations > 0 ? ` · ${plan.skippedStations} stations skipped (test mode)` : ''),
   ];
+  const health = [
+    plan.silentStations !== undefined ? `${plan.silentStations} live stations sent nothing during the window` : undefined,
+    plan.brokerDroppedMessages !== undefined ? `the broker dropped ${plan.brokerDroppedMessages} messages (all its clients) during the window` : undefined,
+    plan.ambiguousDevices ? `${plan.ambiguousDevices} ambiguous devices` : undefined,
+  ].filter((part): part is string => part !== undefined);
+  if (health.length > 0) lines.push(`  ${health.join(' · ')}`);
   if (plan.stations.length > 0) {
     lines.push('');
     lines.push(
@@ -40,6 +49,19 @@ export function formatPlan(plan: PlanSummary): string[] {
   }
   if (plan.notFoundDeviceIds.length > 0) {
     lines.push('', `Devices without a station (${plan.notFound}):`, ...plan.notFoundDeviceIds.map((id) => `  ${id}`));
+  }
+  if (plan.ambiguities && plan.ambiguities.length > 0) {
+    lines.push(
+      '',
+      `Ambiguous devices (${plan.ambiguousDevices}): the id and the id without dashes name two stations; the exact match is used`,
+      ...plan.ambiguities.map((a) => `  ${a.deviceId}: station ${a.stationId} (used), not ${a.otherStationId}`),
+    );
+  }
+  const silent = plan.silentStationSamples ?? [];
+  if (silent.length > 0) {
+    const shown = silent.slice(0, SILENT_LINES);
+    lines.push('', `Silent stations (${plan.silentStations}): live in the database, no message during the window`, ...shown.map((s) => `  ${s.stationId} (${s.stationName}, id ${s.stationPk})`));
+    if ((plan.silentStations ?? 0) > shown.length) lines.push(`  … and ${(plan.silentStations ?? 0) - shown.length} more (cp_sync_silent_stations holds them all)`);
   }
   if (plan.rejectedSamples.length > 0) {
     lines.push('', `Rejected messages (${plan.rejected}):`, ...plan.rejectedSamples.map((r) => `  ${r.topic} ${JSON.stringify(r.payload)}: ${r.reason}`));
