@@ -3,7 +3,7 @@
  *   npm run build && npm run compose:check        (node dist/scripts/check-compose.js)
  * It checks what would otherwise only fail at `docker compose up`: every service has an image or a build (and
  * the Dockerfile exists), every depends_on names a real service with `condition: service_healthy` and that
- * service has a healthcheck, the worker is pointed at the stack's own services, named volumes are declared,
+ * service has a healthcheck (or `service_completed_successfully` on a one-shot that is never restarted), the worker is pointed at the stack's own services, named volumes are declared,
  * mounted local files exist, and every `${VAR}` has a default or is listed in .env.example.
  */
 import * as fs from 'fs';
@@ -239,8 +239,16 @@ function analyse(composeText: string, envExampleText: string | undefined, option
         problems.push(`service "${name}": depends_on "${dependency}", which is not a service in this file`);
         continue;
       }
+      if (condition === 'service_completed_successfully') {
+        // A one-shot (e.g. `migrate`): it must end, so it must not be restarted after it exits.
+        const restart = isMap(target) && typeof target.restart === 'string' ? target.restart : 'no';
+        if (restart === 'always' || restart === 'unless-stopped') {
+          problems.push(`service "${dependency}": restart: ${restart}, but service "${name}" waits for it to complete`);
+        }
+        continue;
+      }
       if (condition !== 'service_healthy') {
-        problems.push(`service "${name}": depends_on "${dependency}" must use condition: service_healthy (has ${condition})`);
+        problems.push(`service "${name}": depends_on "${dependency}" must use condition: service_healthy, or service_completed_successfully for a one-shot (has ${condition})`);
       }
       if (!isMap(target) || !hasHealthcheck(target)) {
         problems.push(`service "${dependency}": has no healthcheck, but service "${name}" waits for it to be healthy`);

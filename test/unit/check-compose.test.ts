@@ -32,10 +32,21 @@ describe('checkCompose', () => {
     expect(checkCompose(composeText, envExampleText, { fileExists: fileExistsIn(root) })).toEqual([]);
   });
 
-  it('has the four services of the stack, the worker waiting for the other three', () => {
+  it('has the services of the stack, the worker waiting for the other three and for migrate to complete', () => {
     const compose = parse(composeText) as Compose;
-    expect(Object.keys(compose.services).sort()).toEqual(['mosquitto', 'mysql', 'temporal', 'worker']);
-    expect(Object.keys(service(compose, 'worker').depends_on as object).sort()).toEqual(['mosquitto', 'mysql', 'temporal']);
+    expect(Object.keys(compose.services).sort()).toEqual(['migrate', 'mosquitto', 'mysql', 'temporal', 'worker']);
+    expect(service(compose, 'worker').depends_on).toEqual({
+      migrate: { condition: 'service_completed_successfully' },
+      mysql: { condition: 'service_healthy' },
+      mosquitto: { condition: 'service_healthy' },
+      temporal: { condition: 'service_healthy' },
+    });
+    expect(service(compose, 'migrate')).toMatchObject({ command: ['node', 'dist/cli/main.js', 'migrate'], restart: 'no' });
+  });
+
+  it('accepts service_completed_successfully only on a one-shot that is never restarted', () => {
+    const text = broken((compose) => (service(compose, 'migrate').restart = 'unless-stopped'));
+    expect(checkCompose(text, envExampleText)).toEqual(expect.arrayContaining([expect.stringMatching(/service "migrate": restart: unless-stopped, but service "worker" waits for it to complete/)]));
   });
 
   const env = (c: Compose): Record<string, unknown> => service(c, 'worker').environment as Record<string, unknown>;

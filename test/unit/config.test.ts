@@ -56,7 +56,12 @@ describe('loadDatabaseConfig', () => {
   it('reads every variable', () => {
     expect(
       loadDatabaseConfig(anEnv({ OCPP_MYSQL_HOST: 'db.internal', OCPP_MYSQL_PORT: '3307' })),
-    ).toEqual({ host: 'db.internal', port: 3307, database: 'ocpp', user: 'sync', password: DB_SECRET });
+    ).toEqual({ host: 'db.internal', port: 3307, database: 'ocpp', toolDatabase: 'cp_sync', user: 'sync', password: DB_SECRET });
+  });
+
+  it("reads CP_SYNC_DATABASE, the tool's own schema (cp_sync by default; may be the ocpp-db database itself)", () => {
+    expect(loadDatabaseConfig(anEnv({ CP_SYNC_DATABASE: 'ops_tools' })).toolDatabase).toBe('ops_tools');
+    expect(loadDatabaseConfig(anEnv({ CP_SYNC_DATABASE: 'ocpp' })).toolDatabase).toBe('ocpp');
   });
 
   it('defaults to 127.0.0.1:3306 and an empty password', () => {
@@ -64,6 +69,7 @@ describe('loadDatabaseConfig', () => {
       host: '127.0.0.1',
       port: 3306,
       database: 'ocpp',
+      toolDatabase: 'cp_sync',
       user: 'root',
       password: '',
     });
@@ -168,6 +174,8 @@ describe('a bad value', () => {
     ['OCPP_MYSQL_PORT 33.06', 'OCPP_MYSQL_PORT', loadDatabaseConfig, anEnv({ OCPP_MYSQL_PORT: '33.06' })],
     ['OCPP_MYSQL_DATABASE missing', 'OCPP_MYSQL_DATABASE', loadDatabaseConfig, anEnv({ OCPP_MYSQL_DATABASE: undefined })],
     ['OCPP_MYSQL_DATABASE with a quote', 'OCPP_MYSQL_DATABASE', loadDatabaseConfig, anEnv({ OCPP_MYSQL_DATABASE: "ocpp`; DROP" })],
+    ['CP_SYNC_DATABASE with a backquote', 'CP_SYNC_DATABASE', loadDatabaseConfig, anEnv({ CP_SYNC_DATABASE: 'cp`sync' })],
+    ['CP_SYNC_DATABASE too long', 'CP_SYNC_DATABASE', loadDatabaseConfig, anEnv({ CP_SYNC_DATABASE: 'x'.repeat(65) })],
     ['OCPP_MYSQL_USER missing', 'OCPP_MYSQL_USER', loadDatabaseConfig, anEnv({ OCPP_MYSQL_USER: '' })],
     ['COLLECTOR_DURATION soon', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: 'soon' })],
     ['COLLECTOR_DURATION 0', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: '0' })],

@@ -141,3 +141,23 @@ describe('formatPlan', () => {
     expect(formatPlan(aPlanSummary({ stations: [], notFoundDeviceIds: [], notFound: 0 }))).toHaveLength(2);
   });
 });
+
+describe('formatPlan: what the window did not hear, and ambiguous devices', () => {
+  const silent = Array.from({ length: 12 }, (_, i) => ({ stationPk: String(100 + i), stationId: `SIL-${i}`, stationName: `Silent ${i}` }));
+
+  it('counts silent stations and broker drops in the headline, lists the first 10 silent stations and where the rest are', () => {
+    const lines = formatPlan(aPlanSummary({ silentStations: 12, silentStationSamples: silent, brokerDroppedMessages: 7, ambiguousDevices: 0, ambiguities: [] }));
+    expect(lines[2]).toBe('  12 live stations sent nothing during the window · the broker dropped 7 messages (all its clients) during the window');
+    const start = lines.indexOf('Silent stations (12): live in the database, no message during the window');
+    expect(lines.slice(start + 1, start + 12)).toEqual([...silent.slice(0, 10).map((s) => `  ${s.stationId} (${s.stationName}, id ${s.stationPk})`), '  … and 2 more (cp_sync_silent_stations holds them all)']);
+  });
+
+  it('names each ambiguous device, the station used and the one not used', () => {
+    const lines = formatPlan(aPlanSummary({ ambiguousDevices: 1, ambiguities: [{ deviceId: 'AB-1', stationId: 'AB-1', otherStationId: 'AB1' }] }));
+    expect(lines).toContain('  AB-1: station AB-1 (used), not AB1');
+  });
+
+  it('shows none of it for a plan made before these facts existed', () => {
+    expect(formatPlan(aPlanSummary()).join('\n')).not.toMatch(/silent|dropped|ambiguous/i);
+  });
+});
