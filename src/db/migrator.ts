@@ -85,7 +85,7 @@ const LEGACY_TABLES = ['cp_sync_runs', 'cp_sync_observations', 'cp_sync_rejectio
  * cp-sync 0.1's worker created five tables in OCPP_MYSQL_DATABASE. Where the tool's schema is elsewhere they are left
  * alone (and named, to be dropped at will); where it is the same schema, they are renamed out of the way first.
  */
-async function legacyStatements(connection: mysql.Connection, tables: Tables): Promise<{ notes: string[]; sql: string[] }> {
+async function legacyStatements(connection: mysql.Connection, tables: Tables, dryRun: boolean): Promise<{ notes: string[]; sql: string[] }> {
   if (await tableExists(connection, tables.toolDatabase, TOOL_TABLE_NAMES.migrations)) return { notes: [], sql: [] };
   const found: string[] = [];
   for (const name of LEGACY_TABLES) if (await tableExists(connection, tables.ocppDatabase, name)) found.push(name);
@@ -99,7 +99,7 @@ async function legacyStatements(connection: mysql.Connection, tables: Tables): P
   }
   const renames = found.map((name) => `${ocpp}.${quoteName(name)} TO ${ocpp}.${quoteName(name.replace(/^cp_sync_/, 'cp_sync_v0_'))}`);
   return {
-    notes: [`Renamed cp-sync 0.1's tables ${found.join(', ')} to cp_sync_v0_*: no longer used; drop them once no run of 0.1 is in flight.`],
+    notes: [`${dryRun ? 'Would rename' : 'Renamed'} cp-sync 0.1's tables ${found.join(', ')} to cp_sync_v0_*: no longer used; drop them once no run of 0.1 is in flight.`],
     sql: [`RENAME TABLE ${renames.join(', ')}`],
   };
 }
@@ -140,7 +140,7 @@ export async function migrate(config: DatabaseConfig, options: MigrateOptions = 
     }
     report.from = report.createdDatabase ? 0 : await schemaVersion(connection, tables);
 
-    const legacy = await legacyStatements(connection, tables);
+    const legacy = await legacyStatements(connection, tables, options.dryRun ?? false);
     for (const sql of legacy.sql) await run(sql);
     report.legacy = legacy.notes;
     legacy.notes.forEach(say);
