@@ -98,6 +98,43 @@ describe('cp-sync migrate', () => {
       await root.end();
     }
   }, 60_000);
+
+  test('a schema newer than this cp-sync (a later version migrated it) stops the worker too, saying to upgrade', async () => {
+    const root = await mysql.createConnection(serverConfig());
+    try {
+      await cli.run(['migrate']);
+      await root.query(`INSERT INTO \`${fresh.toolDatabase}\`.cp_sync_schema_migrations VALUES (?, 'from the future', UTC_TIMESTAMP())`, [SCHEMA_VERSION + 1]);
+      const refused = await cli.run(['worker']);
+      expectExit(refused, EXIT.schemaNotReady);
+      expect(refused.stderr).toContain(`at schema version ${SCHEMA_VERSION + 1}, newer than this cp-sync knows (${SCHEMA_VERSION}): upgrade cp-sync`);
+    } finally {
+      await root.query(`DELETE FROM \`${fresh.toolDatabase}\`.cp_sync_schema_migrations WHERE version > ?`, [SCHEMA_VERSION]);
+      await root.end();
+    }
+  });
+
+  test("with CP_SYNC_DATABASE = the ocpp-db database, cp-sync 0.1's tables there are renamed out of the way, then migrated", async () => {
+    const single = `cps_e2e_one_${randomBytes(4).toString('hex')}`;
+    const root = await mysql.createConnection(serverConfig());
+    try {
+      await createOcppSchema({ ...fresh, database: single, toolDatabase: single });
+      await root.query(`CREATE TABLE \`${single}\`.cp_sync_runs (run_key VARCHAR(64) PRIMARY KEY, legacy INT)`);
+      const migrated = await cli.run(['migrate'], { OCPP_MYSQL_DATABASE: single, CP_SYNC_DATABASE: single });
+      expectExit(migrated, 0);
+      expect(migrated.stdout).toContain("Renamed cp-sync 0.1's tables cp_sync_runs to cp_sync_v0_*");
+      const [columns] = await root.query<RowDataPacket[]>(
+        "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND COLUMN_NAME IN ('legacy', 'broker_dropped_start') ORDER BY 1",
+        [single],
+      );
+      expect(columns).toEqual([
+        { t: 'cp_sync_runs', c: 'broker_dropped_start' },
+        { t: 'cp_sync_v0_runs', c: 'legacy' },
+      ]);
+    } finally {
+      await root.query(`DROP DATABASE IF EXISTS \`${single}\``);
+      await root.end();
+    }
+  });
 });
 
 describe('the runtime user', () => {
