@@ -64,23 +64,42 @@ function diffQuery(t: Tables, layout: OcppLayout): string {
    ORDER BY s.id IS NULL, s.id, o.device_id`;
 }
 
+/** Every live station, in key order: merged with the diff's stations (also in key order) to find the silent ones. */
+function liveStationsQuery(t: Tables): string {
+  return `SELECT id AS station_pk, station_id, name AS station_name FROM ${t.stations} WHERE deleted IS NULL ORDER BY id`;
+}
+
+interface StationRow {
+  station_pk: string;
+  station_id: string;
+  station_name: string;
+}
+
 /**
- * Live stations that no device of the run was matched to (the diff's own rule): they sent nothing during the window.
- * The subquery runs once (materialised); a streamed plain read, so the backend's writes are never blocked.
+ * Silent stations: live in the database, matched by no device of the run. The diff streams its matched stations in
+ * ascending key order; this walks the live stations in the same order beside it (a merge, one primary-key scan, no
+ * second join) and calls `silent` for every station the diff passed by.
  */
-function silentQuery(t: Tables, layout: OcppLayout): string {
-  return `
-  SELECT s.id AS station_pk, s.station_id, s.name AS station_name
-    FROM ${t.stations} s
-   WHERE s.deleted IS NULL
-     AND s.id NOT IN (
-       SELECT COALESCE(exact.id, plain.id)
-         FROM ${t.observations} o
-         LEFT JOIN ${t.stations} exact ON exact.station_id = ${asText('o.device_id', layout.stationId)} AND exact.deleted IS NULL
-         LEFT JOIN ${t.stations} plain ON o.device_plain <> o.device_id
-                                      AND plain.station_id = ${asText('o.device_plain', layout.stationId)} AND plain.deleted IS NULL
-        WHERE o.run_key = ? AND COALESCE(exact.id, plain.id) IS NOT NULL)
-   ORDER BY s.id`;
+class SilentStationMerge {
+  private current: IteratorResult<StationRow> | undefined;
+
+  constructor(
+    private readonly stations: AsyncIterator<StationRow>,
+    private readonly silent: (station: StationRow) => Promise<void>,
+  ) {}
+
+  /** The diff has reached station `pk` (undefined: the diff has no more stations). */
+  async reach(pk: string | undefined): Promise<void> {
+    const target = pk === undefined ? undefined : BigInt(pk);
+    for (;;) {
+      this.current ??= await this.stations.next();
+      if (this.current.done) return;
+      const key = BigInt(this.current.value.station_pk);
+      if (target !== undefined && key > target) return;
+      if (target === undefined || key < target) await this.silent(this.current.value);
+      this.current = undefined;
+    }
+  }
 }
 
 /** The window closed before the collector ever subscribed: planning on no data would wrongly say "nothing to do". */
@@ -213,13 +232,23 @@ export async function buildPlan({ pool, tables: t }: SyncDatabase, options: Plan
   };
 
   const connection = await pool.getConnection();
+  const stationsConnection = await pool.getConnection();
   try {
+    const silentStations = new SilentStationMerge(
+      streamRows<StationRow>(stationsConnection, liveStationsQuery(t), [], 1000)[Symbol.asyncIterator](),
+      async (station) => {
+        summary.silentStations = (summary.silentStations ?? 0) + 1;
+        sample(silentStationSamples, { stationPk: station.station_pk, stationId: station.station_id, stationName: station.station_name }, summary);
+        await silentRows.add([runKey, station.station_pk, station.station_id, station.station_name]);
+      },
+    );
     // GROUP_CONCAT stops at 1024 bytes by default on MySQL: a station's live point ids must arrive whole.
     await connection.query('SET SESSION group_concat_max_len = 1048576');
     for await (const row of streamRows<DeviceRow>(connection, diffQuery(t, layout), [runKey], 500)) {
       summary.processedDevices++;
       if (summary.processedDevices % 10_000 === 0) options.onProgress?.(summary.processedDevices);
       listener?.device(row.device_id, row.connectors);
+      await silentStations.reach(row.station_pk ?? undefined);
       if (row.station_pk === null) {
         await settleStation();
         listener?.notFound(row.device_id);
@@ -246,14 +275,13 @@ export async function buildPlan({ pool, tables: t }: SyncDatabase, options: Plan
     await settleStation();
     for (const writer of [planRows, notFoundRows, ambiguityRows]) await writer.flush();
 
-    for await (const row of streamRows<{ station_pk: string; station_id: string; station_name: string }>(connection, silentQuery(t, layout), [runKey], 1000)) {
-      summary.silentStations = (summary.silentStations ?? 0) + 1;
-      sample(silentStationSamples, { stationPk: row.station_pk, stationId: row.station_id, stationName: row.station_name }, summary);
-      await silentRows.add([runKey, row.station_pk, row.station_id, row.station_name]);
-    }
+    await silentStations.reach(undefined);
     await silentRows.flush();
   } finally {
     connection.release();
+    // The live-stations stream may still be open (an error mid-diff): a released connection with a half-read result
+    // would be handed to the next user, so it is destroyed instead.
+    stationsConnection.destroy();
   }
   summary.fingerprint = fingerprint.digest();
   return summary;
