@@ -17,7 +17,10 @@ export function currentDetails(status: SyncStatus): string {
   if (plan) {
     lines.push(
       `**Plan ${plan.fingerprint}:**${plan.testDeviceId ? ` (test mode: only ${plan.testDeviceId})` : ''} ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations · ` +
-        `${plan.processedDevices} devices · ${plan.notFound} without a station · ${plan.surplusPoints} surplus · ${plan.rejected} rejected messages`,
+        `${plan.processedDevices} devices · ${plan.notFound} without a station · ${plan.surplusPoints} surplus · ${plan.rejected} rejected messages` +
+        (plan.silentStations !== undefined ? ` · ${plan.silentStations} silent stations` : '') +
+        (plan.ambiguousDevices ? ` · ${plan.ambiguousDevices} ambiguous devices` : '') +
+        (plan.brokerDroppedMessages !== undefined ? ` · ${plan.brokerDroppedMessages} messages dropped by the broker` : ''),
     );
   }
   if (status.phase === 'awaiting-approval' && status.approvalDeadline) lines.push(`**Waiting for approval until** ${status.approvalDeadline}`);

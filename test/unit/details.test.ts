@@ -11,6 +11,11 @@ describe('currentDetails', () => {
     expect(details).toContain('**Plan a1b2c3d4e5f60718:** 7 points to create on 3 stations');
   });
 
+  it('adds what the window did not hear: silent stations, ambiguous devices, broker drops', () => {
+    const details = currentDetails(aSyncStatus({ plan: aPlanSummary({ silentStations: 4, ambiguousDevices: 1, brokerDroppedMessages: 12 }) }));
+    expect(details).toContain('· 4 silent stations · 1 ambiguous devices · 12 messages dropped by the broker');
+  });
+
   it('has no plan line before the plan', () => {
     expect(currentDetails(aSyncStatus({ phase: 'collecting' }))).not.toContain('**Plan');
   });
