@@ -37,7 +37,9 @@ export async function ensureSyncTables(pool: Pool): Promise<void> {
       created_points INT UNSIGNED NULL,
       stations_changed INT UNSIGNED NULL,
       already_present INT UNSIGNED NULL,
-      stations_gone INT UNSIGNED NULL
+      stations_gone INT UNSIGNED NULL,
+      broker_dropped_start BIGINT UNSIGNED NULL,
+      broker_dropped_end BIGINT UNSIGNED NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
     `CREATE TABLE IF NOT EXISTS cp_sync_observations (
       run_key VARCHAR(64) NOT NULL,
