@@ -50,7 +50,7 @@ export function sessionClientId(runKey: string, configuredClientId?: unknown): s
 
 /** MQTT 5 unless CLOUD_CREDENTIALS says otherwise (`"protocolVersion": 4` for an MQTT 3.1.1-only broker). */
 export function protocolVersionOf(connectOptions: Record<string, unknown>): 3 | 4 | 5 {
-  const configured = connectOptions.protocolVersion;
+  const configured = Number(connectOptions.protocolVersion);
   return configured === 3 || configured === 4 ? configured : 5;
 }
 

@@ -31,11 +31,12 @@ async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutM
 
 describe("the run's persistent MQTT session", () => {
   test.each([
-    { protocol: 'MQTT 5 (the default)', queue: 'v5', credentials: {} },
-    { protocol: 'MQTT 3.1.1 ("protocolVersion": 4 in CLOUD_CREDENTIALS)', queue: 'v4', credentials: { protocolVersion: 4 } },
+    { protocol: 'MQTT 5 (the default)', end: 'killed (SIGKILL)', queue: 'v5', credentials: {}, stop: 'kill' as const },
+    { protocol: 'MQTT 3.1.1 ("protocolVersion": 4 in CLOUD_CREDENTIALS)', end: 'killed (SIGKILL)', queue: 'v4', credentials: { protocolVersion: 4 }, stop: 'kill' as const },
+    { protocol: 'MQTT 5 (the default)', end: 'shut down (SIGTERM)', queue: 'term', credentials: {}, stop: 'stop' as const },
   ])(
-    '$protocol: a device heard only while the worker was dead is in the plan; after the window the broker keeps no session',
-    async ({ queue, credentials }) => {
+    '$protocol, worker $end: a device heard only while no collector ran is in the plan; after the window the broker keeps no session',
+    async ({ queue, credentials, stop }) => {
       const { db } = e2e;
       await db.station({ station_id: 'SESS-HEARD', name: 'Heard before the crash' });
       await db.station({ station_id: 'SESS-MISSED', name: 'Spoke only while no collector ran' });
@@ -56,7 +57,8 @@ describe("the run's persistent MQTT session", () => {
         const clientId = sessionClientId(handle.firstExecutionRunId);
         await waitFor('the first collector heard a device', async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, 15_000);
         await heard.stop();
-        await first.kill();
+        await first[stop]();
+        if (stop === 'stop') expect(first.output()).toContain('Worker shutting down mid-window');
 
         // No collector runs now. The broker keeps the run's session (the probe leaves it in place, and takes nothing
         // from it: nothing is queued yet), and queues what is published meanwhile.
