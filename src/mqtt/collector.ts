@@ -54,6 +54,11 @@ export function protocolVersionOf(connectOptions: Record<string, unknown>): 3 | 
   return configured === 3 || configured === 4 ? configured : 5;
 }
 
+/**
+ * CONNACK refusals that may pass: 3 server unavailable (MQTT 3.1.1); MQTT 5's 136 server unavailable, 137 server
+ * busy, 151 quota exceeded, 159 connection rate exceeded.
+ */
+const TRANSIENT_REFUSAL_CODES = new Set([3, 136, 137, 151, 159]);
 /** CONNACK refusals that mean "this broker does not speak the protocol version asked for". */
 const UNSUPPORTED_PROTOCOL_CODES = new Set([1, 132]);
 /** How long ending a session that is not connected may take (a fresh clean connection, then DISCONNECT). */
@@ -132,8 +137,9 @@ export class Collector {
         resolve(connack);
       };
       const onError = (err: Error & { code?: number | string }): void => {
-        // A CONNACK refusal (bad credentials, not authorised, bad client id) will not change on retry.
-        if (typeof err.code === 'number') {
+        // A CONNACK refusal (bad credentials, not authorised, bad client id) will not change on retry; a busy or
+        // unavailable server may (mqtt.js keeps reconnecting until the timeout, as for network errors).
+        if (typeof err.code === 'number' && !TRANSIENT_REFUSAL_CODES.has(err.code)) {
           const hint = UNSUPPORTED_PROTOCOL_CODES.has(err.code) ? ' (for an MQTT 3.1.1 broker, add "protocolVersion": 4 to CLOUD_CREDENTIALS)' : '';
           fail(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: `MQTT broker refused the connection: ${err.message}${hint}`, nonRetryable: true }));
         }
