@@ -52,4 +52,16 @@ export class ObservationStore {
       ]);
     }
   }
+
+  /**
+   * The broker's dropped-messages counter during the window ($SYS, broker-wide): `broker_dropped_start` keeps the
+   * first value ever recorded for the run (a resumed window does not move it), `broker_dropped_end` the latest.
+   */
+  async recordBrokerDrops(runKey: string, drops: { first: number; last: number }): Promise<void> {
+    await this.pool.query(`UPDATE ${this.db.tables.runs} SET broker_dropped_start = COALESCE(broker_dropped_start, ?), broker_dropped_end = ? WHERE run_key = ?`, [
+      drops.first,
+      drops.last,
+      runKey,
+    ]);
+  }
 }

@@ -171,7 +171,8 @@ export async function buildPlan({ pool, tables: t }: SyncDatabase, options: Plan
     rejected: Number(counters.rejected ?? 0),
     silentStations: 0,
     ambiguousDevices: 0,
-    brokerDroppedMessages: droppedStart != null && droppedEnd != null ? Math.max(0, Number(droppedEnd) - Number(droppedStart)) : undefined,
+    // A counter that went down means the broker restarted during the window: the drops are then unknown.
+    brokerDroppedMessages: droppedStart != null && droppedEnd != null && BigInt(droppedEnd) >= BigInt(droppedStart) ? Number(BigInt(droppedEnd) - BigInt(droppedStart)) : undefined,
     stations: [],
     notFoundDeviceIds: [],
     silentStationSamples,

@@ -1,8 +1,15 @@
 /**
  * The MQTT side of the collection window: connect, subscribe (QoS 1), and keep each device's highest count in
  * a buffer that the caller drains into the database. Malformed messages are counted and sampled, never kept.
+ *
+ * The connection is the run's persistent session: one client id per run (sessionClientId), clean session off, so
+ * that the broker queues the QoS 1 messages published while the run's collector is down (its worker died) and
+ * hands them to the retried collector when it reconnects with the same id. MQTT 5 by default, with a session
+ * expiry that outlasts the window by a little: a session abandoned by a crash expires by itself. When the window
+ * closes the session is ended (close with endSession), so that the broker keeps nothing afterwards.
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { createHash } from 'node:crypto';
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { ApplicationFailure } from '@temporalio/common';
 import { excerpt, keepHighest, parseMessage } from '../domain/message';
 import { redactUserInfo } from '../domain/redact';
@@ -19,7 +26,43 @@ export interface CollectorOptions {
   log: Log;
   /** How long to keep trying to reach the broker before giving up (and letting Temporal retry). */
   connectTimeoutMs?: number;
+  /** The run's persistent session. */
+  session: {
+    /** The run's key: the same run (any attempt, any worker) gets the same client id. */
+    runKey: string;
+    /** MQTT 5 session expiry: how long the broker keeps the session (and queues for it) once the connection is gone. */
+    expirySeconds: number;
+  };
 }
+
+/** The client id's prefix when CLOUD_CREDENTIALS gives no clientId. */
+const DEFAULT_CLIENT_ID_PREFIX = 'cp-sync';
+
+/**
+ * The client id of a run's session: `<prefix>-<15 hex digits of SHA-256(run key)>`, the prefix being the clientId of
+ * CLOUD_CREDENTIALS (so that broker ACLs on client-id prefixes still hold) or `cp-sync`. With the default prefix it
+ * is 23 characters, the length every MQTT 3.1.1 broker must accept.
+ */
+export function sessionClientId(runKey: string, configuredClientId?: unknown): string {
+  const prefix = typeof configuredClientId === 'string' && configuredClientId.trim() !== '' ? configuredClientId.trim() : DEFAULT_CLIENT_ID_PREFIX;
+  return `${prefix}-${createHash('sha256').update(runKey).digest('hex').slice(0, 15)}`;
+}
+
+/** MQTT 5 unless CLOUD_CREDENTIALS says otherwise (`"protocolVersion": 4` for an MQTT 3.1.1-only broker). */
+export function protocolVersionOf(connectOptions: Record<string, unknown>): 3 | 4 | 5 {
+  const configured = Number(connectOptions.protocolVersion);
+  return configured === 3 || configured === 4 ? configured : 5;
+}
+
+/**
+ * CONNACK refusals that may pass: 3 server unavailable (MQTT 3.1.1); MQTT 5's 136 server unavailable, 137 server
+ * busy, 151 quota exceeded, 159 connection rate exceeded.
+ */
+const TRANSIENT_REFUSAL_CODES = new Set([3, 136, 137, 151, 159]);
+/** CONNACK refusals that mean "this broker does not speak the protocol version asked for". */
+const UNSUPPORTED_PROTOCOL_CODES = new Set([1, 132]);
+/** How long ending a session that is not connected may take (a fresh clean connection, then DISCONNECT). */
+const END_SESSION_TIMEOUT_MS = 5000;
 
 /** Rejects kept in memory between two drains; the rest are only counted. */
 const REJECTION_SAMPLES_PER_DRAIN = 100;
@@ -33,27 +76,39 @@ export class Collector {
   private rejectedCount = 0;
   private readonly devicesSeen = new Set<string>();
   private readonly rejectionsSeen = new Set<string>();
+  private closed: Promise<void> | undefined;
 
   private constructor(
     private readonly client: MqttClient,
     private readonly options: CollectorOptions,
+    /** The options the client connected with, for ending the session on a fresh connection. */
+    private readonly clientOptions: IClientOptions,
   ) {}
 
   static async connect(options: CollectorOptions): Promise<Collector> {
     const { log } = options;
-    const client = mqtt.connect(options.url, {
-      clientId: `cp-sync-${Math.random().toString(16).slice(2, 10)}`,
-      ...(options.connectOptions as IClientOptions),
+    const configured = options.connectOptions as IClientOptions;
+    const protocolVersion = protocolVersionOf(options.connectOptions);
+    const clientOptions: IClientOptions = {
+      ...configured,
+      clientId: sessionClientId(options.session.runKey, configured.clientId),
+      protocolVersion,
+      clean: false,
+      ...(protocolVersion === 5 ? { properties: { ...configured.properties, sessionExpiryInterval: options.session.expirySeconds } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       resubscribe: true,
-    });
-    const collector = new Collector(client, options);
+    };
+    const client = mqtt.connect(options.url, clientOptions);
+    const collector = new Collector(client, options, clientOptions);
     // Listen for errors from the start: an 'error' event without a listener would crash the worker.
     client.on('error', (err) => log.error(`MQTT error: ${err.message}`));
-    await collector.waitForConnect(options.connectTimeoutMs ?? 30_000);
-    log.info('Connected to MQTT broker');
+    // Listen for messages from the start too: a resumed session delivers what the broker queued right after the
+    // CONNACK, before the subscription below.
     client.on('message', (topic, payload) => collector.receive(topic, payload));
+    const connack = await collector.waitForConnect(options.connectTimeoutMs ?? 30_000);
+    log.info('Connected to MQTT broker');
+    if (connack.sessionPresent) log.info("Resumed this run's MQTT session: messages the broker queued while no collector listened are delivered now");
     client.on('reconnect', () => log.info('Reconnecting to MQTT broker…'));
     try {
       await client.subscribeAsync(options.topicFilter, { qos: 1 });
@@ -65,7 +120,7 @@ export class Collector {
     return collector;
   }
 
-  private waitForConnect(timeoutMs: number): Promise<void> {
+  private waitForConnect(timeoutMs: number): Promise<IConnackPacket> {
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -77,14 +132,16 @@ export class Collector {
         this.client.end(true);
         reject(err);
       };
-      const onConnect = (): void => {
+      const onConnect = (connack: IConnackPacket): void => {
         done();
-        resolve();
+        resolve(connack);
       };
       const onError = (err: Error & { code?: number | string }): void => {
-        // A CONNACK refusal (bad credentials, not authorised, bad client id) will not change on retry.
-        if (typeof err.code === 'number') {
-          fail(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: `MQTT broker refused the connection: ${err.message}`, nonRetryable: true }));
+        // A CONNACK refusal (bad credentials, not authorised, bad client id) will not change on retry; a busy or
+        // unavailable server may (mqtt.js keeps reconnecting until the timeout, as for network errors).
+        if (typeof err.code === 'number' && !TRANSIENT_REFUSAL_CODES.has(err.code)) {
+          const hint = UNSUPPORTED_PROTOCOL_CODES.has(err.code) ? ' (for an MQTT 3.1.1 broker, add "protocolVersion": 4 to CLOUD_CREDENTIALS)' : '';
+          fail(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: `MQTT broker refused the connection: ${err.message}${hint}`, nonRetryable: true }));
         }
         // Network errors: mqtt.js keeps reconnecting until the timeout.
       };
@@ -139,7 +196,43 @@ export class Collector {
     return this.devicesSeen.size;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Disconnects (once; later calls wait for the first). With `endSession`, the broker discards the run's session:
+   * MQTT 5 DISCONNECT with a session expiry of 0, or, for MQTT 3.1.1 or a connection that is down at that moment,
+   * a fresh clean connection with the same client id. Without it (a worker shutting down mid-window) the session
+   * stays, and the broker queues for the next attempt. Ending the session never throws: a session that could not
+   * be ended expires by itself (MQTT 5).
+   */
+  close({ endSession }: { endSession: boolean }): Promise<void> {
+    this.closed ??= this.disconnect(endSession);
+    return this.closed;
+  }
+
+  private async disconnect(endSession: boolean): Promise<void> {
+    if (endSession && this.clientOptions.protocolVersion === 5 && this.client.connected) {
+      await this.client.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+      return;
+    }
     await this.client.endAsync();
+    if (endSession) await this.discardSession();
+  }
+
+  private async discardSession(): Promise<void> {
+    const { properties, ...rest } = this.clientOptions;
+    const options: IClientOptions = {
+      ...rest,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: END_SESSION_TIMEOUT_MS,
+      ...(this.clientOptions.protocolVersion === 5 ? { properties: { ...properties, sessionExpiryInterval: 0 } } : {}),
+    };
+    try {
+      const client = await mqtt.connectAsync(this.options.url, options, false);
+      await client.endAsync();
+    } catch (err) {
+      this.options.log.error(`Could not end this run's MQTT session (${err instanceof Error ? err.message : String(err)}); ${
+        this.clientOptions.protocolVersion === 5 ? 'it expires by itself' : 'the broker keeps it until its own session expiry'
+      }`);
+    }
   }
 }

@@ -153,7 +153,11 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
     },
   });
   const windowScope = new CancellationScope();
-  const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors }));
+  // The collector's MQTT session must outlive a crash until the window's end (workflow time: deterministic).
+  const windowEndsAt = Date.now() + input.collectorDurationMs;
+  const collecting = windowScope.run(() =>
+    collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors, windowEndsAt }),
+  );
   await Promise.race([sleep(input.collectorDurationMs, { summary: 'Collection window' }), collecting]);
   // Past this point the window has closed (a failed collection would have thrown above).
   windowScope.cancel();

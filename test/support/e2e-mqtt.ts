@@ -38,9 +38,13 @@ export class Publisher {
     private readonly raw: { topic: string; payload: string }[],
   ) {}
 
-  /** Connects and publishes every `intervalMs` until `stop()`. */
-  static async start(account: string, reports: Report[], options: { intervalMs?: number; raw?: { topic: string; payload: string }[] } = {}): Promise<Publisher> {
-    const client = await mqtt.connectAsync(brokerUrl(), { clientId: `cps-e2e-pub-${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 500 });
+  /** Connects (to the local stack's broker unless `url` says otherwise) and publishes every `intervalMs` until `stop()`. */
+  static async start(
+    account: string,
+    reports: Report[],
+    options: { intervalMs?: number; raw?: { topic: string; payload: string }[]; url?: string } = {},
+  ): Promise<Publisher> {
+    const client = await mqtt.connectAsync(options.url ?? brokerUrl(), { clientId: `cps-e2e-pub-${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 500 });
     const publisher = new Publisher(client, account, reports, options.raw ?? []);
     publisher.round();
     publisher.timer = setInterval(() => publisher.round(), options.intervalMs ?? 200);

@@ -62,8 +62,8 @@ export interface E2e {
   workflowId(label?: string): string;
   /** A handle on a sync started elsewhere (e.g. by the CLI); it is terminated after the file if still running. */
   handle(workflowId: string): WorkflowHandle;
-  /** Starts a sync on this file's task queue. */
-  start(input: Partial<SyncInput> & { account: string }, workflowId?: string): Promise<SyncHandle>;
+  /** Starts a sync on this file's task queue (or on `taskQueue`, served by a worker of the test's own). */
+  start(input: Partial<SyncInput> & { account: string }, workflowId?: string, taskQueue?: string): Promise<SyncHandle>;
   /** Publishes `reports` on `account` while a sync collects; resolves once it has left the collecting phase. */
   collect(account: string, reports: Report[], input?: Partial<SyncInput>, raw?: { topic: string; payload: string }[]): Promise<SyncHandle>;
   /** Polls the `status` query until the phase is `phase`; fails at once on a different final phase. */
@@ -215,9 +215,9 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
       handles.push(handle);
       return handle;
     },
-    async start(input, workflowId) {
+    async start(input, workflowId, queue = taskQueue) {
       const handle = await harness.client.workflow.start<typeof syncChargingPoints>(WORKFLOW_TYPE, {
-        taskQueue,
+        taskQueue: queue,
         workflowId: workflowId ?? harness.workflowId(),
         args: [{ collectorDurationMs: WINDOW_MS, approvalTimeoutMs: 10 * 60_000, maxConnectors: 16, ...input }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,

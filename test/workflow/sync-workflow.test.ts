@@ -321,7 +321,7 @@ describe('syncChargingPoints', () => {
       await withRun(aSyncInput({ autoApprove: true, maxConnectors: 8, account: 'acc123' }), {}, async ({ handle, calls }) => {
         await result(handle);
         const { runId } = await handle.describe();
-        expect(calls.collect).toEqual([{ runKey: runId, workflowId: handle.workflowId, account: 'acc123', maxConnectors: 8 }]);
+        expect(calls.collect).toEqual([{ runKey: runId, workflowId: handle.workflowId, account: 'acc123', maxConnectors: 8, windowEndsAt: expect.any(Number) }]);
         expect(calls.diff[0]?.runKey).toBe(runId);
         expect(calls.apply[0]?.runKey).toBe(runId);
       });
