@@ -5,6 +5,7 @@
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadSyncDefaults, loadTemporalConfig, type Env } from './config';
+import { databaseTlsProblem } from './db/errors';
 import { createPool } from './db/pool';
 import { ensureSyncTables } from './db/sync-tables';
 import { createConsoleLog, type Log } from './log';
@@ -26,7 +27,12 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
 
   const pool = createPool(database);
   try {
-    await ensureSyncTables(pool);
+    // The first connection: a wrong TLS setting stops the worker here, before it polls, with what to set.
+    await ensureSyncTables(pool).catch((err: unknown) => {
+      const tlsProblem = databaseTlsProblem(err, database.tls ?? 'off');
+      if (tlsProblem === undefined) throw err;
+      throw new Error(`database ${database.host}:${database.port}: ${tlsProblem}`);
+    });
     const connection = await connectWorker(temporal);
     const worker = await Worker.create({
       connection,
