@@ -4,18 +4,32 @@
  * points with overrides, and readers for the assertions. Plain mysql2 here, never the code under test's data layer.
  */
 import { randomBytes } from 'node:crypto';
-import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
+import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { DatabaseConfig } from '../../src/config';
 import { createOcppSchema } from '../../src/db/ocpp-schema';
+import { sslOptions } from '../../src/db/pool';
+
+/** A server and an administrator (root) on it; `tls` as the worker would use it (see DatabaseConfig). */
+export type ServerConfig = Omit<DatabaseConfig, 'database'>;
 
 /** Where the test databases live: OCPP_MYSQL_HOST/PORT/USER/PASSWORD when set, else root on 127.0.0.1:3306. */
-export function serverConfig(): Omit<DatabaseConfig, 'database'> {
+export function serverConfig(): ServerConfig {
   return {
     host: process.env.OCPP_MYSQL_HOST || '127.0.0.1',
     port: Number(process.env.OCPP_MYSQL_PORT || 3306),
     user: process.env.OCPP_MYSQL_USER || 'root',
     password: process.env.OCPP_MYSQL_PASSWORD ?? '',
   };
+}
+
+/** mysql2 connection options for `server` (with its TLS, if any), optionally on one database. */
+export function connectionOptions(server: ServerConfig, database?: string): mysql.ConnectionOptions {
+  return { host: server.host, port: server.port, user: server.user, password: server.password, database, ssl: sslOptions(server.tls) };
+}
+
+/** A connection as the server's administrator, e.g. to create users. */
+export function connectAsAdmin(server: ServerConfig = serverConfig()): Promise<Connection> {
+  return mysql.createConnection(connectionOptions(server));
 }
 
 export interface StationRow {
@@ -75,12 +89,12 @@ export class E2eDatabase {
     readonly pool: Pool,
   ) {}
 
-  /** Creates `cps_e2e_<random>` with the ocpp-db tables. */
-  static async create(prefix = 'cps_e2e'): Promise<E2eDatabase> {
-    const config: DatabaseConfig = { ...serverConfig(), database: `${prefix}_${randomBytes(5).toString('hex')}` };
+  /** Creates `cps_e2e_<random>` with the ocpp-db tables, on `server` (the shared one by default). */
+  static async create(prefix = 'cps_e2e', server: ServerConfig = serverConfig()): Promise<E2eDatabase> {
+    const config: DatabaseConfig = { ...server, database: `${prefix}_${randomBytes(5).toString('hex')}` };
     await createOcppSchema(config);
     const pool = mysql.createPool({
-      ...config,
+      ...connectionOptions(server, config.database),
       connectionLimit: 3,
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -90,22 +104,28 @@ export class E2eDatabase {
     return new E2eDatabase(config, pool);
   }
 
-  /** The OCPP_MYSQL_* variables a worker or the CLI needs for this database. */
+  /** The OCPP_MYSQL_* variables a worker or the CLI needs for this database (OCPP_MYSQL_SSL* too, with TLS). */
   env(): Record<string, string> {
+    const { tls } = this.config;
     return {
       OCPP_MYSQL_HOST: this.config.host,
       OCPP_MYSQL_PORT: String(this.config.port),
       OCPP_MYSQL_DATABASE: this.config.database,
       OCPP_MYSQL_USER: this.config.user,
       OCPP_MYSQL_PASSWORD: this.config.password,
+      ...(tls && { OCPP_MYSQL_SSL: tls.mode }),
+      ...(tls?.caPath !== undefined && { OCPP_MYSQL_SSL_CA_PATH: tls.caPath }),
+      ...(tls?.certPath !== undefined && { OCPP_MYSQL_SSL_CERT_PATH: tls.certPath }),
+      ...(tls?.keyPath !== undefined && { OCPP_MYSQL_SSL_KEY_PATH: tls.keyPath }),
     };
   }
 
   async drop(): Promise<void> {
     await this.pool.end().catch(() => undefined);
-    const connection = await mysql.createConnection(serverConfig());
+    const { database, ...server } = this.config;
+    const connection = await connectAsAdmin(server);
     try {
-      await connection.query(`DROP DATABASE IF EXISTS \`${this.config.database}\``);
+      await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
     } finally {
       await connection.end();
     }

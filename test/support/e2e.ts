@@ -12,21 +12,23 @@
  * 127.0.0.1:7233, namespace default), Mosquitto at 127.0.0.1:1883.
  *
  * Use: `const e2e = useE2e('sync');` at the top of a test file; the fields are ready inside the tests.
+ * A file with its own servers (e.g. TLS ones from private-mariadb.ts / private-mosquitto.ts, started in a beforeAll
+ * registered before this call) passes them as `options`: they are read when the harness's beforeAll runs.
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
-import mysql from 'mysql2/promise';
 import type { Env } from '../../src/config';
 import type { Log } from '../../src/log';
 import { FINAL_PHASES, WORKFLOW_TYPE, type Phase, type SyncInput, type SyncStatus } from '../../src/shared';
 import { createSyncWorker } from '../../src/worker';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/definitions';
 import type { syncChargingPoints } from '../../src/workflows';
-import { E2eDatabase, serverConfig } from './e2e-db';
-import { brokerUrl, Publisher, type Report } from './e2e-mqtt';
+import { connectAsAdmin, E2eDatabase, serverConfig, type ServerConfig } from './e2e-db';
+import { brokerUrl, Publisher, type Broker, type Report } from './e2e-mqtt';
 
 export { Publisher, report } from './e2e-mqtt';
+export type { Broker } from './e2e-mqtt';
 export type { PointRow, StationRow } from './e2e-db';
 
 export type SyncHandle = WorkflowHandleWithFirstExecutionRunId<typeof syncChargingPoints>;
@@ -95,8 +97,17 @@ function random(bytes = 4): string {
   return randomBytes(bytes).toString('hex');
 }
 
+export interface E2eOptions {
+  /** The database server and its administrator (default: the shared one, serverConfig()). */
+  server?: () => ServerConfig;
+  /** The broker the publisher uses (default: the shared Mosquitto, brokerUrl()). */
+  broker?: () => Broker;
+  /** Added to the worker's environment (e.g. CLOUD_HOST and CLOUD_TLS_* for `broker`). */
+  workerEnv?: () => Env;
+}
+
 /** Registers beforeAll/beforeEach/afterAll hooks and returns the harness, ready inside the tests. */
-export function useE2e(name: string): E2e {
+export function useE2e(name: string, options: E2eOptions = {}): E2e {
   const id = `${name}-${random()}`;
   const taskQueue = `cps-e2e-${id}`;
   const mysqlUser = `cps_e2e_${random(3)}`;
@@ -109,6 +120,7 @@ export function useE2e(name: string): E2e {
   let counter = 0;
 
   let db: E2eDatabase | undefined;
+  let server: ServerConfig | undefined;
   let client: Client | undefined;
   let env: Env | undefined;
   let worker: Worker | undefined;
@@ -129,8 +141,9 @@ export function useE2e(name: string): E2e {
 
   beforeAll(async () => {
     installRuntime(sdkLog);
-    db = await E2eDatabase.create();
-    const root = await mysql.createConnection(serverConfig());
+    server = options.server?.() ?? serverConfig();
+    db = await E2eDatabase.create('cps_e2e', server);
+    const root = await connectAsAdmin(server);
     try {
       await root.query('CREATE USER ?@? IDENTIFIED BY ?', [mysqlUser, '%', mysqlPassword]);
       await root.query(`GRANT ALL ON \`${db.config.database}\`.* TO ?@?`, [mysqlUser, '%']);
@@ -145,6 +158,7 @@ export function useE2e(name: string): E2e {
       OCPP_MYSQL_PASSWORD: mysqlPassword,
       TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_NAMESPACE: 'default',
+      ...options.workerEnv?.(),
     };
     const built = await createSyncWorker({ env, taskQueue, log });
     worker = built.worker;
@@ -174,7 +188,7 @@ export function useE2e(name: string): E2e {
     await running;
     await closeWorker?.();
     await client?.connection.close();
-    const root = await mysql.createConnection(serverConfig());
+    const root = await connectAsAdmin(server);
     try {
       await root.query('DROP USER IF EXISTS ?@?', [mysqlUser, '%']);
     } finally {
@@ -219,7 +233,7 @@ export function useE2e(name: string): E2e {
       return handle;
     },
     async collect(account, reports, input = {}, raw = []) {
-      const publisher = await Publisher.start(account, reports, { raw });
+      const publisher = await Publisher.start(account, reports, { raw, broker: options.broker?.() });
       try {
         const handle = await harness.start({ ...input, account });
         await waitUntil(handle, (s) => s.phase !== 'collecting', 30_000);
