@@ -8,7 +8,8 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowIdCon
 import mysql from 'mysql2/promise';
 import { readFileSync } from 'node:fs';
 import { loadDatabaseConfig, type Env } from '../../src/config';
-import { classifyDatabaseError } from '../../src/db/errors';
+import { classifyDatabaseError, databaseTlsProblem } from '../../src/db/errors';
+import { createPool } from '../../src/db/pool';
 import type { Log } from '../../src/log';
 import { ERROR_TYPES, WORKFLOW_TYPE } from '../../src/shared';
 import { createSyncWorker } from '../../src/worker';
@@ -205,6 +206,43 @@ describe('MySQL: a TLS problem stops the worker at start, with the variable to f
       const plain = await errorOf({ ...connectionOptions(server), ssl: undefined });
       expect(plain).toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR', errno: 1045 });
       expect(classified(plain)).toMatchObject({ type: ERROR_TYPES.database, nonRetryable: true });
+    },
+    TEST_TIMEOUT,
+  );
+});
+
+describe('MySQL: verify-identity checks the host name, verify-ca does not', () => {
+  test(
+    "a server whose certificate (from the right CA) names another host: refused by verify-identity, accepted by verify-ca",
+    async () => {
+      const elsewhere = await privateMariadb.start({ tls: { ca: tls().ca, cert: tls().elsewhereCert, key: tls().elsewhereKey }, requireSecureTransport: true });
+      const cipherWith = async (mode: string): Promise<unknown> => {
+        const config = loadDatabaseConfig({
+          OCPP_MYSQL_HOST: 'localhost',
+          OCPP_MYSQL_PORT: String(elsewhere.port),
+          OCPP_MYSQL_DATABASE: 'mysql',
+          OCPP_MYSQL_USER: 'root',
+          OCPP_MYSQL_SSL: mode,
+          OCPP_MYSQL_SSL_CA_PATH: tls().ca,
+        });
+        const pool = createPool(config, 1);
+        try {
+          const [rows] = await pool.query<mysql.RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+          return rows[0]?.Value;
+        } catch (err) {
+          return err;
+        } finally {
+          await pool.end();
+        }
+      };
+      try {
+        expect(await cipherWith('verify-ca')).toEqual(expect.stringMatching(/\w/));
+        const refused = await cipherWith('verify-identity');
+        expect(refused).toMatchObject({ code: 'HANDSHAKE_SSL_ERROR' });
+        expect(databaseTlsProblem(refused)).toMatch(/^TLS: the database server's certificate is for another host \(.*localhost.*db\.invalid\): use in OCPP_MYSQL_HOST a name the certificate carries$/);
+      } finally {
+        await elsewhere.stop();
+      }
     },
     TEST_TIMEOUT,
   );

@@ -1,7 +1,8 @@
 /**
  * Throw-away TLS material made with `openssl` in a temp dir, for tests of encrypted connections: a CA, a server
- * certificate for 127.0.0.1 and localhost signed by it, a client certificate signed by it, and a second, unrelated
- * CA (the "wrong CA" of the failure tests). Everything is valid for two days. `remove()` deletes the folder.
+ * certificate for 127.0.0.1 and localhost signed by it, a client certificate signed by it, a server certificate of
+ * the same CA for another name only (db.invalid), and a second, unrelated CA (the "wrong CA" of the failure
+ * tests). Everything is valid for two days. `remove()` deletes the folder.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,9 @@ export interface TestCertificates {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** Signed by `ca`, for db.invalid only: not for 127.0.0.1 or localhost. */
+  elsewhereCert: string;
+  elsewhereKey: string;
   /** A CA that signed nothing here. */
   otherCa: string;
   remove(): void;
@@ -44,6 +48,7 @@ export function makeCertificates(): TestCertificates {
   selfSignedCa('ca', '/CN=cp-sync test CA');
   selfSignedCa('other-ca', '/CN=cp-sync unrelated CA');
   signed(dir, 'server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
+  signed(dir, 'elsewhere', '/CN=db.invalid', 'subjectAltName=DNS:db.invalid\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
   signed(dir, 'client', '/CN=cp-sync test client', 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
   const file = (name: string): string => join(dir, name);
   return {
@@ -53,6 +58,8 @@ export function makeCertificates(): TestCertificates {
     serverKey: file('server.key'),
     clientCert: file('client.pem'),
     clientKey: file('client.key'),
+    elsewhereCert: file('elsewhere.pem'),
+    elsewhereKey: file('elsewhere.key'),
     otherCa: file('other-ca.pem'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
