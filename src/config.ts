@@ -3,6 +3,8 @@
  * so that a CLI command that only talks to Temporal does not demand database settings.
  * A bad value stops with one line naming the variable and what was expected.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from './shared';
@@ -67,11 +69,53 @@ const duration = (what: string) =>
   });
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { errorMap: () => ({ message: 'expected true or false' }) }).transform((v) => ['true', '1', 'yes'].includes(v));
 
+type PemKind = 'certificate' | 'private key';
+const PEM_MARKERS: Record<PemKind, { marker: RegExp; shown: string }> = {
+  certificate: { marker: /-----BEGIN CERTIFICATE-----/, shown: '-----BEGIN CERTIFICATE-----' },
+  'private key': { marker: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/, shown: '-----BEGIN PRIVATE KEY-----' },
+};
+const FILE_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory', ENOTDIR: 'a parent is not a directory' };
+
+/**
+ * Reads the PEM file that variable `name` points to, at start-up, so that a wrong path stops the worker before it
+ * polls. Errors name the variable and the path, never what the file holds (a key is secret).
+ */
+function readPemFile(env: Env, name: string, kind: PemKind): Buffer | undefined {
+  const path = value(env, name);
+  if (path === undefined) return undefined;
+  let contents: Buffer;
+  try {
+    contents = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(`${name}: expected a readable ${kind} file, cannot read ${JSON.stringify(path)} (${FILE_ERRORS[code] ?? code})`);
+  }
+  if (!PEM_MARKERS[kind].marker.test(contents.toString('latin1'))) {
+    throw new ConfigError(`${name}: expected a PEM ${kind} file (${PEM_MARKERS[kind].shown}), which ${JSON.stringify(path)} is not`);
+  }
+  return contents;
+}
+
+function bothOrNeither(env: Env, certName: string, keyName: string): void {
+  if ((value(env, certName) === undefined) !== (value(env, keyName) === undefined)) {
+    throw new ConfigError(`${certName} and ${keyName}: expected both or neither (a client certificate needs its key)`);
+  }
+}
+
 export interface MqttConfig {
   url: string;
-  /** Parsed CLOUD_CREDENTIALS: mqtt.js connect options (username, password, clientId, …). Secret. */
+  /**
+   * Parsed CLOUD_CREDENTIALS: mqtt.js connect options (username, password, clientId, …), plus `ca`/`cert`/`key`
+   * read from CLOUD_TLS_*_PATH. Secret.
+   */
   options: Record<string, unknown>;
 }
+
+const TLS_FILES = [
+  { name: 'CLOUD_TLS_CA_PATH', option: 'ca', kind: 'certificate' },
+  { name: 'CLOUD_TLS_CERT_PATH', option: 'cert', kind: 'certificate' },
+  { name: 'CLOUD_TLS_KEY_PATH', option: 'key', kind: 'private key' },
+] as const;
 
 export function loadMqttConfig(env: Env): MqttConfig {
   const url = parse(
@@ -96,7 +140,45 @@ export function loadMqttConfig(env: Env): MqttConfig {
     }
     options = parsed as Record<string, unknown>;
   }
-  return { url, options };
+  return { url, options: { ...options, ...loadMqttTls(env, url, options) } };
+}
+
+/** CLOUD_TLS_CA_PATH, CLOUD_TLS_CERT_PATH, CLOUD_TLS_KEY_PATH: the files' contents as mqtt.js options, verifying the broker. */
+function loadMqttTls(env: Env, url: string, credentials: Record<string, unknown>): Record<string, unknown> {
+  const given = TLS_FILES.filter(({ name }) => value(env, name) !== undefined);
+  if (given.length === 0) return {};
+  const first = given[0]!.name;
+  if (!/^(mqtts|wss|ssl):\/\//.test(url)) {
+    throw new ConfigError(`${first}: set, but CLOUD_HOST is not a TLS URL (expected mqtts:// or wss://, got ${url.replace(/:\/\/.*/, '://…')})`);
+  }
+  bothOrNeither(env, 'CLOUD_TLS_CERT_PATH', 'CLOUD_TLS_KEY_PATH');
+  for (const { name, option } of given) {
+    if (credentials[option] !== undefined) {
+      throw new ConfigError(`${name}: expected either this file or "${option}" in CLOUD_CREDENTIALS, not both`);
+    }
+  }
+  if (credentials.rejectUnauthorized === false) {
+    throw new ConfigError(`${first}: expected the broker's certificate to be verified, but CLOUD_CREDENTIALS has "rejectUnauthorized": false`);
+  }
+  const tls: Record<string, unknown> = { rejectUnauthorized: true };
+  for (const { name, option, kind } of given) tls[option] = readPemFile(env, name, kind);
+  return tls;
+}
+
+/** OCPP_MYSQL_SSL, in the spirit of MySQL's `--ssl-mode` (DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY). */
+export const MYSQL_SSL_MODES = ['off', 'on', 'verify-ca', 'verify-identity'] as const;
+export type MysqlSslMode = (typeof MYSQL_SSL_MODES)[number];
+
+/** TLS to the database: the mode and the files' contents (read at start-up), with their paths for messages. */
+export interface DatabaseTls {
+  mode: Exclude<MysqlSslMode, 'off'>;
+  caPath?: string;
+  ca?: Buffer;
+  certPath?: string;
+  cert?: Buffer;
+  keyPath?: string;
+  /** Secret. */
+  key?: Buffer;
 }
 
 export interface DatabaseConfig {
@@ -109,19 +191,63 @@ export interface DatabaseConfig {
   user: string;
   /** Secret. */
   password: string;
+  /** Absent: no TLS (OCPP_MYSQL_SSL=off). */
+  tls?: DatabaseTls;
+}
+
+function loadDatabaseTls(env: Env, host: string): DatabaseTls | undefined {
+  const mode = parse(
+    env,
+    'OCPP_MYSQL_SSL',
+    z.enum(MYSQL_SSL_MODES, { errorMap: () => ({ message: `expected one of ${MYSQL_SSL_MODES.join(', ')}` }) }),
+    'off',
+  );
+  const paths = ['OCPP_MYSQL_SSL_CA_PATH', 'OCPP_MYSQL_SSL_CERT_PATH', 'OCPP_MYSQL_SSL_KEY_PATH'].filter((name) => value(env, name) !== undefined);
+  if (mode === 'off') {
+    if (paths.length > 0) throw new ConfigError(`${paths[0]}: set, but OCPP_MYSQL_SSL is off (expected on, verify-ca or verify-identity)`);
+    return undefined;
+  }
+  const caPath = value(env, 'OCPP_MYSQL_SSL_CA_PATH');
+  if (mode === 'on' && caPath !== undefined) {
+    throw new ConfigError('OCPP_MYSQL_SSL_CA_PATH: set, but OCPP_MYSQL_SSL=on does not verify the server (expected verify-ca or verify-identity to use the CA)');
+  }
+  if (mode !== 'on' && caPath === undefined) {
+    throw new ConfigError(`OCPP_MYSQL_SSL_CA_PATH: required with OCPP_MYSQL_SSL=${mode}, expected the CA certificate file that signed the server's certificate`);
+  }
+  // mysql2 checks an IP address host against the name "localhost", not against the certificate's IP entries.
+  if (mode === 'verify-identity' && isIP(host) !== 0) {
+    throw new ConfigError(
+      `OCPP_MYSQL_HOST: an IP address cannot be checked against the server's certificate with OCPP_MYSQL_SSL=verify-identity (expected a host name that the certificate carries, or OCPP_MYSQL_SSL=verify-ca; got ${JSON.stringify(host)})`,
+    );
+  }
+  bothOrNeither(env, 'OCPP_MYSQL_SSL_CERT_PATH', 'OCPP_MYSQL_SSL_KEY_PATH');
+  const tls: DatabaseTls = { mode };
+  if (caPath !== undefined) Object.assign(tls, { caPath, ca: readPemFile(env, 'OCPP_MYSQL_SSL_CA_PATH', 'certificate') });
+  const certPath = value(env, 'OCPP_MYSQL_SSL_CERT_PATH');
+  if (certPath !== undefined) {
+    Object.assign(tls, {
+      certPath,
+      cert: readPemFile(env, 'OCPP_MYSQL_SSL_CERT_PATH', 'certificate'),
+      keyPath: value(env, 'OCPP_MYSQL_SSL_KEY_PATH'),
+      key: readPemFile(env, 'OCPP_MYSQL_SSL_KEY_PATH', 'private key'),
+    });
+  }
+  return tls;
 }
 
 const databaseName = (variable: string) =>
   required('the database name').regex(/^[A-Za-z0-9_$-]{1,64}$/, `expected a database name of letters, digits, _, $ or - (at most 64)${variable === 'CP_SYNC_DATABASE' ? ', default cp_sync' : ''}`);
 
 export function loadDatabaseConfig(env: Env): DatabaseConfig {
+  const host = parse(env, 'OCPP_MYSQL_HOST', z.string(), '127.0.0.1');
   return {
-    host: parse(env, 'OCPP_MYSQL_HOST', z.string(), '127.0.0.1'),
+    host,
     port: parse(env, 'OCPP_MYSQL_PORT', port, '3306'),
     database: parse(env, 'OCPP_MYSQL_DATABASE', databaseName('OCPP_MYSQL_DATABASE')),
     toolDatabase: parse(env, 'CP_SYNC_DATABASE', databaseName('CP_SYNC_DATABASE'), 'cp_sync'),
     user: parse(env, 'OCPP_MYSQL_USER', required('the database user')),
     password: value(env, 'OCPP_MYSQL_PASSWORD') ?? '',
+    tls: loadDatabaseTls(env, host),
   };
 }
 

@@ -210,4 +210,6 @@ export const ERROR_TYPES = {
   mqttRefused: 'MqttConnectionRefused',
   planMismatch: 'PlanMismatchError',
   neverCollected: 'NeverCollectedError',
+  /** A TLS setting that does not fit the broker or the database (wrong CA, missing client certificate, …). */
+  tls: 'TlsError',
 } as const;

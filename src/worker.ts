@@ -5,6 +5,7 @@
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadSyncDefaults, loadTemporalConfig, type Env } from './config';
+import { databaseTlsProblem } from './db/errors';
 import { createPool } from './db/pool';
 import { assertSchemaReady } from './db/migrator';
 import { describeLayout, readOcppLayout } from './db/ocpp-layout';
@@ -29,8 +30,13 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const pool = createPool(database);
   const tables = tablesFor(database);
   try {
+    // The first connection: a wrong TLS setting stops the worker here, before it polls, with what to set.
     // The worker never creates or alters a table: `cp-sync migrate` does, once, with its own rights.
-    await assertSchemaReady(pool, database);
+    await assertSchemaReady(pool, database).catch((err: unknown) => {
+      const tlsProblem = databaseTlsProblem(err, database.tls ?? 'off');
+      if (tlsProblem === undefined) throw err;
+      throw new Error(`database ${database.host}:${database.port}: ${tlsProblem}`);
+    });
     const layout = await readOcppLayout(pool, database.database);
     output.info(`Database ${database.database}: ${describeLayout(layout)}; the tool's tables in ${database.toolDatabase}`);
     const connection = await connectWorker(temporal);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { DatabaseConfig } from '../config';
+import { sslOptions } from './pool';
 
 export const OCPP_SCHEMA_FILE = join(__dirname, '..', '..', 'sql', 'ocpp-schema.sql');
 
@@ -18,7 +19,13 @@ export function schemaStatements(sql: string): string[] {
 
 /** Creates the database (if the user may) and the tables that are missing; existing tables are left as they are. */
 export async function createOcppSchema(config: DatabaseConfig): Promise<void> {
-  const connection = await mysql.createConnection({ host: config.host, port: config.port, user: config.user, password: config.password });
+  const connection = await mysql.createConnection({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password,
+    ssl: sslOptions(config.tls),
+  });
   try {
     await connection.query(`CREATE DATABASE IF NOT EXISTS \`${config.database}\` CHARACTER SET utf8mb4`);
     await connection.query(`USE \`${config.database}\``);

@@ -1,8 +1,18 @@
-import mysql from 'mysql2/promise';
-import type { DatabaseConfig } from '../config';
+import mysql, { type SslOptions } from 'mysql2/promise';
+import type { DatabaseConfig, DatabaseTls } from '../config';
 
 export type Pool = mysql.Pool;
 export type Connection = mysql.PoolConnection;
+
+/**
+ * mysql2's `ssl` option for OCPP_MYSQL_SSL: `on` encrypts without verifying the server, `verify-ca` checks its
+ * certificate against the CA, `verify-identity` also checks that the certificate names OCPP_MYSQL_HOST.
+ */
+export function sslOptions(tls: DatabaseTls | undefined): SslOptions | undefined {
+  if (tls === undefined) return undefined;
+  const verify = tls.mode !== 'on';
+  return { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: verify, verifyIdentity: tls.mode === 'verify-identity' };
+}
 
 /** What every connection of the tool uses (the worker's pool, `cp-sync migrate`, `cp-sync prune`). */
 export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptions {
@@ -13,6 +23,7 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
     database: config.database,
     user: config.user,
     password: config.password,
+    ssl: sslOptions(config.tls),
     // Ids are BIGINT UNSIGNED: keep them exact as strings, never as rounded numbers.
     supportBigNumbers: true,
     bigNumberStrings: true,

@@ -13,6 +13,7 @@ import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 
 import { ApplicationFailure } from '@temporalio/common';
 import { excerpt, keepHighest, parseMessage } from '../domain/message';
 import { redactUserInfo } from '../domain/redact';
+import { explainTlsFailure, tlsDetail, tlsFailureOf } from '../domain/tls';
 import type { Log } from '../log';
 import { ERROR_TYPES, type RejectedMessage } from '../shared';
 import type { Flush } from '../db/observation-store';
@@ -142,6 +143,20 @@ export class Collector {
         if (typeof err.code === 'number' && !TRANSIENT_REFUSAL_CODES.has(err.code)) {
           const hint = UNSUPPORTED_PROTOCOL_CODES.has(err.code) ? ' (for an MQTT 3.1.1 broker, add "protocolVersion": 4 to CLOUD_CREDENTIALS)' : '';
           fail(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: `MQTT broker refused the connection: ${err.message}${hint}`, nonRetryable: true }));
+          return;
+        }
+        // A certificate the other side does not accept will not be accepted on retry either.
+        const tls = tlsFailureOf(err);
+        if (tls !== undefined) {
+          const message = explainTlsFailure(tls, tlsDetail(err), {
+            peer: 'the MQTT broker',
+            caVariable: 'CLOUD_TLS_CA_PATH',
+            certVariable: 'CLOUD_TLS_CERT_PATH',
+            keyVariable: 'CLOUD_TLS_KEY_PATH',
+            hostVariable: 'CLOUD_HOST',
+            hasClientCertificate: this.options.connectOptions.cert !== undefined,
+          });
+          fail(ApplicationFailure.create({ type: ERROR_TYPES.tls, message, nonRetryable: true }));
         }
         // Network errors: mqtt.js keeps reconnecting until the timeout.
       };

@@ -17,6 +17,7 @@
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { ConfigError, loadDatabaseConfig, type DatabaseConfig } from '../config';
 import { createOcppSchema } from '../db/ocpp-schema';
+import { sslOptions } from '../db/pool';
 import { DEMO_DEVICES, DEMO_EXPECTED, DEMO_STATIONS, SEEDED_AT, expectedPointsAfterSync, type ExpectedPoint } from './demo-fleet';
 
 const USAGE = `Usage: node dist/scripts/seed-demo.js [--force | --summary [--unchanged]]
@@ -47,6 +48,7 @@ async function connect(config: DatabaseConfig): Promise<mysql.Connection> {
     user: config.user,
     password: config.password,
     database: config.database,
+    ssl: sslOptions(config.tls),
     timezone: 'Z',
     supportBigNumbers: true,
     bigNumberStrings: true,

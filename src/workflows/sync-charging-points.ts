@@ -26,7 +26,7 @@ const { diffStations } = proxyActivities<SyncActivities>({
   summary: 'Build the plan: devices against stations and their live points',
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [ERROR_TYPES.database] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [ERROR_TYPES.database, ERROR_TYPES.tls] },
 });
 
 const { applyMissingPoints } = proxyActivities<SyncActivities>({
@@ -38,7 +38,7 @@ const { applyMissingPoints } = proxyActivities<SyncActivities>({
     backoffCoefficient: 2,
     maximumInterval: '30s',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: [ERROR_TYPES.database, ERROR_TYPES.planMismatch],
+    nonRetryableErrorTypes: [ERROR_TYPES.database, ERROR_TYPES.planMismatch, ERROR_TYPES.tls],
   },
 });
 
@@ -149,7 +149,7 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: '15s',
-      nonRetryableErrorTypes: [ERROR_TYPES.mqttRefused, ERROR_TYPES.database, ERROR_TYPES.configuration],
+      nonRetryableErrorTypes: [ERROR_TYPES.mqttRefused, ERROR_TYPES.database, ERROR_TYPES.configuration, ERROR_TYPES.tls],
     },
   });
   const windowScope = new CancellationScope();

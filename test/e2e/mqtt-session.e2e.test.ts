@@ -102,7 +102,7 @@ describe("the broker's dropped-messages counter ($SYS)", () => {
         worker = await startWorkerProcess({ PATH: process.env.PATH, ...e2e.env, CLOUD_HOST: broker.url, TEMPORAL_TASK_QUEUE: taskQueue });
         await e2e.db.station({ station_id: 'SYS-0001', name: 'Heard on the private broker' });
         const account = e2e.account();
-        const publisher = await Publisher.start(account, [report('SYS-0001', 1)], { url: broker.url });
+        const publisher = await Publisher.start(account, [report('SYS-0001', 1)], { broker: { url: broker.url } });
         try {
           const handle = await e2e.start({ account, collectorDurationMs: 8000, dryRun: true }, undefined, taskQueue);
           await waitFor('broker_dropped_start recorded', async () => (await e2e.db.runRecord(handle.firstExecutionRunId))?.broker_dropped_start != null, 8000);
@@ -145,7 +145,7 @@ describe("the broker's dropped-messages counter ($SYS)", () => {
         worker = await startWorkerProcess({ PATH: process.env.PATH, ...e2e.env, CLOUD_HOST: broker.url, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'debug' });
         await e2e.db.station({ station_id: 'NOSYS-0001', name: 'Heard without $SYS' });
         const account = e2e.account();
-        const publisher = await Publisher.start(account, [report('NOSYS-0001', 2)], { url: broker.url });
+        const publisher = await Publisher.start(account, [report('NOSYS-0001', 2)], { broker: { url: broker.url } });
         try {
           const handle = await e2e.start({ account, collectorDurationMs: 4000, dryRun: true }, undefined, taskQueue);
           const status = await e2e.waitForPhase(handle, 'dry-run', 30_000);

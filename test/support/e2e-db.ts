@@ -7,10 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
+import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { DatabaseConfig } from '../../src/config';
 import { migrate } from '../../src/db/migrator';
 import { createOcppSchema, OCPP_SCHEMA_FILE, schemaStatements } from '../../src/db/ocpp-schema';
+import { sslOptions } from '../../src/db/pool';
 import { tablesFor, type Tables } from '../../src/db/tables';
 
 /** How ocpp-db's tables are laid out: the demo schema's by default, or as some production installations have them. */
@@ -34,14 +35,27 @@ export function ocppSchemaVariant(layout: OcppTableLayout): string[] {
   });
 }
 
+/** A server and an administrator (root) on it; `tls` as the worker would use it (see DatabaseConfig). */
+export type ServerConfig = Omit<DatabaseConfig, 'database' | 'toolDatabase'>;
+
 /** Where the test databases live: OCPP_MYSQL_HOST/PORT/USER/PASSWORD when set, else root on 127.0.0.1:3306. */
-export function serverConfig(): Omit<DatabaseConfig, 'database' | 'toolDatabase'> {
+export function serverConfig(): ServerConfig {
   return {
     host: process.env.OCPP_MYSQL_HOST || '127.0.0.1',
     port: Number(process.env.OCPP_MYSQL_PORT || 3306),
     user: process.env.OCPP_MYSQL_USER || 'root',
     password: process.env.OCPP_MYSQL_PASSWORD ?? '',
   };
+}
+
+/** mysql2 connection options for `server` (with its TLS, if any), optionally on one database. */
+export function connectionOptions(server: ServerConfig, database?: string): mysql.ConnectionOptions {
+  return { host: server.host, port: server.port, user: server.user, password: server.password, database, ssl: sslOptions(server.tls) };
+}
+
+/** A connection as the server's administrator, e.g. to create users. */
+export function connectAsAdmin(server: ServerConfig = serverConfig()): Promise<Connection> {
+  return mysql.createConnection(connectionOptions(server));
 }
 
 export interface StationRow {
@@ -105,12 +119,15 @@ export class E2eDatabase {
     this.tables = tablesFor(config);
   }
 
-  /** Creates `cps_e2e_<random>` with the ocpp-db tables (in `layout`), and `cps_e2e_<random>_tool` migrated. */
-  static async create(prefix = 'cps_e2e', layout?: OcppTableLayout): Promise<E2eDatabase> {
+  /**
+   * Creates `cps_e2e_<random>` with the ocpp-db tables (in `layout`), and `cps_e2e_<random>_tool` migrated, on `server`
+   * (the shared one by default).
+   */
+  static async create(prefix = 'cps_e2e', { layout, server = serverConfig() }: { layout?: OcppTableLayout; server?: ServerConfig } = {}): Promise<E2eDatabase> {
     const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-    const config: DatabaseConfig = { ...serverConfig(), database: name, toolDatabase: `${name}_tool` };
+    const config: DatabaseConfig = { ...server, database: name, toolDatabase: `${name}_tool` };
     if (layout) {
-      const root = await mysql.createConnection(serverConfig());
+      const root = await connectAsAdmin(server);
       try {
         await root.query(`CREATE DATABASE \`${name}\``);
         await root.query(`USE \`${name}\``);
@@ -123,8 +140,7 @@ export class E2eDatabase {
     }
     await migrate(config);
     const pool = mysql.createPool({
-      ...serverConfig(),
-      database: config.database,
+      ...connectionOptions(server, config.database),
       connectionLimit: 3,
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -134,8 +150,9 @@ export class E2eDatabase {
     return new E2eDatabase(config, pool);
   }
 
-  /** The OCPP_MYSQL_* variables a worker or the CLI needs for this database. */
+  /** The OCPP_MYSQL_* variables a worker or the CLI needs for this database (OCPP_MYSQL_SSL* too, with TLS). */
   env(): Record<string, string> {
+    const { tls } = this.config;
     return {
       OCPP_MYSQL_HOST: this.config.host,
       OCPP_MYSQL_PORT: String(this.config.port),
@@ -143,15 +160,20 @@ export class E2eDatabase {
       CP_SYNC_DATABASE: this.config.toolDatabase,
       OCPP_MYSQL_USER: this.config.user,
       OCPP_MYSQL_PASSWORD: this.config.password,
+      ...(tls && { OCPP_MYSQL_SSL: tls.mode }),
+      ...(tls?.caPath !== undefined && { OCPP_MYSQL_SSL_CA_PATH: tls.caPath }),
+      ...(tls?.certPath !== undefined && { OCPP_MYSQL_SSL_CERT_PATH: tls.certPath }),
+      ...(tls?.keyPath !== undefined && { OCPP_MYSQL_SSL_KEY_PATH: tls.keyPath }),
     };
   }
 
   async drop(): Promise<void> {
     await this.pool.end().catch(() => undefined);
-    const connection = await mysql.createConnection(serverConfig());
+    const { database, toolDatabase, ...server } = this.config;
+    const connection = await connectAsAdmin(server);
     try {
-      await connection.query(`DROP DATABASE IF EXISTS \`${this.config.database}\``);
-      await connection.query(`DROP DATABASE IF EXISTS \`${this.config.toolDatabase}\``);
+      await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      await connection.query(`DROP DATABASE IF EXISTS \`${toolDatabase}\``);
     } finally {
       await connection.end();
     }

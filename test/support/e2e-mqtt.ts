@@ -3,11 +3,17 @@
  * broker, over and over (not retained) until stopped, so that the collection window hears every message whatever
  * the moment it subscribed.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 /** The local stack's Mosquitto (scripts/stack-up.sh always uses 1883). */
 export function brokerUrl(): string {
   return 'mqtt://127.0.0.1:1883';
+}
+
+/** A broker to publish to: its URL and connect options (e.g. TLS: ca, cert, key). */
+export interface Broker {
+  url: string;
+  options?: IClientOptions;
 }
 
 /** The topic a station publishes its connector count on. */
@@ -38,13 +44,18 @@ export class Publisher {
     private readonly raw: { topic: string; payload: string }[],
   ) {}
 
-  /** Connects (to the local stack's broker unless `url` says otherwise) and publishes every `intervalMs` until `stop()`. */
+  /** Connects (to the local stack's broker unless `broker` says otherwise) and publishes every `intervalMs` until `stop()`. */
   static async start(
     account: string,
     reports: Report[],
-    options: { intervalMs?: number; raw?: { topic: string; payload: string }[]; url?: string } = {},
+    options: { intervalMs?: number; raw?: { topic: string; payload: string }[]; broker?: Broker } = {},
   ): Promise<Publisher> {
-    const client = await mqtt.connectAsync(options.url ?? brokerUrl(), { clientId: `cps-e2e-pub-${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 500 });
+    const broker = options.broker ?? { url: brokerUrl() };
+    const client = await mqtt.connectAsync(broker.url, {
+      ...broker.options,
+      clientId: `cps-e2e-pub-${Math.random().toString(16).slice(2, 10)}`,
+      reconnectPeriod: 500,
+    });
     const publisher = new Publisher(client, account, reports, options.raw ?? []);
     publisher.round();
     publisher.timer = setInterval(() => publisher.round(), options.intervalMs ?? 200);

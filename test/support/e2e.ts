@@ -12,11 +12,12 @@
  * 127.0.0.1:7233, namespace default), Mosquitto at 127.0.0.1:1883.
  *
  * Use: `const e2e = useE2e('sync');` at the top of a test file; the fields are ready inside the tests.
+ * A file with its own servers (e.g. TLS ones from private-mariadb.ts / private-mosquitto.ts, started in a beforeAll
+ * registered before this call) passes them as `options`: they are read when the harness's beforeAll runs.
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
-import mysql from 'mysql2/promise';
 import type { Env } from '../../src/config';
 import type { Log } from '../../src/log';
 import { FINAL_PHASES, WORKFLOW_TYPE, type Phase, type SyncInput, type SyncStatus } from '../../src/shared';
@@ -24,10 +25,11 @@ import { createSyncWorker } from '../../src/worker';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/definitions';
 import type { syncChargingPoints } from '../../src/workflows';
 import { runtimeGrants } from '../../src/db/grants';
-import { E2eDatabase, serverConfig, type OcppTableLayout } from './e2e-db';
-import { brokerUrl, Publisher, type Report } from './e2e-mqtt';
+import { connectAsAdmin, E2eDatabase, serverConfig, type OcppTableLayout, type ServerConfig } from './e2e-db';
+import { brokerUrl, Publisher, type Broker, type Report } from './e2e-mqtt';
 
 export { Publisher, report } from './e2e-mqtt';
+export type { Broker } from './e2e-mqtt';
 export type { PointRow, StationRow } from './e2e-db';
 
 export type SyncHandle = WorkflowHandleWithFirstExecutionRunId<typeof syncChargingPoints>;
@@ -99,6 +101,12 @@ function random(bytes = 4): string {
 export interface E2eOptions {
   /** ocpp-db's tables in another layout (collation, integer charging_points.station_id). */
   layout?: OcppTableLayout;
+  /** The database server and its administrator (default: the shared one, serverConfig()). */
+  server?: () => ServerConfig;
+  /** The broker the publisher uses (default: the shared Mosquitto, brokerUrl()). */
+  broker?: () => Broker;
+  /** Added to the worker's environment (e.g. CLOUD_HOST and CLOUD_TLS_* for `broker`). */
+  workerEnv?: () => Env;
 }
 
 /** Registers beforeAll/beforeEach/afterAll hooks and returns the harness, ready inside the tests. */
@@ -115,6 +123,7 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
   let counter = 0;
 
   let db: E2eDatabase | undefined;
+  let server: ServerConfig | undefined;
   let client: Client | undefined;
   let env: Env | undefined;
   let worker: Worker | undefined;
@@ -135,8 +144,9 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
 
   beforeAll(async () => {
     installRuntime(sdkLog);
-    db = await E2eDatabase.create('cps_e2e', options.layout);
-    const root = await mysql.createConnection(serverConfig());
+    server = options.server?.() ?? serverConfig();
+    db = await E2eDatabase.create('cps_e2e', { layout: options.layout, server });
+    const root = await connectAsAdmin(server);
     try {
       // The worker runs as the least-privileged user of the README's grants section: no DDL, no UPDATE or DELETE on ocpp-db.
       await root.query('CREATE USER ?@? IDENTIFIED BY ?', [mysqlUser, '%', mysqlPassword]);
@@ -152,6 +162,7 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
       OCPP_MYSQL_PASSWORD: mysqlPassword,
       TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_NAMESPACE: 'default',
+      ...options.workerEnv?.(),
     };
     const built = await createSyncWorker({ env, taskQueue, log });
     worker = built.worker;
@@ -181,7 +192,7 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
     await running;
     await closeWorker?.();
     await client?.connection.close();
-    const root = await mysql.createConnection(serverConfig());
+    const root = await connectAsAdmin(server);
     try {
       await root.query('DROP USER IF EXISTS ?@?', [mysqlUser, '%']);
     } finally {
@@ -226,7 +237,7 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
       return handle;
     },
     async collect(account, reports, input = {}, raw = []) {
-      const publisher = await Publisher.start(account, reports, { raw });
+      const publisher = await Publisher.start(account, reports, { raw, broker: options.broker?.() });
       try {
         const handle = await harness.start({ ...input, account });
         await waitUntil(handle, (s) => s.phase !== 'collecting', 30_000);

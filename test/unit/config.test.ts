@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ConfigError,
   loadDatabaseConfig,
@@ -77,6 +80,72 @@ describe('loadDatabaseConfig', () => {
 
   it('treats an empty port like an absent one', () => {
     expect(loadDatabaseConfig(anEnv({ OCPP_MYSQL_PORT: '' })).port).toBe(3306);
+  });
+});
+
+/** PEM-shaped files in a temp dir (their contents are never parsed by the loader, only recognised). */
+const pemDir = mkdtempSync(join(tmpdir(), 'cps-config-test-'));
+afterAll(() => rmSync(pemDir, { recursive: true, force: true }));
+const KEY_SECRET = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC-secret-key-body';
+function pemFile(name: string, text: string): string {
+  const path = join(pemDir, name);
+  writeFileSync(path, text);
+  return path;
+}
+const CA = pemFile('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n');
+const CERT = pemFile('client.pem', '-----BEGIN CERTIFICATE-----\nMIIBclient\n-----END CERTIFICATE-----\n');
+const KEY = pemFile('client.key', `-----BEGIN PRIVATE KEY-----\n${KEY_SECRET}\n-----END PRIVATE KEY-----\n`);
+const RSA_KEY = pemFile('client-rsa.key', `-----BEGIN RSA PRIVATE KEY-----\n${KEY_SECRET}\n-----END RSA PRIVATE KEY-----\n`);
+const NOT_PEM = pemFile('not.pem', `${KEY_SECRET}\n`);
+const MISSING = join(pemDir, 'missing.pem');
+
+describe('loadMqttConfig: TLS files', () => {
+  it('adds the files to the connect options as ca, cert, key, and verifies the broker', () => {
+    const { options } = loadMqttConfig(anEnv({ CLOUD_TLS_CA_PATH: CA, CLOUD_TLS_CERT_PATH: CERT, CLOUD_TLS_KEY_PATH: KEY }));
+    expect(options).toMatchObject({ username: 'sync', password: CREDENTIALS_SECRET, rejectUnauthorized: true });
+    expect(String(options.ca)).toContain('MIIBca');
+    expect(String(options.cert)).toContain('MIIBclient');
+    expect(String(options.key)).toContain(KEY_SECRET);
+  });
+
+  it.each([
+    ['only a CA', { CLOUD_TLS_CA_PATH: CA }, ['ca']],
+    ['only a client certificate', { CLOUD_TLS_CERT_PATH: CERT, CLOUD_TLS_KEY_PATH: RSA_KEY }, ['cert', 'key']],
+  ])('%s', (_case, env, present) => {
+    const { options } = loadMqttConfig(anEnv(env));
+    expect(['ca', 'cert', 'key'].filter((option) => options[option] !== undefined)).toEqual(present);
+  });
+
+  it('keeps today\'s options without them, for mqtts:// too', () => {
+    expect(loadMqttConfig(anEnv()).options).toEqual({ username: 'sync', password: CREDENTIALS_SECRET, clientId: 'cp-sync' });
+  });
+});
+
+describe('loadDatabaseConfig: OCPP_MYSQL_SSL', () => {
+  it.each([
+    ['off by default', {}, undefined],
+    ['off', { OCPP_MYSQL_SSL: 'off' }, undefined],
+    ['on: encrypted, the server not verified', { OCPP_MYSQL_SSL: 'on' }, { mode: 'on' }],
+    ['on with a client certificate', { OCPP_MYSQL_SSL: 'on', OCPP_MYSQL_SSL_CERT_PATH: CERT, OCPP_MYSQL_SSL_KEY_PATH: KEY }, { mode: 'on', certPath: CERT, keyPath: KEY }],
+    ['verify-ca with its CA', { OCPP_MYSQL_SSL: 'verify-ca', OCPP_MYSQL_SSL_CA_PATH: CA }, { mode: 'verify-ca', caPath: CA }],
+    [
+      'verify-identity with a client certificate',
+      { OCPP_MYSQL_HOST: 'db.example.com', OCPP_MYSQL_SSL: 'verify-identity', OCPP_MYSQL_SSL_CA_PATH: CA, OCPP_MYSQL_SSL_CERT_PATH: CERT, OCPP_MYSQL_SSL_KEY_PATH: KEY },
+      { mode: 'verify-identity', caPath: CA, certPath: CERT, keyPath: KEY },
+    ],
+  ])('%s', (_case, env, expected) => {
+    const { tls } = loadDatabaseConfig(anEnv(env));
+    if (expected === undefined) expect(tls).toBeUndefined();
+    else expect(tls).toMatchObject(expected);
+  });
+
+  it('reads the files once, at start', () => {
+    const { tls } = loadDatabaseConfig(
+      anEnv({ OCPP_MYSQL_HOST: 'localhost', OCPP_MYSQL_SSL: 'verify-identity', OCPP_MYSQL_SSL_CA_PATH: CA, OCPP_MYSQL_SSL_CERT_PATH: CERT, OCPP_MYSQL_SSL_KEY_PATH: KEY }),
+    );
+    expect(tls?.ca?.toString()).toContain('MIIBca');
+    expect(tls?.cert?.toString()).toContain('MIIBclient');
+    expect(tls?.key?.toString()).toContain(KEY_SECRET);
   });
 });
 
@@ -191,6 +260,36 @@ describe('a bad value', () => {
     ['TEMPORAL_TLS maybe', 'TEMPORAL_TLS', loadTemporalConfig, anEnv({ TEMPORAL_TLS: 'maybe' })],
     ['TEMPORAL_UI_URL not a URL', 'TEMPORAL_UI_URL', loadTemporalConfig, anEnv({ TEMPORAL_UI_URL: 'ui.internal' })],
     ['LOG_LEVEL verbose', 'LOG_LEVEL', loadLogLevel, anEnv({ LOG_LEVEL: 'verbose' })],
+    ['OCPP_MYSQL_SSL required', 'OCPP_MYSQL_SSL', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'required' })],
+    ['OCPP_MYSQL_SSL true', 'OCPP_MYSQL_SSL', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'true' })],
+    ['verify-identity to an IPv4 address', 'OCPP_MYSQL_HOST', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'verify-identity', OCPP_MYSQL_SSL_CA_PATH: CA })],
+    ['verify-identity to an IPv6 address', 'OCPP_MYSQL_HOST', loadDatabaseConfig, anEnv({ OCPP_MYSQL_HOST: '::1', OCPP_MYSQL_SSL: 'verify-identity', OCPP_MYSQL_SSL_CA_PATH: CA })],
+    ['verify-ca without a CA', 'OCPP_MYSQL_SSL_CA_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'verify-ca' })],
+    ['verify-identity without a CA', 'OCPP_MYSQL_SSL_CA_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_HOST: 'db.example.com', OCPP_MYSQL_SSL: 'verify-identity' })],
+    ['a CA with OCPP_MYSQL_SSL=on', 'OCPP_MYSQL_SSL_CA_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'on', OCPP_MYSQL_SSL_CA_PATH: CA })],
+    ['a CA with TLS off', 'OCPP_MYSQL_SSL_CA_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL_CA_PATH: CA })],
+    ['a client certificate with TLS off', 'OCPP_MYSQL_SSL_CERT_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'off', OCPP_MYSQL_SSL_CERT_PATH: CERT, OCPP_MYSQL_SSL_KEY_PATH: KEY })],
+    ['a database certificate without its key', 'OCPP_MYSQL_SSL_CERT_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'on', OCPP_MYSQL_SSL_CERT_PATH: CERT })],
+    ['a database key without its certificate', 'OCPP_MYSQL_SSL_CERT_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'on', OCPP_MYSQL_SSL_KEY_PATH: KEY })],
+    ['a missing database CA file', 'OCPP_MYSQL_SSL_CA_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'verify-ca', OCPP_MYSQL_SSL_CA_PATH: MISSING })],
+    ['a database CA that is a directory', 'OCPP_MYSQL_SSL_CA_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'verify-ca', OCPP_MYSQL_SSL_CA_PATH: pemDir })],
+    ['a database CA that is not PEM', 'OCPP_MYSQL_SSL_CA_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'verify-ca', OCPP_MYSQL_SSL_CA_PATH: NOT_PEM })],
+    ['a database key that is a certificate', 'OCPP_MYSQL_SSL_KEY_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'on', OCPP_MYSQL_SSL_CERT_PATH: CERT, OCPP_MYSQL_SSL_KEY_PATH: CERT })],
+    ['a database certificate that is a key', 'OCPP_MYSQL_SSL_CERT_PATH', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'on', OCPP_MYSQL_SSL_CERT_PATH: KEY, OCPP_MYSQL_SSL_KEY_PATH: KEY })],
+    ['a missing MQTT CA file', 'CLOUD_TLS_CA_PATH', loadMqttConfig, anEnv({ CLOUD_TLS_CA_PATH: MISSING })],
+    ['an MQTT CA that is not PEM', 'CLOUD_TLS_CA_PATH', loadMqttConfig, anEnv({ CLOUD_TLS_CA_PATH: NOT_PEM })],
+    ['an MQTT certificate without its key', 'CLOUD_TLS_CERT_PATH', loadMqttConfig, anEnv({ CLOUD_TLS_CERT_PATH: CERT })],
+    ['an MQTT key without its certificate', 'CLOUD_TLS_CERT_PATH', loadMqttConfig, anEnv({ CLOUD_TLS_KEY_PATH: KEY })],
+    ['a missing MQTT key file', 'CLOUD_TLS_KEY_PATH', loadMqttConfig, anEnv({ CLOUD_TLS_CERT_PATH: CERT, CLOUD_TLS_KEY_PATH: MISSING })],
+    ['an MQTT key that is not PEM', 'CLOUD_TLS_KEY_PATH', loadMqttConfig, anEnv({ CLOUD_TLS_CERT_PATH: CERT, CLOUD_TLS_KEY_PATH: NOT_PEM })],
+    ['MQTT TLS files with a plain mqtt:// URL', 'CLOUD_TLS_CA_PATH', loadMqttConfig, anEnv({ CLOUD_HOST: 'mqtt://broker:1883', CLOUD_TLS_CA_PATH: CA })],
+    ['a CA file and "ca" in CLOUD_CREDENTIALS', 'CLOUD_TLS_CA_PATH', loadMqttConfig, anEnv({ CLOUD_CREDENTIALS: JSON.stringify({ ca: 'inline' }), CLOUD_TLS_CA_PATH: CA })],
+    [
+      'TLS files with "rejectUnauthorized": false',
+      'CLOUD_TLS_CA_PATH',
+      loadMqttConfig,
+      anEnv({ CLOUD_CREDENTIALS: JSON.stringify({ password: CREDENTIALS_SECRET, rejectUnauthorized: false }), CLOUD_TLS_CA_PATH: CA }),
+    ],
   ];
 
   it.each(cases)('%s: a ConfigError that starts with the variable name', (_case, name, load, env) => {
@@ -201,6 +300,24 @@ describe('a bad value', () => {
     const { message } = configError(() => load(env));
     expect(message).not.toContain(CREDENTIALS_SECRET);
     expect(message).not.toContain(DB_SECRET);
+    expect(message).not.toContain(KEY_SECRET);
+  });
+
+  it.each([
+    ['a missing file', { CLOUD_TLS_CA_PATH: MISSING }, `CLOUD_TLS_CA_PATH: expected a readable certificate file, cannot read ${JSON.stringify(MISSING)} (no such file)`],
+    ['a file that is not PEM', { CLOUD_TLS_CA_PATH: NOT_PEM }, `CLOUD_TLS_CA_PATH: expected a PEM certificate file (-----BEGIN CERTIFICATE-----), which ${JSON.stringify(NOT_PEM)} is not`],
+    ['a certificate without its key', { CLOUD_TLS_CERT_PATH: CERT }, 'CLOUD_TLS_CERT_PATH and CLOUD_TLS_KEY_PATH: expected both or neither (a client certificate needs its key)'],
+  ])('names the TLS variable, the path and what was expected: %s', (_case, env, expected) => {
+    expect(configError(() => loadMqttConfig(anEnv(env))).message).toBe(expected);
+  });
+
+  it('names the mode that needs a CA', () => {
+    expect(configError(() => loadDatabaseConfig(anEnv({ OCPP_MYSQL_HOST: 'db.example.com', OCPP_MYSQL_SSL: 'verify-identity' }))).message).toBe(
+      "OCPP_MYSQL_SSL_CA_PATH: required with OCPP_MYSQL_SSL=verify-identity, expected the CA certificate file that signed the server's certificate",
+    );
+    expect(configError(() => loadDatabaseConfig(anEnv({ OCPP_MYSQL_SSL: 'required' }))).message).toBe(
+      'OCPP_MYSQL_SSL: expected one of off, on, verify-ca, verify-identity (got "required")',
+    );
   });
 
   it('names the variable and what was expected after it', () => {

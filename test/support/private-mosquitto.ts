@@ -1,0 +1,70 @@
+/**
+ * A private Mosquitto broker for fault tests, never the shared one: its own config file in a temp folder and its own
+ * free port on 127.0.0.1, optionally TLS with client certificates required. Anonymous clients are allowed (the
+ * certificate is the credential). `stop()` ends it by pid and removes the folder.
+ *
+ *   const broker = await start({ tls: { ca, cert, key }, requireCertificate: true });
+ *   … connect to broker.url (mqtts://127.0.0.1:<port>) …
+ *   await broker.stop();
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startListening } from './private-process';
+
+export interface PrivateMosquittoOptions {
+  /** Server certificate, its key, and the CA that client certificates must chain to (absolute paths). */
+  tls?: { ca: string; cert: string; key: string };
+  /** Refuse clients without a certificate signed by `tls.ca`. */
+  requireCertificate?: boolean;
+  /** How long to wait for the broker to listen, in ms (default 15 s). */
+  startTimeoutMs?: number;
+}
+
+export interface PrivateMosquitto {
+  port: number;
+  /** `mqtts://127.0.0.1:<port>` with TLS, else `mqtt://…`. */
+  url: string;
+  pid: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function start(options: PrivateMosquittoOptions = {}): Promise<PrivateMosquitto> {
+  const dir = mkdtempSync(join(tmpdir(), 'cps-mosquitto-'));
+  try {
+    const port = await freePort();
+    const lines = [
+      'per_listener_settings true',
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      // Run as root (a CI container), mosquitto would switch to user `mosquitto`, who cannot read the temp files.
+      'user root',
+    ];
+    if (options.tls) {
+      lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
+      lines.push(`require_certificate ${options.requireCertificate === true}`);
+    }
+    const config = join(dir, 'mosquitto.conf');
+    writeFileSync(config, `${lines.join('\n')}\n`);
+    const broker = await startListening('mosquitto', ['-c', config], port, join(dir, 'broker.log'), options.startTimeoutMs ?? 15_000);
+    return {
+      port,
+      url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+      pid: broker.pid,
+      log: broker.log,
+      stop: async () => {
+        await broker.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
