@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, startListening } from './private-process';
+import { freePort, startListening, type PrivateProcess } from './private-process';
 
 export interface PrivateMariadbOptions {
   /** Server certificate, its key and the CA that client certificates must chain to (absolute paths). */
@@ -33,6 +33,10 @@ export interface PrivateMariadb {
   /** The server's output so far. */
   log(): string;
   stop(): Promise<void>;
+  /** Kills the server with SIGKILL (a crash); its data dir stays, for `restart`. */
+  crash(): Promise<void>;
+  /** Starts it again on the same data dir and port (after `crash`). */
+  restart(): Promise<void>;
 }
 
 /** mariadbd and mariadb-install-db, from PATH or /usr/sbin, /usr/bin (or mysqld / mysql_install_db). */
@@ -69,17 +73,24 @@ export async function start(options: PrivateMariadbOptions = {}): Promise<Privat
       ...(options.tls ? [`--ssl-ca=${options.tls.ca}`, `--ssl-cert=${options.tls.cert}`, `--ssl-key=${options.tls.key}`] : []),
       ...(options.requireSecureTransport ? ['--require-secure-transport=ON'] : []),
     ];
-    const server = await startListening(binary('mariadbd', 'mysqld'), args, port, join(dir, 'server.log'), options.startTimeoutMs ?? 30_000);
+    const launch = (): Promise<PrivateProcess> => startListening(binary('mariadbd', 'mysqld'), args, port, join(dir, 'server.log'), options.startTimeoutMs ?? 30_000);
+    let server = await launch();
     return {
       host: '127.0.0.1',
       port,
       user: 'root',
       password: '',
-      pid: server.pid,
-      log: server.log,
+      get pid() {
+        return server.pid;
+      },
+      log: () => server.log(),
       stop: async () => {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
+      },
+      crash: () => server.kill(),
+      restart: async () => {
+        server = await launch();
       },
     };
   } catch (err) {

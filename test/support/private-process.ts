@@ -34,6 +34,8 @@ export interface PrivateProcess {
   /** Its output so far (stdout and stderr), for diagnosis. */
   log(): string;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: no clean shutdown. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -71,6 +73,13 @@ export async function startListening(command: string, args: string[], port: numb
     }
     out.end();
   };
+  const kill = async (): Promise<void> => {
+    if (exited === undefined && child.pid !== undefined) {
+      child.kill('SIGKILL');
+      await ended;
+    }
+    out.end();
+  };
   const deadline = Date.now() + timeoutMs;
   while (!(await accepts(port))) {
     if (exited !== undefined || Date.now() > deadline) {
@@ -80,5 +89,5 @@ export async function startListening(command: string, args: string[], port: numb
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { pid: child.pid!, log, stop };
+  return { pid: child.pid!, log, stop, kill };
 }
