@@ -12,7 +12,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
-import { ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { failAttempt } from '../../src/activities/attempts';
+import type { Log } from '../../src/log';
+import { APPLY_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, rejectSignal, statusQuery, type syncChargingPoints } from '../../src/workflows';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
 
@@ -381,5 +383,80 @@ describe('syncChargingPoints', () => {
         expect(calls.apply).toHaveLength(3);
       });
     });
+  });
+
+  // The apply's real failure handling (activities/attempts.ts) inside a mocked apply: what the worker prints, and
+  // the retry that the attempt signals to its workflow.
+  describe('attempts of the apply', () => {
+    function recordingLog(): Log & { lines: string[] } {
+      const lines: string[] = [];
+      return { lines, info: (l) => lines.push(l), debug: () => undefined, error: (l) => lines.push(l) };
+    }
+    const lockWait = (): Error => Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 });
+    const failing = (log: Log) => (err: unknown) =>
+      failAttempt(err, {
+        context: Context.current(),
+        log,
+        activity: 'applyMissingPoints',
+        what: 'Transaction',
+        policy: APPLY_RETRY,
+        onFinalFailure: (message) => log.error(`=== Failed === ${message}`),
+      });
+
+    it('a retried attempt prints one line and the status shows the retry until the apply ends; no final failure lines', async () => {
+      const log = recordingLog();
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const apply = async (_input: ApplyInput, attempt: number): Promise<ApplyResult> => {
+        if (attempt === 1) return failing(log)(lockWait());
+        await released;
+        return anApplyResult({ created: 2 });
+      };
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        const retrying = await statusWhen(handle, (s) => s.retry !== undefined);
+        expect(retrying.phase).toBe('applying');
+        expect(retrying.retry).toEqual({
+          activity: 'applyMissingPoints',
+          attempt: 2,
+          maximumAttempts: APPLY_RETRY.maximumAttempts,
+          lastFailure: expect.stringMatching(/^lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded/),
+          nextAttemptAt: expect.any(String),
+        });
+        release();
+        const done = await result(handle);
+        expect(done.phase).toBe('applied');
+        expect(done.retry).toBeUndefined();
+        expect(calls.apply).toHaveLength(2);
+        expect(log.lines).toEqual([expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1s$/)]);
+      });
+    });
+
+    it('an error that no retry can fix (ids past 2^53) fails the run after one attempt, with the final lines once', async () => {
+      const log = recordingLog();
+      const apply = (): Promise<ApplyResult> =>
+        failing(log)(new RangeError('charging_points.id would pass 9007199254740991 (highest id is 9007199254740990); refusing to create unsafe ids'));
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect(calls.apply).toHaveLength(1);
+        expect(await status(handle)).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('refusing to create unsafe ids') });
+        expect(log.lines).toEqual([expect.stringMatching(/^=== Failed === RangeError: charging_points\.id would pass/)]);
+      });
+    });
+
+    it('the last attempt prints the final lines, every earlier one a retry line', async () => {
+      const log = recordingLog();
+      const apply = (): Promise<ApplyResult> => failing(log)(lockWait());
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect(calls.apply).toHaveLength(APPLY_RETRY.maximumAttempts);
+        const retries = log.lines.filter((l) => /^Transaction attempt \d+ of 20 failed/.test(l));
+        expect(retries).toHaveLength(APPLY_RETRY.maximumAttempts - 1);
+        expect(retries[0]).toMatch(/retrying in 1s$/);
+        expect(retries[5]).toMatch(/^Transaction attempt 6 of 20 failed .*retrying in 30s$/);
+        expect(log.lines.filter((l) => l.startsWith('=== Failed ==='))).toHaveLength(1);
+        expect(log.lines.at(-1)).toMatch(/^=== Failed === lock wait timeout/);
+        expect((await status(handle)).retry).toBeUndefined();
+      });
+    }, 60_000);
   });
 });
