@@ -57,6 +57,12 @@ export interface CollectionProgress {
   rejected: number;
 }
 
+/** What the collection activity returns when it ends by itself rather than by the window's cancellation. */
+export interface CollectionOutcome extends CollectionProgress {
+  /** A retry of a lost collector started after the window had closed: it did not listen; what was stored is used. */
+  windowClosedBeforeRetry?: boolean;
+}
+
 /** One station of the plan, as shown to people (the full plan lives in the database). */
 export interface PlanStation {
   deviceId: string;

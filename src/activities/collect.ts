@@ -4,17 +4,29 @@ import { Collector } from '../mqtt/collector';
 import { ObservationStore } from '../db/observation-store';
 import type { Pool } from '../db/pool';
 import type { Log } from '../log';
-import { topicFilterFor, type CollectionProgress } from '../shared';
+import { topicFilterFor, type CollectionOutcome, type CollectionProgress } from '../shared';
 
 export interface CollectInput {
   runKey: string;
   workflowId: string;
   account?: string;
   maxConnectors: number;
+  /**
+   * When the window's timer fires (ISO time, from the workflow). A retry that starts later does not listen; an
+   * attempt still listening this long after it (plus WINDOW_GRACE_MS) stops by itself. Absent in runs started
+   * before it existed.
+   */
+  windowEndsAt?: string;
 }
 
 /** How often counts are written to the database and progress is heartbeated. */
 const FLUSH_INTERVAL_MS = 1000;
+/**
+ * How long after the window's end an attempt waits for the workflow's cancellation before it stops by itself. The
+ * cancellation normally arrives within a second or two; it comes much later when the workflow task that handles
+ * the timer went to a worker that has just died (Temporal waits for that worker's sticky queue to time out).
+ */
+const WINDOW_GRACE_MS = 5000;
 
 async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -36,11 +48,20 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
 export function createCollectActivity(deps: { pool: Pool; mqtt: MqttConfig; log: Log }) {
   const store = new ObservationStore(deps.pool);
 
-  return async function collectConnectorCounts(input: CollectInput): Promise<CollectionProgress> {
+  return async function collectConnectorCounts(input: CollectInput): Promise<CollectionOutcome> {
     const context = Context.current();
     const resumed = context.info.heartbeatDetails as CollectionProgress | undefined;
     const progress: CollectionProgress = { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
     const devicesBefore = progress.devices;
+    const windowEndsAt = input.windowEndsAt !== undefined ? Date.parse(input.windowEndsAt) : NaN;
+    if (context.info.attempt > 1 && Date.now() >= windowEndsAt) {
+      // The collector was lost and the window closed before this retry: listening now would stretch the window.
+      deps.log.info(
+        `The collection window closed before attempt ${context.info.attempt} started (the collector was lost): ` +
+          `the ${progress.messages} messages stored until then are used`,
+      );
+      return { ...progress, windowClosedBeforeRetry: true };
+    }
     if (resumed) deps.log.info(`Resuming the collection window (attempt ${context.info.attempt}): ${progress.messages} messages so far`);
 
     const collector = await Collector.connect({
@@ -82,26 +103,43 @@ export function createCollectActivity(deps: { pool: Pool; mqtt: MqttConfig; log:
       });
     }, FLUSH_INTERVAL_MS);
 
-    try {
-      await context.cancelled;
-      return progress; // not reached: `cancelled` only ever rejects
-    } catch (err) {
-      if (!(err instanceof CancelledFailure)) throw err;
+    // Stores the last counts and disconnects, once the window is over (or the worker is shutting down).
+    const stopListening = async (): Promise<void> => {
       clearInterval(ticker);
       await collector.close();
       await flushing.catch(() => undefined);
       await withRetries(5, flush);
+    };
+    const windowOver = (): void => {
+      deps.log.info('Collection completed!');
+      deps.log.info('Disconnected from broker');
+      deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)`);
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    const pastTheWindow = new Promise<void>((resolve) => {
+      if (!Number.isNaN(windowEndsAt)) deadline = setTimeout(resolve, Math.max(0, windowEndsAt + WINDOW_GRACE_MS - Date.now()));
+    });
+
+    try {
+      await Promise.race([context.cancelled, pastTheWindow]);
+      // The window is over and no cancellation came (see WINDOW_GRACE_MS): stop by ourselves.
+      await stopListening();
+      deps.log.info(`The window ended ${WINDOW_GRACE_MS / 1000} s ago and the workflow has not stopped the collection yet: stopping it here`);
+      windowOver();
+      return progress;
+    } catch (err) {
+      if (!(err instanceof CancelledFailure)) throw err;
+      await stopListening();
       const details = context.cancellationDetails;
       if (details?.workerShutdown) {
         // Not the end of the window: the retry on another worker (or this one, restarted) goes on listening.
         deps.log.info(`Worker shutting down mid-window: stored ${progress.messages} messages so far; another attempt resumes the window`);
       } else {
-        deps.log.info('Collection completed!');
-        deps.log.info('Disconnected from broker');
-        deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)`);
+        windowOver();
       }
       throw err;
     } finally {
+      clearTimeout(deadline);
       clearInterval(ticker);
       await collector.close().catch(() => undefined);
     }

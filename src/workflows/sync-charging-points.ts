@@ -192,20 +192,27 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
     },
   });
   const windowScope = new CancellationScope();
-  const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors }));
+  const windowEndsAt = new Date(Date.now() + input.collectorDurationMs).toISOString();
+  const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors, windowEndsAt }));
   await Promise.race([sleep(input.collectorDurationMs, { summary: 'Collection window' }), collecting]);
   // Past this point the window has closed (a failed collection would have thrown above).
   windowScope.cancel();
+  const lost = 'the collector was lost near the end of the window (worker stopped); counts stored until then are used';
   try {
-    await collecting;
+    // A collector whose worker died near the end is retried by the server when its heartbeat times out; when that
+    // retry starts after the window has closed, it does not listen and says so.
+    const outcome = await collecting;
+    if (outcome?.windowClosedBeforeRetry) {
+      log.warn(lost);
+      return lost;
+    }
   } catch (err) {
     if (isCancellation(err)) return undefined;
     // The server does not retry an activity whose cancellation was requested: a collector whose worker died near
     // the end of the window times out instead. What it stored is complete up to its last heartbeat.
     if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-      const note = 'the collector was lost near the end of the window (worker stopped); counts stored until then are used';
-      log.warn(note);
-      return note;
+      log.warn(lost);
+      return lost;
     }
     throw err;
   }

@@ -14,7 +14,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
 import type { Log } from '../../src/log';
-import { APPLY_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { APPLY_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, rejectSignal, statusQuery, type syncChargingPoints } from '../../src/workflows';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
 
@@ -57,7 +57,7 @@ interface MockOptions {
   /** The apply's behaviour; by default it returns anApplyResult(). */
   apply?: (input: ApplyInput, attempt: number) => Promise<ApplyResult>;
   /** The collection's behaviour; by default it listens until cancelled. */
-  collect?: (input: CollectInput) => Promise<CollectionProgress>;
+  collect?: (input: CollectInput) => Promise<CollectionOutcome>;
 }
 
 /** Listens "forever": heartbeats until the workflow cancels it, then rethrows the cancellation. */
@@ -323,7 +323,7 @@ describe('syncChargingPoints', () => {
       await withRun(aSyncInput({ autoApprove: true, maxConnectors: 8, account: 'acc123' }), {}, async ({ handle, calls }) => {
         await result(handle);
         const { runId } = await handle.describe();
-        expect(calls.collect).toEqual([{ runKey: runId, workflowId: handle.workflowId, account: 'acc123', maxConnectors: 8 }]);
+        expect(calls.collect).toEqual([{ runKey: runId, workflowId: handle.workflowId, account: 'acc123', maxConnectors: 8, windowEndsAt: expect.any(String) }]);
         expect(calls.diff[0]?.runKey).toBe(runId);
         expect(calls.apply[0]?.runKey).toBe(runId);
       });
@@ -346,6 +346,21 @@ describe('syncChargingPoints', () => {
         expect(calls.cancelledAfterMs).toBeGreaterThanOrEqual(1500);
         expect(calls.cancelledAfterMs).toBeLessThan(15_000);
         expect((await result(handle)).phase).toBe('dry-run');
+      });
+    });
+
+    it('notes a collector lost near the end: a retry that started after the window did not listen', async () => {
+      const collect = (): Promise<CollectionOutcome> => Promise.resolve({ messages: 15, devices: 1, rejected: 0, windowClosedBeforeRetry: true });
+      await withRun(aSyncInput({ dryRun: true }), { collect }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done).toMatchObject({ phase: 'dry-run', collectionNote: expect.stringContaining('the collector was lost near the end of the window') });
+        expect(calls.diff).toHaveLength(1);
+      });
+    });
+
+    it('has no note when the window ends normally', async () => {
+      await withRun(aSyncInput({ dryRun: true }), {}, async ({ handle }) => {
+        expect((await result(handle)).collectionNote).toBeUndefined();
       });
     });
 
