@@ -106,6 +106,8 @@ export interface DatabaseConfig {
   user: string;
   /** Secret. */
   password: string;
+  /** innodb_lock_wait_timeout of the worker's sessions, in seconds; the server's default when absent. */
+  lockWaitTimeoutSeconds?: number;
 }
 
 export function loadDatabaseConfig(env: Env): DatabaseConfig {
@@ -119,6 +121,8 @@ export function loadDatabaseConfig(env: Env): DatabaseConfig {
     ),
     user: parse(env, 'OCPP_MYSQL_USER', required('the database user')),
     password: value(env, 'OCPP_MYSQL_PASSWORD') ?? '',
+    lockWaitTimeoutSeconds:
+      value(env, 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT') === undefined ? undefined : parse(env, 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', boundedInt('whole seconds from 1 to 3600', 1, 3600)),
   };
 }
 

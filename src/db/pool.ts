@@ -5,7 +5,7 @@ export type Pool = mysql.Pool;
 export type Connection = mysql.PoolConnection;
 
 export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
-  return mysql.createPool({
+  const pool = mysql.createPool({
     host: config.host,
     port: config.port,
     database: config.database,
@@ -21,6 +21,15 @@ export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
     enableKeepAlive: true,
     multipleStatements: false,
   });
+  const { lockWaitTimeoutSeconds } = config;
+  if (lockWaitTimeoutSeconds !== undefined) {
+    // Emitted with the callback connection before it is handed out, so this runs before its first query.
+    pool.on('connection', (connection) => {
+      const core = connection as unknown as import('mysql2').PoolConnection;
+      core.query('SET SESSION innodb_lock_wait_timeout = ?', [lockWaitTimeoutSeconds], () => undefined);
+    });
+  }
+  return pool;
 }
 
 /** Runs `work` in one transaction on one connection: commit on success, rollback on any error. */

@@ -72,6 +72,11 @@ describe('loadDatabaseConfig', () => {
   it('treats an empty port like an absent one', () => {
     expect(loadDatabaseConfig(anEnv({ OCPP_MYSQL_PORT: '' })).port).toBe(3306);
   });
+
+  it("reads OCPP_MYSQL_LOCK_WAIT_TIMEOUT in seconds; absent, the server's own applies", () => {
+    expect(loadDatabaseConfig(anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '5' })).lockWaitTimeoutSeconds).toBe(5);
+    expect(loadDatabaseConfig(anEnv({})).lockWaitTimeoutSeconds).toBeUndefined();
+  });
 });
 
 describe('loadTemporalConfig', () => {
@@ -169,6 +174,8 @@ describe('a bad value', () => {
     ['OCPP_MYSQL_DATABASE missing', 'OCPP_MYSQL_DATABASE', loadDatabaseConfig, anEnv({ OCPP_MYSQL_DATABASE: undefined })],
     ['OCPP_MYSQL_DATABASE with a quote', 'OCPP_MYSQL_DATABASE', loadDatabaseConfig, anEnv({ OCPP_MYSQL_DATABASE: "ocpp`; DROP" })],
     ['OCPP_MYSQL_USER missing', 'OCPP_MYSQL_USER', loadDatabaseConfig, anEnv({ OCPP_MYSQL_USER: '' })],
+    ['OCPP_MYSQL_LOCK_WAIT_TIMEOUT 0', 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', loadDatabaseConfig, anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '0' })],
+    ['OCPP_MYSQL_LOCK_WAIT_TIMEOUT 2s', 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', loadDatabaseConfig, anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '2s' })],
     ['COLLECTOR_DURATION soon', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: 'soon' })],
     ['COLLECTOR_DURATION 0', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: '0' })],
     ['APPROVAL_TIMEOUT -1h', 'APPROVAL_TIMEOUT', loadSyncDefaults, anEnv({ APPROVAL_TIMEOUT: '-1h' })],
