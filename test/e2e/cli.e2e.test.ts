@@ -3,14 +3,13 @@
  * the in-process worker of the harness serves the CLI's TEMPORAL_TASK_QUEUE. Checks the contract of the README:
  * commands, --json documents, exit statuses, configuration errors, and that secrets never show.
  */
-import { spawn } from 'node:child_process';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { EXIT } from '../../src/cli/exit-codes';
 import { approve, reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
 import { collectionProgress } from '../../src/cli/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CLI, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { buildCli, CliRunner, describeRun, startWorkerProcess, type CliRun, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 import type { SyncResult, SyncStatus } from '../../src/shared';
 
@@ -188,37 +187,6 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Pr
   }
 }
 
-/** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
-async function startWorkerProcess(
-  env: Record<string, string | undefined>,
-): Promise<{ output: () => string; stop: () => Promise<number | null>; kill: () => Promise<number | null> }> {
-  const childEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const child = spawn(process.execPath, [CLI, 'worker'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Worker listening on task queue')) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`cp-sync worker did not start:\n${output}`);
-    }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-  }
-  return {
-    output: () => output,
-    stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-    kill: async () => {
-      child.kill('SIGKILL');
-      return exited;
-    },
-  };
-}
-
 describe('cp-sync worker as its own process', () => {
   test(
     "a worker set up with TEST_DEVICE_ID writes only that device even for a sync started without one; run --yes --json prints one JSON document",
@@ -262,7 +230,7 @@ describe('a worker killed mid-window', () => {
       const first = await startWorkerProcess(env);
       const account = e2e.account();
       const workflowId = e2e.workflowId('crash');
-      let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
+      let second: WorkerProcess | undefined;
       const before = await Publisher.start(account, [report('CRASH-BEFORE', 2)]);
       try {
         // The window outlasts the heartbeat timeout (10 s), so the retry happens inside it.

@@ -88,3 +88,40 @@ export class CliRunner {
 export function describeRun(run: CliRun): string {
   return `cp-sync ${run.args.join(' ')} → exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
 }
+
+export interface WorkerProcess {
+  output: () => string;
+  /** SIGTERM: the worker finishes the tasks in hand and exits. */
+  stop: () => Promise<number | null>;
+  /** SIGKILL: the worker dies at once, as in a crash. */
+  kill: () => Promise<number | null>;
+}
+
+/** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
+export async function startWorkerProcess(env: Record<string, string | undefined>): Promise<WorkerProcess> {
+  const childEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const child = spawn(process.execPath, [CLI, 'worker'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Worker listening on task queue')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`cp-sync worker did not start:\n${output}`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  return {
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}

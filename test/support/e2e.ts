@@ -95,8 +95,11 @@ function random(bytes = 4): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** Registers beforeAll/beforeEach/afterAll hooks and returns the harness, ready inside the tests. */
-export function useE2e(name: string): E2e {
+/**
+ * Registers beforeAll/beforeEach/afterAll hooks and returns the harness, ready inside the tests. `workerEnv` is
+ * added to the worker's environment (e.g. a short OCPP_MYSQL_LOCK_WAIT_TIMEOUT).
+ */
+export function useE2e(name: string, options: { workerEnv?: Env } = {}): E2e {
   const id = `${name}-${random()}`;
   const taskQueue = `cps-e2e-${id}`;
   const mysqlUser = `cps_e2e_${random(3)}`;
@@ -145,6 +148,7 @@ export function useE2e(name: string): E2e {
       OCPP_MYSQL_PASSWORD: mysqlPassword,
       TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_NAMESPACE: 'default',
+      ...options.workerEnv,
     };
     const built = await createSyncWorker({ env, taskQueue, log });
     worker = built.worker;
