@@ -91,7 +91,7 @@ export async function failAttempt(err: unknown, options: FailedAttempt): Promise
   const failure = toActivityFailure(err);
   const { attempt } = context.info;
   if (failure instanceof CancelledFailure) {
-    log.error(`${options.what} attempt ${attempt} stopped (${failure.message || 'cancelled'}); nothing was committed by it`);
+    log.error(`${options.what} attempt ${attempt} stopped (${failure.message || 'cancelled'})`);
     throw failure;
   }
   const policy = effectivePolicy(context.info, options.policy);
