@@ -14,7 +14,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
 import type { Log } from '../../src/log';
-import { APPLY_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { APPLY_RETRY, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, rejectSignal, statusQuery, type syncChargingPoints } from '../../src/workflows';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
 
@@ -54,6 +54,8 @@ interface Calls {
 
 interface MockOptions {
   plan?: PlanSummary;
+  /** The plan's behaviour; by default it returns `plan`. */
+  diff?: (input: DiffInput, attempt: number) => Promise<PlanSummary>;
   /** The apply's behaviour; by default it returns anApplyResult(). */
   apply?: (input: ApplyInput, attempt: number) => Promise<ApplyResult>;
   /** The collection's behaviour; by default it listens until cancelled. */
@@ -89,7 +91,7 @@ function mockActivities(options: MockOptions = {}): { activities: SyncActivities
     diffStations(input) {
       calls.diff.push(input);
       calls.events.push('diff');
-      return Promise.resolve(options.plan ?? aPlanSummary());
+      return options.diff ? options.diff(input, Context.current().info.attempt) : Promise.resolve(options.plan ?? aPlanSummary());
     },
     applyMissingPoints(input) {
       calls.apply.push(input);
@@ -400,9 +402,9 @@ describe('syncChargingPoints', () => {
     });
   });
 
-  // The apply's real failure handling (activities/attempts.ts) inside a mocked apply: what the worker prints, and
+  // The real failure handling (activities/attempts.ts) inside a mocked plan or apply: what the worker prints, and
   // the retry that the attempt signals to its workflow.
-  describe('attempts of the apply', () => {
+  describe('attempts of the plan and the apply', () => {
     function recordingLog(): Log & { lines: string[] } {
       const lines: string[] = [];
       return { lines, info: (l) => lines.push(l), debug: () => undefined, error: (l) => lines.push(l) };
@@ -443,6 +445,35 @@ describe('syncChargingPoints', () => {
         expect(done.retry).toBeUndefined();
         expect(calls.apply).toHaveLength(2);
         expect(log.lines).toEqual([expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1s$/)]);
+      });
+    });
+
+    it('the plan retries a lost connection the same way, with its own wording', async () => {
+      const log = recordingLog();
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const diff = async (_input: DiffInput, attempt: number): Promise<PlanSummary> => {
+        if (attempt === 1) {
+          return failAttempt(Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }), {
+            context: Context.current(),
+            log,
+            activity: 'diffStations',
+            what: 'Planning',
+            policy: DIFF_RETRY,
+            onFinalFailure: (message) => log.error(`✗ Planning failed: ${message}`),
+          });
+        }
+        await released;
+        return aPlanSummary();
+      };
+      await withRun(aSyncInput({ dryRun: true }), { diff }, async ({ handle }) => {
+        const retrying = await statusWhen(handle, (s) => s.retry !== undefined);
+        expect(retrying).toMatchObject({ phase: 'planning', retry: { activity: 'diffStations', attempt: 2, maximumAttempts: DIFF_RETRY.maximumAttempts } });
+        release();
+        const done = await result(handle);
+        expect(done.phase).toBe('dry-run');
+        expect(done.retry).toBeUndefined();
+        expect(log.lines).toEqual(['Planning attempt 1 of 10 failed (lost connection (PROTOCOL_CONNECTION_LOST: Connection lost: The server closed the connection.)), retrying in 1s']);
       });
     });
 
