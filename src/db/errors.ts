@@ -58,7 +58,7 @@ const HINTS = new Map<string, string>([
   ['ER_TABLEACCESS_DENIED_ERROR', GRANTS_HINT],
   ['ER_COLUMNACCESS_DENIED_ERROR', GRANTS_HINT],
   ['ER_SPECIFIC_ACCESS_DENIED_ERROR', GRANTS_HINT],
-  ['ER_DUP_ENTRY', 'another writer created the same row; start a new sync'],
+  ['ER_DUP_ENTRY', 'a row with that key exists already (another writer?); nothing was written'],
 ]);
 
 /** An error as mysql2 (or Node's net layer, through mysql2) gives it. */
