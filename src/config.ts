@@ -193,6 +193,8 @@ export interface DatabaseConfig {
   password: string;
   /** Absent: no TLS (OCPP_MYSQL_SSL=off). */
   tls?: DatabaseTls;
+  /** innodb_lock_wait_timeout of the worker's sessions, in seconds; the server's default when absent. */
+  lockWaitTimeoutSeconds?: number;
 }
 
 function loadDatabaseTls(env: Env, host: string): DatabaseTls | undefined {
@@ -248,6 +250,8 @@ export function loadDatabaseConfig(env: Env): DatabaseConfig {
     user: parse(env, 'OCPP_MYSQL_USER', required('the database user')),
     password: value(env, 'OCPP_MYSQL_PASSWORD') ?? '',
     tls: loadDatabaseTls(env, host),
+    lockWaitTimeoutSeconds:
+      value(env, 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT') === undefined ? undefined : parse(env, 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', boundedInt('whole seconds from 1 to 3600', 1, 3600)),
   };
 }
 

@@ -57,6 +57,12 @@ export interface CollectionProgress {
   rejected: number;
 }
 
+/** What the collection activity returns when it ends by itself rather than by the window's cancellation. */
+export interface CollectionOutcome extends CollectionProgress {
+  /** A retry of a lost collector started after the window had closed: it did not listen; what was stored is used. */
+  windowClosedBeforeRetry?: boolean;
+}
+
 /** One station of the plan, as shown to people (the full plan lives in the database). */
 export interface PlanStation {
   deviceId: string;
@@ -173,6 +179,22 @@ export interface ApplyResult {
   stationsGone: number;
 }
 
+/**
+ * An activity that is being retried, as `status` shows it: `attempt` is the attempt that runs now or is due next
+ * (so `attempt - 1` attempts have failed), `lastFailure` the reason of the last failed one.
+ */
+export interface ActivityRetry {
+  activity: string;
+  attempt: number;
+  /** 0 when unlimited. */
+  maximumAttempts: number;
+  lastFailure: string;
+  /** When the next attempt is due (absent while an attempt runs). */
+  nextAttemptAt?: string;
+  /** From the server (`cp-sync status`): `scheduled` (waiting for its backoff or a worker) or `started`. */
+  state?: string;
+}
+
 export interface SyncStatus {
   phase: Phase;
   /** Set when the collection window did not end normally (e.g. its worker died near the end). */
@@ -190,6 +212,8 @@ export interface SyncStatus {
   error?: string;
   /** The phase the run was in when it failed. */
   failedDuring?: Phase;
+  /** Set while the current activity is being retried after a failed attempt; cleared when it ends. */
+  retry?: ActivityRetry;
 }
 
 /** The workflow's result: its last status plus the report's figures. `result --json` prints it. */
@@ -212,4 +236,32 @@ export const ERROR_TYPES = {
   neverCollected: 'NeverCollectedError',
   /** A TLS setting that does not fit the broker or the database (wrong CA, missing client certificate, …). */
   tls: 'TlsError',
+  /** A defect or an impossible state (e.g. ids that would pass 2^53, a missing run record): retrying cannot help. */
+  unexpected: 'UnexpectedError',
 } as const;
+
+/** The one retryable failure type: a database error that a later attempt may well not meet (see db/errors.ts). */
+export const TRANSIENT_DATABASE_ERROR = 'TransientDatabaseError';
+
+/**
+ * Retry policies of the plan and the apply, in one place: the workflow schedules the activities with them, and
+ * the activities use them (or the policy the server reports) to say when the next attempt is due.
+ */
+export interface RetrySettings {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  /** 0 = unlimited. */
+  maximumAttempts: number;
+}
+
+export const DIFF_RETRY: RetrySettings = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 10 };
+export const APPLY_RETRY: RetrySettings = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 20 };
+
+/** How often the plan and the apply heartbeat while their queries run, and how soon a silent one is given up. */
+export const WORK_HEARTBEAT_INTERVAL_MS = 2000;
+export const DIFF_HEARTBEAT_TIMEOUT_MS = 30_000;
+export const APPLY_HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/** Sent by a failed attempt of the plan or the apply to its own workflow, so that the workflow can show the retry. */
+export const ACTIVITY_RETRYING_SIGNAL = 'activityRetrying';

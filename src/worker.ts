@@ -49,6 +49,9 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',
       defaultHeartbeatThrottleInterval: '1s',
+      // When this worker dies, the run's next workflow task (the window's end, a finished apply) waits this long on
+      // its sticky queue before another worker gets it (default 10 s).
+      stickyQueueScheduleToStartTimeout: '3s',
     });
     return {
       worker,

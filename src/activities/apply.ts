@@ -1,10 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { applyPlan } from '../db/applier';
-import { classifyDatabaseError } from '../db/errors';
 import { storedPlanFingerprint } from '../db/planner';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
-import { ERROR_TYPES, type ApplyResult } from '../shared';
+import { APPLY_RETRY, ERROR_TYPES, type ApplyResult } from '../shared';
+import { failAttempt, whileHeartbeating } from './attempts';
 
 export interface ApplyInput {
   runKey: string;
@@ -16,21 +16,32 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log }) {
   return async function applyMissingPoints(input: ApplyInput): Promise<ApplyResult> {
     const context = Context.current();
     const { log } = deps;
+    let stations = 0;
     try {
-      const stored = await storedPlanFingerprint(deps, input.runKey);
-      if (stored !== input.fingerprint) {
-        throw ApplicationFailure.create({
-          type: ERROR_TYPES.planMismatch,
-          message: `the stored plan has fingerprint ${stored}, not the approved ${input.fingerprint}; nothing was written`,
-          nonRetryable: true,
-        });
-      }
-      const outcome = await applyPlan(deps, {
-        runKey: input.runKey,
-        fingerprint: input.fingerprint,
-        onStationPoints: (name, points) => log.debug(`newPoints :>>  ${JSON.stringify(points)} (${name})`),
-        onProgress: (stations) => context.heartbeat({ stations }),
-      });
+      // Heartbeats on a timer, also while a query waits on a lock: a dead worker's attempt is given to another
+      // worker within the heartbeat timeout.
+      const outcome = await whileHeartbeating(
+        context,
+        async () => {
+          const stored = await storedPlanFingerprint(deps, input.runKey);
+          if (stored !== input.fingerprint) {
+            throw ApplicationFailure.create({
+              type: ERROR_TYPES.planMismatch,
+              message: `the stored plan has fingerprint ${stored}, not the approved ${input.fingerprint}; nothing was written`,
+              nonRetryable: true,
+            });
+          }
+          return applyPlan(deps, {
+            runKey: input.runKey,
+            fingerprint: input.fingerprint,
+            onStationPoints: (name, points) => log.debug(`newPoints :>>  ${JSON.stringify(points)} (${name})`),
+            onProgress: (done) => {
+              stations = done;
+            },
+          });
+        },
+        () => ({ stations }),
+      );
       const { replayed, ...result } = outcome;
       if (replayed) log.info(`Run ${input.runKey} was already applied; returning its recorded result`);
       log.info('=== Success ===');
@@ -40,12 +51,19 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log }) {
       if (result.stationsGone > 0) log.info(`Planned stations deleted before applying (skipped): ${result.stationsGone}`);
       return result;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      log.error('=== Failed ===');
-      log.error(`✗ Transaction rolled back due to error: ${message}`);
-      log.error('No charging points were created');
-      if (err instanceof ApplicationFailure) throw err;
-      return classifyDatabaseError(err);
+      // The transaction has been rolled back either way; the final lines only when no attempt follows.
+      return failAttempt(err, {
+        context,
+        log,
+        activity: 'applyMissingPoints',
+        what: 'Transaction',
+        policy: APPLY_RETRY,
+        onFinalFailure: (message) => {
+          log.error('=== Failed ===');
+          log.error(`✗ Transaction rolled back due to error: ${message}`);
+          log.error('No charging points were created');
+        },
+      });
     }
   };
 }

@@ -5,15 +5,19 @@ import { Collector, sessionClientId } from '../mqtt/collector';
 import { ObservationStore } from '../db/observation-store';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
-import { topicFilterFor, type CollectionProgress } from '../shared';
+import { topicFilterFor, type CollectionOutcome, type CollectionProgress } from '../shared';
 
 export interface CollectInput {
   runKey: string;
   workflowId: string;
   account?: string;
   maxConnectors: number;
-  /** When the window's timer fires (epoch ms); absent in runs started by an earlier version. */
-  windowEndsAt?: number;
+  /**
+   * When the window's timer fires (ISO time, from the workflow). A retry that starts later does not listen; an
+   * attempt still listening this long after it (plus WINDOW_GRACE_MS) stops by itself. Absent in runs started
+   * before it existed.
+   */
+  windowEndsAt?: string;
 }
 
 /** How often counts are written to the database and progress is heartbeated. */
@@ -23,10 +27,16 @@ const FLUSH_INTERVAL_MS = 1000;
  * (heartbeat timeout, 10 s) and retried (backoff up to 15 s) on a worker that is up.
  */
 const SESSION_EXPIRY_MARGIN_S = 60;
+/**
+ * How long after the window's end an attempt waits for the workflow's cancellation before it stops by itself. The
+ * cancellation normally arrives within a second or two; it comes much later when the workflow task that handles
+ * the timer went to a worker that has just died (Temporal waits for that worker's sticky queue to time out).
+ */
+const WINDOW_GRACE_MS = 5000;
 
 /** Seconds the session must outlive a connection lost now: the rest of the window plus the margin. */
-function sessionExpirySeconds(windowEndsAt: number | undefined, startToCloseTimeoutMs: number): number {
-  const remainingMs = windowEndsAt !== undefined ? windowEndsAt - Date.now() : startToCloseTimeoutMs;
+function sessionExpirySeconds(windowEndsAt: number, startToCloseTimeoutMs: number): number {
+  const remainingMs = Number.isNaN(windowEndsAt) ? startToCloseTimeoutMs : windowEndsAt - Date.now();
   return Math.ceil(Math.max(0, remainingMs) / 1000) + SESSION_EXPIRY_MARGIN_S;
 }
 
@@ -52,11 +62,21 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
 export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log }) {
   const store = new ObservationStore(deps);
 
-  return async function collectConnectorCounts(input: CollectInput): Promise<CollectionProgress> {
+  return async function collectConnectorCounts(input: CollectInput): Promise<CollectionOutcome> {
     const context = Context.current();
     const resumed = context.info.heartbeatDetails as CollectionProgress | undefined;
     const progress: CollectionProgress = { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
     const devicesBefore = progress.devices;
+    const windowEndsAt = input.windowEndsAt !== undefined ? Date.parse(input.windowEndsAt) : NaN;
+    if (context.info.attempt > 1 && Date.now() >= windowEndsAt) {
+      // The collector was lost and the window closed before this retry: listening now would stretch the window.
+      // (The run's MQTT session expires by itself, SESSION_EXPIRY_MARGIN_S after the window.)
+      deps.log.info(
+        `The collection window closed before attempt ${context.info.attempt} started (the collector was lost): ` +
+          `the ${progress.messages} messages stored until then are used`,
+      );
+      return { ...progress, windowClosedBeforeRetry: true };
+    }
     if (resumed) deps.log.info(`Resuming the collection window (attempt ${context.info.attempt}): ${progress.messages} messages so far`);
 
     const collector = await Collector.connect({
@@ -65,7 +85,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       topicFilter: topicFilterFor(input.account),
       maxConnectors: input.maxConnectors,
       log: deps.log,
-      session: { runKey: input.runKey, expirySeconds: sessionExpirySeconds(input.windowEndsAt, context.info.startToCloseTimeoutMs) },
+      session: { runKey: input.runKey, expirySeconds: sessionExpirySeconds(windowEndsAt, context.info.startToCloseTimeoutMs) },
     });
     // Recorded once subscribed: a run without this row never heard the broker, and its plan says so.
     await store.startRun(input.runKey, input.workflowId).catch(async (err: unknown) => {
@@ -120,34 +140,51 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       });
     }, FLUSH_INTERVAL_MS);
 
-    try {
-      await context.cancelled;
-      return progress; // not reached: `cancelled` only ever rejects
-    } catch (err) {
-      if (!(err instanceof CancelledFailure)) throw err;
+    // Stores the last counts and disconnects, once the window is over (or the worker is shutting down). Only the end
+    // of the window ends the run's MQTT session; otherwise the next attempt resumes it.
+    const stopListening = async (endSession: boolean): Promise<void> => {
       clearInterval(ticker);
-      const details = context.cancellationDetails;
-      // Only the workflow's timer ends the window (a cancel request). A worker shutting down, or an attempt given
-      // up by the server (timed out, not found), leaves the session to the next attempt.
-      const windowClosed = details?.cancelRequested === true && !details.workerShutdown;
-      await collector.close({ endSession: windowClosed });
+      await collector.close({ endSession });
       await drops.close();
       await flushing.catch(() => undefined);
       await withRetries(5, flush);
+    };
+    const windowOver = (): void => {
+      deps.log.info('Collection completed!');
+      deps.log.info('Disconnected from broker');
+      deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)`);
+      const figures = drops.figures;
+      if (figures && figures.last > figures.first) {
+        deps.log.info(`The broker dropped ${figures.last - figures.first} messages (all its clients) while this collector listened: devices may be missing`);
+      }
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    const pastTheWindow = new Promise<void>((resolve) => {
+      if (!Number.isNaN(windowEndsAt)) deadline = setTimeout(resolve, Math.max(0, windowEndsAt + WINDOW_GRACE_MS - Date.now()));
+    });
+
+    try {
+      await Promise.race([context.cancelled, pastTheWindow]);
+      // The window is over and no cancellation came (see WINDOW_GRACE_MS): stop by ourselves.
+      await stopListening(true);
+      deps.log.info(`The window ended ${WINDOW_GRACE_MS / 1000} s ago and the workflow has not stopped the collection yet: stopping it here`);
+      windowOver();
+      return progress;
+    } catch (err) {
+      if (!(err instanceof CancelledFailure)) throw err;
+      const details = context.cancellationDetails;
+      // Only the workflow's timer ends the window (a cancel request). A worker shutting down, or an attempt given
+      // up by the server (timed out, not found), leaves the session to the next attempt.
+      await stopListening(details?.cancelRequested === true && !details.workerShutdown);
       if (details?.workerShutdown) {
         // Not the end of the window: the retry on another worker (or this one, restarted) goes on listening.
         deps.log.info(`Worker shutting down mid-window: stored ${progress.messages} messages so far; another attempt resumes the window`);
       } else {
-        deps.log.info('Collection completed!');
-        deps.log.info('Disconnected from broker');
-        deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)`);
-        const figures = drops.figures;
-        if (figures && figures.last > figures.first) {
-          deps.log.info(`The broker dropped ${figures.last - figures.first} messages (all its clients) while this collector listened: devices may be missing`);
-        }
+        windowOver();
       }
       throw err;
     } finally {
+      clearTimeout(deadline);
       clearInterval(ticker);
       await collector.close({ endSession: false }).catch(() => undefined);
       await drops.close();

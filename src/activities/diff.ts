@@ -1,9 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
-import { classifyDatabaseError } from '../db/errors';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
-import { ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
+import { DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
+import { failAttempt, whileHeartbeating } from './attempts';
 
 export interface DiffInput {
   runKey: string;
@@ -57,16 +57,26 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
     const context = Context.current();
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
+    let devices = 0;
     try {
-      await deps.pool.query('SELECT 1');
-      log.info('Database connection established successfully');
-      if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
-      const plan = await buildPlan(deps, {
-        runKey: input.runKey,
-        testDeviceId,
-        listener: originalLogLines(log),
-        onProgress: (devices) => context.heartbeat({ devices }),
-      });
+      // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
+      const plan = await whileHeartbeating(
+        context,
+        async () => {
+          await deps.pool.query('SELECT 1');
+          log.info('Database connection established successfully');
+          if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
+          return buildPlan(deps, {
+            runKey: input.runKey,
+            testDeviceId,
+            listener: originalLogLines(log),
+            onProgress: (done) => {
+              devices = done;
+            },
+          });
+        },
+        () => ({ devices }),
+      );
       log.info(
         `Plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations, ` +
           `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +
@@ -74,8 +84,15 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
       );
       return plan;
     } catch (err) {
-      if (err instanceof NeverCollectedError) throw ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true });
-      return classifyDatabaseError(err);
+      const failure = err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err;
+      return failAttempt(failure, {
+        context,
+        log,
+        activity: 'diffStations',
+        what: 'Planning',
+        policy: DIFF_RETRY,
+        onFinalFailure: (message) => log.error(`✗ Planning failed: ${message}`),
+      });
     }
   };
 }

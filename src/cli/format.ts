@@ -1,6 +1,6 @@
 /** What the CLI prints for people. Wording of the final report follows the original tool's user guide. */
-import type { PlanSummary, SyncResult, SyncStatus } from '../shared';
-import type { CollectionProgress } from '../shared';
+import type { CollectionProgress, PlanSummary, SyncResult, SyncStatus } from '../shared';
+import { retryLine } from '../workflows/details';
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -88,6 +88,7 @@ export function formatStatus(workflowId: string, status: SyncStatus, progress?: 
   if (status.approval) lines.push(`  approved by ${status.approval.by} at ${status.approval.at}${status.approval.comment ? ` (${status.approval.comment})` : ''}`);
   if (status.rejection) lines.push(`  rejected by ${status.rejection.by} at ${status.rejection.at}${status.rejection.reason ? ` (${status.rejection.reason})` : ''}`);
   for (const r of status.refusedApprovals ?? []) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
+  if (status.retry) lines.push(`  retrying: ${retryLine(status.retry)}`);
   if (status.apply) lines.push(`  created ${status.apply.created} points on ${status.apply.stationsChanged} stations`);
   if (status.error) lines.push(`  error: ${status.error}`);
   return lines;

@@ -14,6 +14,7 @@ import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitio
 import { resultOf } from '../workflows/result';
 import { WORKFLOW_TYPE, type PlanSummary, type RefusedDecision, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
+import { retryFromDescription } from './progress';
 
 export function operatorName(): string {
   try {
@@ -86,8 +87,12 @@ export async function loadStatus(handle: WorkflowHandle): Promise<SyncStatus> {
     throw err;
   }
   switch (description.status.name) {
-    case 'RUNNING':
-      return queryStatus(handle, description.taskQueue);
+    case 'RUNNING': {
+      const status = await queryStatus(handle, description.taskQueue);
+      // The server knows every attempt (also one lost with its worker); the workflow only what attempts told it.
+      const retry = retryFromDescription(description) ?? status.retry;
+      return retry ? { ...status, retry } : status;
+    }
     case 'COMPLETED':
       return (await handle.result()) as SyncResult;
     default:

@@ -1,41 +1,80 @@
 /**
- * Which database errors are worth a retry. A lost connection, a deadlock or a lock wait retries; a missing
- * table, a refused password, a constraint violation or a TLS problem will fail the same way again, so it fails fast.
+ * Which errors are worth a retry. Only a database error that a later attempt may well not meet retries: a lost
+ * connection, a deadlock, a lock wait, too many connections, a server that is read-only during a failover or shutting
+ * down. Anything else — a missing table, a refused password, a constraint violation, a TLS problem, and every error that is not
+ * from the database at all (a defect, ids that would pass 2^53, a missing run record) — would fail the same way
+ * again, so it fails the activity at once with a message that says what to fix.
  */
 import { types } from 'node:util';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { DatabaseTls } from '../config';
 import { explainTlsFailure, tlsDetail, tlsFailureOf } from '../domain/tls';
-import { ERROR_TYPES } from '../shared';
+import { ERROR_TYPES, TRANSIENT_DATABASE_ERROR } from '../shared';
 
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_LOCK_DEADLOCK',
-  'ER_LOCK_WAIT_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-  'ER_QUERY_INTERRUPTED',
-  'ER_CONNECTION_KILLED',
-  'ER_CLIENT_INTERACTION_TIMEOUT',
+/** Transient server errors by errno (MySQL and MariaDB share them), with the reason shown in the retry line. */
+const TRANSIENT_ERRNOS = new Map<number, string>([
+  [1213, 'deadlock'], // ER_LOCK_DEADLOCK
+  [1205, 'lock wait timeout'], // ER_LOCK_WAIT_TIMEOUT
+  [2006, 'server gone away'], // CR_SERVER_GONE_ERROR
+  [2013, 'lost connection'], // CR_SERVER_LOST
+  [1040, 'too many connections'], // ER_CON_COUNT_ERROR
+  [1290, 'server read-only (failover?)'], // ER_OPTION_PREVENTS_STATEMENT (--read-only)
+  [1792, 'read-only transaction (failover?)'], // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+  [1836, 'server in read-only mode (failover?)'], // ER_READ_ONLY_MODE
+  [1053, 'server shutting down'], // ER_SERVER_SHUTDOWN
+  [1927, 'connection killed'], // ER_CONNECTION_KILLED (MariaDB, e.g. at shutdown)
+  [4031, 'disconnected by the server (idle)'], // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
 ]);
 
-interface SqlError {
+/** The same by code, and mysql2's and Node's own codes for a connection that could not be made or was lost. */
+const TRANSIENT_CODES = new Map<string, string>([
+  ['ER_LOCK_DEADLOCK', 'deadlock'],
+  ['ER_LOCK_WAIT_TIMEOUT', 'lock wait timeout'],
+  ['CR_SERVER_GONE_ERROR', 'server gone away'],
+  ['CR_SERVER_LOST', 'lost connection'],
+  ['ER_CON_COUNT_ERROR', 'too many connections'],
+  ['ER_OPTION_PREVENTS_STATEMENT', 'server read-only (failover?)'],
+  ['ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', 'read-only transaction (failover?)'],
+  ['ER_READ_ONLY_MODE', 'server in read-only mode (failover?)'],
+  ['ER_SERVER_SHUTDOWN', 'server shutting down'],
+  ['ER_CONNECTION_KILLED', 'connection killed'],
+  ['ER_CLIENT_INTERACTION_TIMEOUT', 'disconnected by the server (idle)'],
+  ['PROTOCOL_CONNECTION_LOST', 'lost connection'],
+  ['PROTOCOL_SEQUENCE_TIMEOUT', 'connection timeout'],
+  ['ECONNREFUSED', 'connection refused'],
+  ['ECONNRESET', 'connection reset'],
+  ['ETIMEDOUT', 'connection timeout'],
+  ['EPIPE', 'connection closed'],
+  ['EHOSTUNREACH', 'host unreachable'],
+]);
+
+/** What to fix, for the permanent errors an operator meets most. */
+const SCHEMA_HINT = "check OCPP_MYSQL_DATABASE (the ocpp-db database), CP_SYNC_DATABASE, and that the tool's tables exist there (run: cp-sync migrate)";
+const GRANTS_HINT = 'check OCPP_MYSQL_USER and OCPP_MYSQL_PASSWORD, and the grants in the README ("A least-privilege database user")';
+const HINTS = new Map<string, string>([
+  ['ER_NO_SUCH_TABLE', SCHEMA_HINT],
+  ['ER_BAD_DB_ERROR', SCHEMA_HINT],
+  ['ER_BAD_FIELD_ERROR', SCHEMA_HINT],
+  ['ER_ACCESS_DENIED_ERROR', GRANTS_HINT],
+  ['ER_DBACCESS_DENIED_ERROR', GRANTS_HINT],
+  ['ER_TABLEACCESS_DENIED_ERROR', GRANTS_HINT],
+  ['ER_COLUMNACCESS_DENIED_ERROR', GRANTS_HINT],
+  ['ER_SPECIFIC_ACCESS_DENIED_ERROR', GRANTS_HINT],
+  ['ER_DUP_ENTRY', 'a row with that key exists already (another writer?); nothing was written'],
+]);
+
+/** An error as mysql2 (or Node's net layer, through mysql2) gives it. */
+export interface SqlError {
   code?: string;
   errno?: number;
   fatal?: boolean;
+  sqlMessage?: string;
   message: string;
 }
 
-function isSqlError(err: unknown): err is SqlError {
+export function isSqlError(err: unknown): err is SqlError & Error {
   // isNativeError: a TLS error is made by Node's core, in another realm than mysql2's own errors under Jest.
-  return (err instanceof Error || types.isNativeError(err)) && typeof (err as SqlError).code === 'string';
+  return (err instanceof Error || types.isNativeError(err)) && (typeof (err as SqlError).code === 'string' || typeof (err as SqlError).errno === 'number');
 }
 
 /**
@@ -73,22 +112,56 @@ export function databaseTlsProblem(err: unknown, tls?: DatabaseTls | 'off'): str
   }
 }
 
-export function isTransientDatabaseError(err: unknown): boolean {
-  if (!isSqlError(err)) return false;
+/** The short reason of a transient database error ("lock wait timeout"), or undefined when it is not one. */
+export function transientReason(err: unknown): string | undefined {
+  if (!isSqlError(err)) return undefined;
   // A TLS handshake that failed on certificates fails again: not transient, although mysql2 marks it fatal.
-  if (databaseTlsProblem(err) !== undefined) return false;
+  if (databaseTlsProblem(err) !== undefined) return undefined;
+  const byCode = err.code !== undefined ? TRANSIENT_CODES.get(err.code) : undefined;
+  const byErrno = typeof err.errno === 'number' ? TRANSIENT_ERRNOS.get(err.errno) : undefined;
   // A fatal error is one that closed the connection: a fresh connection may well succeed.
-  return TRANSIENT_CODES.has(err.code ?? '') || err.fatal === true;
+  return byCode ?? byErrno ?? (err.fatal === true ? 'connection closed' : undefined);
 }
 
-/** Rethrows a database error as Temporal should see it: retryable as is, otherwise non-retryable. */
+export function isTransientDatabaseError(err: unknown): boolean {
+  return transientReason(err) !== undefined;
+}
+
+function describe(err: SqlError): string {
+  const code = err.code ?? `errno ${err.errno}`;
+  return `${code}: ${err.sqlMessage ?? err.message}`;
+}
+
+/**
+ * What an activity of the plan or the apply throws for `err`:
+ *   - Temporal's own failures (an ApplicationFailure already decided, a CancelledFailure) as they are;
+ *   - a transient database error as a retryable ApplicationFailure (`TransientDatabaseError`, with the reason);
+ *   - any other database error as a non-retryable `DatabaseError` with what to fix;
+ *   - anything else as a non-retryable `UnexpectedError`: retrying a defect only delays the failure.
+ */
+export function toActivityFailure(err: unknown): Error {
+  if (err instanceof TemporalFailure) return err;
+  if (isSqlError(err)) {
+    const reason = transientReason(err);
+    if (reason !== undefined) {
+      return ApplicationFailure.create({ type: TRANSIENT_DATABASE_ERROR, message: `${reason} (${describe(err)})`, nonRetryable: false });
+    }
+    const tlsProblem = databaseTlsProblem(err);
+    if (tlsProblem !== undefined) return ApplicationFailure.create({ type: ERROR_TYPES.tls, message: tlsProblem, nonRetryable: true });
+    const hint = err.code !== undefined ? HINTS.get(err.code) : undefined;
+    return ApplicationFailure.create({ type: ERROR_TYPES.database, message: `${describe(err)}${hint ? `; ${hint}` : ''}`, nonRetryable: true });
+  }
+  const message = err instanceof Error ? (err.name === 'Error' ? err.message : `${err.name}: ${err.message}`) : String(err);
+  return ApplicationFailure.create({ type: ERROR_TYPES.unexpected, message, nonRetryable: true });
+}
+
+/** Whether Temporal will run another attempt after `failure` (the retry policy's attempt limit aside). */
+export function isRetryable(failure: Error, nonRetryableTypes: readonly string[] = []): boolean {
+  if (!(failure instanceof ApplicationFailure)) return !(failure instanceof TemporalFailure);
+  return !failure.nonRetryable && !nonRetryableTypes.includes(failure.type ?? '');
+}
+
+/** Throws `err` as an activity should (see toActivityFailure). */
 export function classifyDatabaseError(err: unknown): never {
-  if (!isSqlError(err) || isTransientDatabaseError(err)) throw err;
-  const tlsProblem = databaseTlsProblem(err);
-  if (tlsProblem !== undefined) throw ApplicationFailure.create({ type: ERROR_TYPES.tls, message: tlsProblem, nonRetryable: true });
-  throw ApplicationFailure.create({
-    type: ERROR_TYPES.database,
-    message: `${err.code}: ${err.message}`,
-    nonRetryable: true,
-  });
+  throw toActivityFailure(err);
 }

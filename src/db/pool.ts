@@ -36,7 +36,16 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
 }
 
 export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
-  return mysql.createPool({ ...connectionOptions(config), connectionLimit });
+  const pool = mysql.createPool({ ...connectionOptions(config), connectionLimit });
+  const { lockWaitTimeoutSeconds } = config;
+  if (lockWaitTimeoutSeconds !== undefined) {
+    // Emitted with the callback connection before it is handed out, so this runs before its first query.
+    pool.on('connection', (connection) => {
+      const core = connection as unknown as import('mysql2').PoolConnection;
+      core.query('SET SESSION innodb_lock_wait_timeout = ?', [lockWaitTimeoutSeconds], () => undefined);
+    });
+  }
+  return pool;
 }
 
 /** Runs `work` in one transaction on one connection: commit on success, rollback on any error. */

@@ -1,8 +1,19 @@
-import type { SyncStatus } from '../shared';
+import type { ActivityRetry, SyncStatus } from '../shared';
 
 /** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
 function literal(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
+}
+
+/**
+ * One line about an activity being retried, the same in the Web UI and in `cp-sync status`:
+ * "applyMissingPoints attempt 1 of 20 failed (reason); attempt 2 due at …".
+ */
+export function retryLine(retry: ActivityRetry): string {
+  const of = retry.maximumAttempts > 0 ? ` of ${retry.maximumAttempts}` : '';
+  const failed = `${retry.activity} attempt ${retry.attempt - 1}${of} failed (${retry.lastFailure})`;
+  if (retry.state === 'started') return `${failed}; attempt ${retry.attempt} is running`;
+  return `${failed}; attempt ${retry.attempt}${retry.nextAttemptAt ? ` due at ${retry.nextAttemptAt}` : ' is due'}`;
 }
 
 /**
@@ -28,6 +39,7 @@ export function currentDetails(status: SyncStatus): string {
   if (rejection) lines.push(`**Rejected by** ${literal(rejection.by)} at ${rejection.at}${rejection.reason ? ` — ${literal(rejection.reason)}` : ''}`);
   const lastRefusal = status.refusedApprovals.at(-1);
   if (lastRefusal) lines.push(`**Refused approval** from ${literal(lastRefusal.by)}: ${literal(lastRefusal.reason)}`);
+  if (status.retry) lines.push(`**Retrying:** ${retryLine({ ...status.retry, lastFailure: literal(status.retry.lastFailure) })}`);
   if (apply) lines.push(`**Created** ${apply.created} points on ${apply.stationsChanged} stations (${apply.alreadyPresent} already present)`);
   if (status.error) lines.push(`**Error:** ${status.error}`);
   return lines.join('\n\n');

@@ -1,2 +1,2 @@
 export { syncChargingPoints } from './sync-charging-points';
-export { approveSignal, rejectSignal, statusQuery } from './definitions';
+export { activityRetryingSignal, approveSignal, rejectSignal, statusQuery } from './definitions';

@@ -13,8 +13,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
-import { ERROR_TYPES, type ApproveSignal, type Phase, type RejectSignal, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
-import { approveSignal, rejectSignal, statusQuery } from './definitions';
+import {
+  APPLY_HEARTBEAT_TIMEOUT_MS,
+  APPLY_RETRY,
+  DIFF_HEARTBEAT_TIMEOUT_MS,
+  DIFF_RETRY,
+  ERROR_TYPES,
+  type ActivityRetry,
+  type ApproveSignal,
+  type Phase,
+  type RejectSignal,
+  type RetrySettings,
+  type SyncInput,
+  type SyncResult,
+  type SyncStatus,
+} from '../shared';
+import { activityRetryingSignal, approveSignal, rejectSignal, statusQuery } from './definitions';
 import { currentDetails } from './details';
 import { validateSyncInput } from './input';
 import { resultOf } from './result';
@@ -22,25 +36,37 @@ import { resultOf } from './result';
 /** Refused approvals kept in the status, newest last. */
 const REFUSALS_KEPT = 10;
 
+/** The activities throw these as non-retryable already; naming them here keeps the policy honest on its own. */
+const NEVER_RETRIED = [ERROR_TYPES.database, ERROR_TYPES.planMismatch, ERROR_TYPES.neverCollected, ERROR_TYPES.unexpected, ERROR_TYPES.tls];
+
+function retryPolicy(settings: RetrySettings) {
+  return {
+    initialInterval: settings.initialIntervalMs,
+    backoffCoefficient: settings.backoffCoefficient,
+    maximumInterval: settings.maximumIntervalMs,
+    maximumAttempts: settings.maximumAttempts,
+    nonRetryableErrorTypes: NEVER_RETRIED,
+  };
+}
+
+// Both heartbeat on a timer while their queries run (activities/attempts.ts): a lost worker is noticed within the
+// heartbeat timeout and the attempt runs again on another worker.
 const { diffStations } = proxyActivities<SyncActivities>({
   summary: 'Build the plan: devices against stations and their live points',
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [ERROR_TYPES.database, ERROR_TYPES.tls] },
+  heartbeatTimeout: DIFF_HEARTBEAT_TIMEOUT_MS,
+  retry: retryPolicy(DIFF_RETRY),
 });
 
 const { applyMissingPoints } = proxyActivities<SyncActivities>({
   summary: 'Create the approved missing points in one transaction',
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '30s',
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: [ERROR_TYPES.database, ERROR_TYPES.planMismatch, ERROR_TYPES.tls],
-  },
+  heartbeatTimeout: APPLY_HEARTBEAT_TIMEOUT_MS,
+  retry: retryPolicy(APPLY_RETRY),
 });
+
+/** The activity each phase runs, for the retries it may report. */
+const ACTIVITY_OF_PHASE: Partial<Record<Phase, string>> = { planning: 'diffStations', applying: 'applyMissingPoints' };
 
 function text(value: unknown, max = 500): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
@@ -96,6 +122,18 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     tell();
   });
 
+  // A failed attempt that Temporal retries says so (the workflow does not see attempts by itself). Only the current
+  // phase's activity counts: a late signal from an activity that has ended is ignored.
+  setHandler(activityRetryingSignal, (retry: ActivityRetry) => {
+    if (ACTIVITY_OF_PHASE[status.phase] !== retry?.activity) return;
+    status.retry = retry;
+    tell();
+  });
+  const settled = <T>(value: T): T => {
+    status.retry = undefined;
+    return value;
+  };
+
   const finish = (phase: Phase): SyncResult => {
     setPhase(phase);
     return resultOf(status);
@@ -105,7 +143,7 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     status.collectionNote = await collectWindow(input, runId, workflowId);
 
     setPhase('planning');
-    const plan = await diffStations({ runKey: runId, testDeviceId: input.testDeviceId });
+    const plan = settled(await diffStations({ runKey: runId, testDeviceId: input.testDeviceId }));
     status.plan = plan;
 
     if (status.rejection) return finish('rejected');
@@ -122,10 +160,11 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     }
 
     setPhase('applying');
-    status.apply = await applyMissingPoints({ runKey: runId, fingerprint: plan.fingerprint });
+    status.apply = settled(await applyMissingPoints({ runKey: runId, fingerprint: plan.fingerprint }));
     return finish('applied');
   } catch (err) {
     status.failedDuring = status.phase;
+    status.retry = undefined;
     status.error = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
     setPhase('failed');
     throw err;
@@ -153,24 +192,27 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
     },
   });
   const windowScope = new CancellationScope();
-  // The collector's MQTT session must outlive a crash until the window's end (workflow time: deterministic).
-  const windowEndsAt = Date.now() + input.collectorDurationMs;
-  const collecting = windowScope.run(() =>
-    collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors, windowEndsAt }),
-  );
+  const windowEndsAt = new Date(Date.now() + input.collectorDurationMs).toISOString();
+  const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors, windowEndsAt }));
   await Promise.race([sleep(input.collectorDurationMs, { summary: 'Collection window' }), collecting]);
   // Past this point the window has closed (a failed collection would have thrown above).
   windowScope.cancel();
+  const lost = 'the collector was lost near the end of the window (worker stopped); counts stored until then are used';
   try {
-    await collecting;
+    // A collector whose worker died near the end is retried by the server when its heartbeat times out; when that
+    // retry starts after the window has closed, it does not listen and says so.
+    const outcome = await collecting;
+    if (outcome?.windowClosedBeforeRetry) {
+      log.warn(lost);
+      return lost;
+    }
   } catch (err) {
     if (isCancellation(err)) return undefined;
     // The server does not retry an activity whose cancellation was requested: a collector whose worker died near
     // the end of the window times out instead. What it stored is complete up to its last heartbeat.
     if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-      const note = 'the collector was lost near the end of the window (worker stopped); counts stored until then are used';
-      log.warn(note);
-      return note;
+      log.warn(lost);
+      return lost;
     }
     throw err;
   }

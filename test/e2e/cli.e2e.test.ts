@@ -9,7 +9,7 @@ import { approve, reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
 import { collectionProgress } from '../../src/cli/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, describeRun, startWorkerProcess, type CliRun } from '../support/e2e-cli';
+import { buildCli, CliRunner, describeRun, startWorkerProcess, type CliRun, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 import type { SyncResult, SyncStatus } from '../../src/shared';
 
@@ -230,7 +230,7 @@ describe('a worker killed mid-window', () => {
       const first = await startWorkerProcess(env);
       const account = e2e.account();
       const workflowId = e2e.workflowId('crash');
-      let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
+      let second: WorkerProcess | undefined;
       const before = await Publisher.start(account, [report('CRASH-BEFORE', 2)]);
       try {
         // The window outlasts the heartbeat timeout (10 s), so the retry happens inside it.

@@ -89,10 +89,16 @@ export function describeRun(run: CliRun): string {
   return `cp-sync ${run.args.join(' ')} → exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
 }
 
+export interface WorkerProcess {
+  output: () => string;
+  /** SIGTERM: the worker finishes the tasks in hand and exits. */
+  stop: () => Promise<number | null>;
+  /** SIGKILL: the worker dies at once, as in a crash. */
+  kill: () => Promise<number | null>;
+}
+
 /** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
-export async function startWorkerProcess(
-  env: Record<string, string | undefined>,
-): Promise<{ output: () => string; stop: () => Promise<number | null>; kill: () => Promise<number | null> }> {
+export async function startWorkerProcess(env: Record<string, string | undefined>): Promise<WorkerProcess> {
   const childEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const child = spawn(process.execPath, [CLI, 'worker'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -81,6 +81,11 @@ describe('loadDatabaseConfig', () => {
   it('treats an empty port like an absent one', () => {
     expect(loadDatabaseConfig(anEnv({ OCPP_MYSQL_PORT: '' })).port).toBe(3306);
   });
+
+  it("reads OCPP_MYSQL_LOCK_WAIT_TIMEOUT in seconds; absent, the server's own applies", () => {
+    expect(loadDatabaseConfig(anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '5' })).lockWaitTimeoutSeconds).toBe(5);
+    expect(loadDatabaseConfig(anEnv({})).lockWaitTimeoutSeconds).toBeUndefined();
+  });
 });
 
 /** PEM-shaped files in a temp dir (their contents are never parsed by the loader, only recognised). */
@@ -246,6 +251,8 @@ describe('a bad value', () => {
     ['CP_SYNC_DATABASE with a backquote', 'CP_SYNC_DATABASE', loadDatabaseConfig, anEnv({ CP_SYNC_DATABASE: 'cp`sync' })],
     ['CP_SYNC_DATABASE too long', 'CP_SYNC_DATABASE', loadDatabaseConfig, anEnv({ CP_SYNC_DATABASE: 'x'.repeat(65) })],
     ['OCPP_MYSQL_USER missing', 'OCPP_MYSQL_USER', loadDatabaseConfig, anEnv({ OCPP_MYSQL_USER: '' })],
+    ['OCPP_MYSQL_LOCK_WAIT_TIMEOUT 0', 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', loadDatabaseConfig, anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '0' })],
+    ['OCPP_MYSQL_LOCK_WAIT_TIMEOUT 2s', 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', loadDatabaseConfig, anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '2s' })],
     ['COLLECTOR_DURATION soon', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: 'soon' })],
     ['COLLECTOR_DURATION 0', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: '0' })],
     ['APPROVAL_TIMEOUT -1h', 'APPROVAL_TIMEOUT', loadSyncDefaults, anEnv({ APPROVAL_TIMEOUT: '-1h' })],

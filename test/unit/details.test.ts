@@ -76,3 +76,17 @@ describe('currentDetails', () => {
     expect(details).toContain('**Approved by** ops\\_team at 2024-11-11T10:30:00.000Z — cp\\-sync run \\-\\-yes \\*now\\*');
   });
 });
+
+describe('currentDetails: a retry', () => {
+  it('says which attempt failed, why (escaped for markdown) and when the next is due', () => {
+    const details = currentDetails(
+      aSyncStatus({
+        phase: 'applying',
+        retry: { activity: 'applyMissingPoints', attempt: 2, maximumAttempts: 20, lastFailure: 'lost connection (PROTOCOL_CONNECTION_LOST: gone)', nextAttemptAt: '2026-11-28T18:40:12.000Z' },
+      }),
+    );
+    expect(details).toContain(
+      '**Retrying:** applyMissingPoints attempt 1 of 20 failed (lost connection \\(PROTOCOL\\_CONNECTION\\_LOST: gone\\)); attempt 2 due at 2026-11-28T18:40:12.000Z',
+    );
+  });
+});

@@ -1,5 +1,5 @@
-import { formatPlan, formatReport } from '../../src/cli/format';
-import { aPlanStation, aPlanSummary, aRejectedMessage, aSyncResult } from '../support/builders';
+import { formatPlan, formatReport, formatStatus } from '../../src/cli/format';
+import { aPlanStation, aPlanSummary, aRejectedMessage, aSyncResult, aSyncStatus } from '../support/builders';
 
 describe('formatReport', () => {
   it('prints the user guide\'s "With Stations Not Found" example line for line', () => {
@@ -159,5 +159,25 @@ describe('formatPlan: what the window did not hear, and ambiguous devices', () =
 
   it('shows none of it for a plan made before these facts existed', () => {
     expect(formatPlan(aPlanSummary()).join('\n')).not.toMatch(/silent|dropped|ambiguous/i);
+  });
+});
+
+describe('formatStatus', () => {
+  const retry = { activity: 'applyMissingPoints', attempt: 3, maximumAttempts: 20, lastFailure: 'lock wait timeout (ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded)' };
+
+  it('shows a retry waiting for its backoff: the failed attempt, the reason and when the next one is due', () => {
+    const lines = formatStatus('sync-1', aSyncStatus({ phase: 'applying', retry: { ...retry, nextAttemptAt: '2026-11-28T18:40:12.000Z', state: 'scheduled' } }));
+    expect(lines).toContain(
+      '  retrying: applyMissingPoints attempt 2 of 20 failed (lock wait timeout (ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded)); attempt 3 due at 2026-11-28T18:40:12.000Z',
+    );
+  });
+
+  it('shows a retry whose next attempt runs', () => {
+    const lines = formatStatus('sync-1', aSyncStatus({ phase: 'applying', retry: { ...retry, state: 'started' } }));
+    expect(lines).toContain('  retrying: applyMissingPoints attempt 2 of 20 failed (lock wait timeout (ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded)); attempt 3 is running');
+  });
+
+  it('has no retry line without a retry', () => {
+    expect(formatStatus('sync-1', aSyncStatus({ phase: 'applying' })).join('\n')).not.toContain('retrying');
   });
 });

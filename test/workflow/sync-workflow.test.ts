@@ -12,7 +12,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
-import { ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { failAttempt } from '../../src/activities/attempts';
+import type { Log } from '../../src/log';
+import { APPLY_RETRY, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, rejectSignal, statusQuery, type syncChargingPoints } from '../../src/workflows';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
 
@@ -52,10 +54,12 @@ interface Calls {
 
 interface MockOptions {
   plan?: PlanSummary;
+  /** The plan's behaviour; by default it returns `plan`. */
+  diff?: (input: DiffInput, attempt: number) => Promise<PlanSummary>;
   /** The apply's behaviour; by default it returns anApplyResult(). */
   apply?: (input: ApplyInput, attempt: number) => Promise<ApplyResult>;
   /** The collection's behaviour; by default it listens until cancelled. */
-  collect?: (input: CollectInput) => Promise<CollectionProgress>;
+  collect?: (input: CollectInput) => Promise<CollectionOutcome>;
 }
 
 /** Listens "forever": heartbeats until the workflow cancels it, then rethrows the cancellation. */
@@ -87,7 +91,7 @@ function mockActivities(options: MockOptions = {}): { activities: SyncActivities
     diffStations(input) {
       calls.diff.push(input);
       calls.events.push('diff');
-      return Promise.resolve(options.plan ?? aPlanSummary());
+      return options.diff ? options.diff(input, Context.current().info.attempt) : Promise.resolve(options.plan ?? aPlanSummary());
     },
     applyMissingPoints(input) {
       calls.apply.push(input);
@@ -321,7 +325,7 @@ describe('syncChargingPoints', () => {
       await withRun(aSyncInput({ autoApprove: true, maxConnectors: 8, account: 'acc123' }), {}, async ({ handle, calls }) => {
         await result(handle);
         const { runId } = await handle.describe();
-        expect(calls.collect).toEqual([{ runKey: runId, workflowId: handle.workflowId, account: 'acc123', maxConnectors: 8, windowEndsAt: expect.any(Number) }]);
+        expect(calls.collect).toEqual([{ runKey: runId, workflowId: handle.workflowId, account: 'acc123', maxConnectors: 8, windowEndsAt: expect.any(String) }]);
         expect(calls.diff[0]?.runKey).toBe(runId);
         expect(calls.apply[0]?.runKey).toBe(runId);
       });
@@ -344,6 +348,21 @@ describe('syncChargingPoints', () => {
         expect(calls.cancelledAfterMs).toBeGreaterThanOrEqual(1500);
         expect(calls.cancelledAfterMs).toBeLessThan(15_000);
         expect((await result(handle)).phase).toBe('dry-run');
+      });
+    });
+
+    it('notes a collector lost near the end: a retry that started after the window did not listen', async () => {
+      const collect = (): Promise<CollectionOutcome> => Promise.resolve({ messages: 15, devices: 1, rejected: 0, windowClosedBeforeRetry: true });
+      await withRun(aSyncInput({ dryRun: true }), { collect }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done).toMatchObject({ phase: 'dry-run', collectionNote: expect.stringContaining('the collector was lost near the end of the window') });
+        expect(calls.diff).toHaveLength(1);
+      });
+    });
+
+    it('has no note when the window ends normally', async () => {
+      await withRun(aSyncInput({ dryRun: true }), {}, async ({ handle }) => {
+        expect((await result(handle)).collectionNote).toBeUndefined();
       });
     });
 
@@ -381,5 +400,109 @@ describe('syncChargingPoints', () => {
         expect(calls.apply).toHaveLength(3);
       });
     });
+  });
+
+  // The real failure handling (activities/attempts.ts) inside a mocked plan or apply: what the worker prints, and
+  // the retry that the attempt signals to its workflow.
+  describe('attempts of the plan and the apply', () => {
+    function recordingLog(): Log & { lines: string[] } {
+      const lines: string[] = [];
+      return { lines, info: (l) => lines.push(l), debug: () => undefined, error: (l) => lines.push(l) };
+    }
+    const lockWait = (): Error => Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 });
+    const failing = (log: Log) => (err: unknown) =>
+      failAttempt(err, {
+        context: Context.current(),
+        log,
+        activity: 'applyMissingPoints',
+        what: 'Transaction',
+        policy: APPLY_RETRY,
+        onFinalFailure: (message) => log.error(`=== Failed === ${message}`),
+      });
+
+    it('a retried attempt prints one line and the status shows the retry until the apply ends; no final failure lines', async () => {
+      const log = recordingLog();
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const apply = async (_input: ApplyInput, attempt: number): Promise<ApplyResult> => {
+        if (attempt === 1) return failing(log)(lockWait());
+        await released;
+        return anApplyResult({ created: 2 });
+      };
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        const retrying = await statusWhen(handle, (s) => s.retry !== undefined);
+        expect(retrying.phase).toBe('applying');
+        expect(retrying.retry).toEqual({
+          activity: 'applyMissingPoints',
+          attempt: 2,
+          maximumAttempts: APPLY_RETRY.maximumAttempts,
+          lastFailure: expect.stringMatching(/^lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded/),
+          nextAttemptAt: expect.any(String),
+        });
+        release();
+        const done = await result(handle);
+        expect(done.phase).toBe('applied');
+        expect(done.retry).toBeUndefined();
+        expect(calls.apply).toHaveLength(2);
+        expect(log.lines).toEqual([expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1s$/)]);
+      });
+    });
+
+    it('the plan retries a lost connection the same way, with its own wording', async () => {
+      const log = recordingLog();
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const diff = async (_input: DiffInput, attempt: number): Promise<PlanSummary> => {
+        if (attempt === 1) {
+          return failAttempt(Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }), {
+            context: Context.current(),
+            log,
+            activity: 'diffStations',
+            what: 'Planning',
+            policy: DIFF_RETRY,
+            onFinalFailure: (message) => log.error(`✗ Planning failed: ${message}`),
+          });
+        }
+        await released;
+        return aPlanSummary();
+      };
+      await withRun(aSyncInput({ dryRun: true }), { diff }, async ({ handle }) => {
+        const retrying = await statusWhen(handle, (s) => s.retry !== undefined);
+        expect(retrying).toMatchObject({ phase: 'planning', retry: { activity: 'diffStations', attempt: 2, maximumAttempts: DIFF_RETRY.maximumAttempts } });
+        release();
+        const done = await result(handle);
+        expect(done.phase).toBe('dry-run');
+        expect(done.retry).toBeUndefined();
+        expect(log.lines).toEqual(['Planning attempt 1 of 10 failed (lost connection (PROTOCOL_CONNECTION_LOST: Connection lost: The server closed the connection.)), retrying in 1s']);
+      });
+    });
+
+    it('an error that no retry can fix (ids past 2^53) fails the run after one attempt, with the final lines once', async () => {
+      const log = recordingLog();
+      const apply = (): Promise<ApplyResult> =>
+        failing(log)(new RangeError('charging_points.id would pass 9007199254740991 (highest id is 9007199254740990); refusing to create unsafe ids'));
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect(calls.apply).toHaveLength(1);
+        expect(await status(handle)).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('refusing to create unsafe ids') });
+        expect(log.lines).toEqual([expect.stringMatching(/^=== Failed === RangeError: charging_points\.id would pass/)]);
+      });
+    });
+
+    it('the last attempt prints the final lines, every earlier one a retry line', async () => {
+      const log = recordingLog();
+      const apply = (): Promise<ApplyResult> => failing(log)(lockWait());
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect(calls.apply).toHaveLength(APPLY_RETRY.maximumAttempts);
+        const retries = log.lines.filter((l) => /^Transaction attempt \d+ of 20 failed/.test(l));
+        expect(retries).toHaveLength(APPLY_RETRY.maximumAttempts - 1);
+        expect(retries[0]).toMatch(/retrying in 1s$/);
+        expect(retries[5]).toMatch(/^Transaction attempt 6 of 20 failed .*retrying in 30s$/);
+        expect(log.lines.filter((l) => l.startsWith('=== Failed ==='))).toHaveLength(1);
+        expect(log.lines.at(-1)).toMatch(/^=== Failed === lock wait timeout/);
+        expect((await status(handle)).retry).toBeUndefined();
+      });
+    }, 60_000);
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * Attempts of the plan and the apply: what a failed attempt says (one line when Temporal will retry it, the
+ * final lines only when the run has failed for good), when the next attempt is due, and the heartbeat that lets
+ * Temporal notice a lost worker within seconds.
+ */
+import { CancelledFailure, type Context, type Info } from '@temporalio/activity';
+import { msOptionalToNumber } from '@temporalio/common/lib/time';
+import { isRetryable, toActivityFailure } from '../db/errors';
+import type { Log } from '../log';
+import { ACTIVITY_RETRYING_SIGNAL, WORK_HEARTBEAT_INTERVAL_MS, type ActivityRetry, type RetrySettings } from '../shared';
+
+/**
+ * Temporal's backoff: the retry after failed attempt `attempt` (1-based) waits
+ * initialInterval × backoffCoefficient^(attempt − 1), capped at maximumInterval.
+ */
+export function retryDelayMs(policy: RetrySettings, attempt: number): number {
+  const delay = policy.initialIntervalMs * Math.pow(policy.backoffCoefficient, Math.max(0, attempt - 1));
+  return Math.min(delay, policy.maximumIntervalMs);
+}
+
+/** `500ms`, `1s`, `1.5s`, `30s`, `2m`, `2m 30s`. */
+export function formatDelay(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return seconds === 0 ? `${minutes}m` : `${minutes}m ${seconds}s`;
+}
+
+/** Whether `attempt` is the last one the policy allows (maximumAttempts 0 = unlimited). */
+export function isLastAttempt(policy: RetrySettings, attempt: number): boolean {
+  return policy.maximumAttempts > 0 && attempt >= policy.maximumAttempts;
+}
+
+/**
+ * The policy the server reports for this activity (it may differ from the one the workflow asked for), completed
+ * from `fallback` where it says nothing (an older server). Temporal's own defaults stand for the fields the
+ * workflow left out: initial 1 s, coefficient 2, maximum 100 × initial.
+ */
+export function effectivePolicy(info: Pick<Info, 'retryPolicy'>, fallback: RetrySettings): RetrySettings & { nonRetryableErrorTypes: string[] } {
+  const reported = info.retryPolicy;
+  if (!reported) return { ...fallback, nonRetryableErrorTypes: [] };
+  const initialIntervalMs = msOptionalToNumber(reported.initialInterval) ?? 1000;
+  return {
+    initialIntervalMs,
+    backoffCoefficient: reported.backoffCoefficient ?? 2,
+    maximumIntervalMs: msOptionalToNumber(reported.maximumInterval) ?? 100 * initialIntervalMs,
+    maximumAttempts: reported.maximumAttempts ?? 0,
+    nonRetryableErrorTypes: reported.nonRetryableErrorTypes ?? [],
+  };
+}
+
+/**
+ * Runs `work` while heartbeating every `intervalMs` (whatever the work is doing: a long query included), so that
+ * Temporal gives the attempt to another worker soon after this one dies. `details` is heartbeated each time.
+ */
+export async function whileHeartbeating<T>(context: Pick<Context, 'heartbeat'>, work: () => Promise<T>, details?: () => unknown, intervalMs = WORK_HEARTBEAT_INTERVAL_MS): Promise<T> {
+  const beat = (): void => context.heartbeat(details?.());
+  beat();
+  const timer = setInterval(beat, intervalMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export interface FailedAttempt {
+  context: Context;
+  log: Log;
+  /** The activity's name, as the workflow knows it. */
+  activity: string;
+  /** How the log line names the work: "Transaction attempt 1 of 20 failed (…)". */
+  what: string;
+  /** The policy the workflow schedules the activity with (used where the server reports none). */
+  policy: RetrySettings;
+  /** Prints the lines of a final failure (the run fails now). */
+  onFinalFailure: (message: string) => void;
+}
+
+/** How long a failed attempt waits to tell its workflow about the retry before giving up on it. */
+const SIGNAL_TIMEOUT_MS = 3000;
+
+/**
+ * Decides what `err` means for this attempt and throws it the way Temporal must see it: a final failure (non-
+ * retryable, or the last attempt) prints the final lines; a retried one prints one line with the next attempt's
+ * delay and tells the workflow (signal `activityRetrying`), so that `status` and the Web UI show it.
+ */
+export async function failAttempt(err: unknown, options: FailedAttempt): Promise<never> {
+  const { context, log } = options;
+  const failure = toActivityFailure(err);
+  const { attempt } = context.info;
+  if (failure instanceof CancelledFailure) {
+    log.error(`${options.what} attempt ${attempt} stopped (${failure.message || 'cancelled'})`);
+    throw failure;
+  }
+  const policy = effectivePolicy(context.info, options.policy);
+  if (!isRetryable(failure, policy.nonRetryableErrorTypes) || isLastAttempt(policy, attempt)) {
+    options.onFinalFailure(failure.message);
+    throw failure;
+  }
+  const delayMs = retryDelayMs(policy, attempt);
+  const of = policy.maximumAttempts > 0 ? ` of ${policy.maximumAttempts}` : '';
+  log.error(`${options.what} attempt ${attempt}${of} failed (${failure.message}), retrying in ${formatDelay(delayMs)}`);
+  await tellWorkflow(context, log, {
+    activity: options.activity,
+    attempt: attempt + 1,
+    maximumAttempts: policy.maximumAttempts,
+    lastFailure: failure.message,
+    nextAttemptAt: new Date(Date.now() + delayMs).toISOString(),
+  });
+  throw failure;
+}
+
+async function tellWorkflow(context: Context, log: Log, retry: ActivityRetry): Promise<void> {
+  const execution = context.info.workflowExecution;
+  if (!execution) return;
+  const { workflowId, runId } = execution;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const handle = context.client.workflow.getHandle(workflowId, runId);
+    await Promise.race([
+      handle.signal(ACTIVITY_RETRYING_SIGNAL, retry),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${SIGNAL_TIMEOUT_MS} ms`)), SIGNAL_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    // Only the status and the Web UI miss the retry; Temporal retries all the same.
+    log.debug(`Could not tell workflow ${workflowId} about the retry: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,106 @@
+import { effectivePolicy, formatDelay, isLastAttempt, retryDelayMs, whileHeartbeating } from '../../src/activities/attempts';
+import { APPLY_RETRY, DIFF_RETRY, type RetrySettings } from '../../src/shared';
+
+const policy: RetrySettings = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 20 };
+
+describe('retryDelayMs: initialInterval × backoffCoefficient^(attempt − 1), capped at maximumInterval', () => {
+  it.each([
+    [1, 1000],
+    [2, 2000],
+    [3, 4000],
+    [4, 8000],
+    [5, 16_000],
+    [6, 30_000],
+    [19, 30_000],
+  ])('after failed attempt %i waits %i ms', (attempt, ms) => {
+    expect(retryDelayMs(policy, attempt)).toBe(ms);
+  });
+
+  it('with coefficient 1 always waits the initial interval', () => {
+    expect(retryDelayMs({ ...policy, backoffCoefficient: 1, initialIntervalMs: 500 }, 7)).toBe(500);
+  });
+
+  it('with coefficient 1.5', () => {
+    expect(retryDelayMs({ ...policy, backoffCoefficient: 1.5 }, 3)).toBe(2250);
+  });
+
+  it('the policies in use back off to 30 s', () => {
+    expect(retryDelayMs(APPLY_RETRY, APPLY_RETRY.maximumAttempts - 1)).toBe(30_000);
+    expect(retryDelayMs(DIFF_RETRY, 1)).toBe(1000);
+  });
+});
+
+describe('isLastAttempt', () => {
+  it.each([
+    [19, 20, false],
+    [20, 20, true],
+    [21, 20, true],
+    [1, 1, true],
+    [100, 0, false],
+  ])('attempt %i of maximum %i → %s', (attempt, maximumAttempts, last) => {
+    expect(isLastAttempt({ ...policy, maximumAttempts }, attempt)).toBe(last);
+  });
+});
+
+describe('formatDelay', () => {
+  it.each([
+    [500, '500ms'],
+    [1000, '1s'],
+    [1500, '1.5s'],
+    [30_000, '30s'],
+    [60_000, '1m'],
+    [150_000, '2m 30s'],
+  ])('%i ms → %s', (ms, text) => {
+    expect(formatDelay(ms)).toBe(text);
+  });
+});
+
+describe('effectivePolicy', () => {
+  it("takes the server's policy (durations in ms) over the fallback", () => {
+    expect(
+      effectivePolicy({ retryPolicy: { initialInterval: 2000, backoffCoefficient: 3, maximumInterval: 60_000, maximumAttempts: 5, nonRetryableErrorTypes: ['X'] } }, policy),
+    ).toEqual({ initialIntervalMs: 2000, backoffCoefficient: 3, maximumIntervalMs: 60_000, maximumAttempts: 5, nonRetryableErrorTypes: ['X'] });
+  });
+
+  it("uses Temporal's defaults for fields the server leaves out", () => {
+    expect(effectivePolicy({ retryPolicy: { initialInterval: 1000 } }, policy)).toEqual({
+      initialIntervalMs: 1000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 100_000,
+      maximumAttempts: 0,
+      nonRetryableErrorTypes: [],
+    });
+  });
+
+  it('falls back to the given policy when the server reports none', () => {
+    expect(effectivePolicy({ retryPolicy: undefined }, policy)).toEqual({ ...policy, nonRetryableErrorTypes: [] });
+  });
+});
+
+describe('whileHeartbeating', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('heartbeats at once and then on a timer while the work is pending, with the latest details, and stops after', async () => {
+    const beats: unknown[] = [];
+    let progress = 0;
+    let finish: (value: string) => void = () => undefined;
+    const running = whileHeartbeating({ heartbeat: (d) => beats.push(d) }, () => new Promise<string>((resolve) => (finish = resolve)), () => ({ progress }), 2000);
+    expect(beats).toEqual([{ progress: 0 }]);
+    progress = 3;
+    jest.advanceTimersByTime(2000);
+    jest.advanceTimersByTime(2000);
+    expect(beats).toEqual([{ progress: 0 }, { progress: 3 }, { progress: 3 }]);
+    finish('done');
+    await expect(running).resolves.toBe('done');
+    jest.advanceTimersByTime(10_000);
+    expect(beats).toHaveLength(3);
+  });
+
+  it('stops heartbeating when the work fails, and rethrows', async () => {
+    const beats: unknown[] = [];
+    await expect(whileHeartbeating({ heartbeat: (d) => beats.push(d) }, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    jest.advanceTimersByTime(10_000);
+    expect(beats).toHaveLength(1);
+  });
+});
