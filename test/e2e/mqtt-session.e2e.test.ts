@@ -7,7 +7,8 @@
 import mqtt from 'mqtt';
 import { collectionProgress } from '../../src/cli/progress';
 import { sessionClientId } from '../../src/mqtt/collector';
-import { PrivateBroker, publishOnce, sessionPresent } from '../support/e2e-broker';
+import { publishOnce, sessionPresent } from '../support/e2e-broker';
+import { start as startMosquitto } from '../support/private-mosquitto';
 import { buildCli, startWorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e } from '../support/e2e';
 
@@ -95,7 +96,7 @@ describe("the broker's dropped-messages counter ($SYS)", () => {
     'is recorded at the start and the end of the window, and shows the messages a private broker dropped meanwhile',
     async () => {
       // Updates $SYS every second; a subscriber's queue holds 10 messages, the rest are dropped.
-      const broker = await PrivateBroker.start(['sys_interval 1', 'max_queued_messages 10']);
+      const broker = await startMosquitto({ settings: ['sys_interval 1', 'max_queued_messages 10'] });
       const taskQueue = `${e2e.taskQueue}-sys`;
       let worker: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
       try {
@@ -138,7 +139,7 @@ describe("the broker's dropped-messages counter ($SYS)", () => {
     async () => {
       // Every client (anonymous, or with a user name as the worker) may use the stations' topics and nothing else:
       // $SYS is denied.
-      const broker = await PrivateBroker.start(['sys_interval 1', 'acl_file {dir}/acl'], { acl: 'topic readwrite +/sweet-home/#\npattern readwrite +/sweet-home/#\n' });
+      const broker = await startMosquitto({ settings: ['sys_interval 1', 'acl_file {dir}/acl'], files: { acl: 'topic readwrite +/sweet-home/#\npattern readwrite +/sweet-home/#\n' } });
       const taskQueue = `${e2e.taskQueue}-nosys`;
       let worker: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
       try {

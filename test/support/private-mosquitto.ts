@@ -17,6 +17,10 @@ export interface PrivateMosquittoOptions {
   tls?: { ca: string; cert: string; key: string };
   /** Refuse clients without a certificate signed by `tls.ca`. */
   requireCertificate?: boolean;
+  /** More mosquitto.conf lines for the listener (e.g. `sys_interval 1`, `max_queued_messages 10`); `{dir}` is the temp folder. */
+  settings?: string[];
+  /** Files to write into the temp folder first (e.g. an ACL file for `acl_file {dir}/acl`), by name. */
+  files?: Record<string, string>;
   /** How long to wait for the broker to listen, in ms (default 15 s). */
   startTimeoutMs?: number;
 }
@@ -50,6 +54,8 @@ export async function start(options: PrivateMosquittoOptions = {}): Promise<Priv
       lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
       lines.push(`require_certificate ${options.requireCertificate === true}`);
     }
+    for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
+    lines.push(...(options.settings ?? []).map((line) => line.replace('{dir}', dir)));
     const config = join(dir, 'mosquitto.conf');
     writeFileSync(config, `${lines.join('\n')}\n`);
     const broker = await startListening('mosquitto', ['-c', config], port, join(dir, 'broker.log'), options.startTimeoutMs ?? 15_000);

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
+const PRIVATE_PROCESS_LIFETIME_MS = 5 * 60_000;
+
 /** A port that was free a moment ago: bind port 0 on 127.0.0.1 and let it go. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,9 +48,13 @@ export async function startListening(command: string, args: string[], port: numb
   const out = createWriteStream(logFile);
   await new Promise((resolve) => out.once('open', resolve));
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', out, out] });
+  // Whatever happens to the test that started it, a private server never outlives this.
+  const lifetime = setTimeout(() => child.kill('SIGKILL'), PRIVATE_PROCESS_LIFETIME_MS);
+  lifetime.unref();
   let exited: string | undefined;
   const ended = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
+      clearTimeout(lifetime);
       exited = `exited with ${signal ?? code}`;
       resolve();
     });
