@@ -11,6 +11,7 @@ import type { ActivityRetry, SyncResult, SyncStatus } from '../../src/shared';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
 import { buildCli, CliRunner, describeRun, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
+import { connectionOptions } from '../support/e2e-db';
 
 const LOCK_WAIT_S = 2;
 const e2e = useE2e('recovery', { workerEnv: () => ({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: String(LOCK_WAIT_S) }) });
@@ -39,7 +40,7 @@ async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs
 
 /** A row lock on the station, held by a separate connection (as another writer would) until `release()`. */
 async function lockStation(station: StationRow): Promise<{ release: () => Promise<void> }> {
-  const connection = await mysql.createConnection(e2e.db.config);
+  const connection = await mysql.createConnection(connectionOptions(e2e.db.config, e2e.db.config.database));
   await connection.beginTransaction();
   await connection.query('SELECT id FROM charging_stations WHERE id = ? FOR UPDATE', [station.id]);
   let released = false;
@@ -88,13 +89,17 @@ describe('an apply that meets a lock held by another writer', () => {
       }
 
       expect(shown.phase).toBe('applying');
+      // From the server (with its state), or for a moment after a failure only from the workflow's own record (the
+      // attempt's signal, without a state): `status` falls back to that. The next attempt's time is known only while
+      // it waits for its backoff.
+      const { state, nextAttemptAt } = shown.retry ?? {};
       expect(shown.retry).toEqual({
         activity: 'applyMissingPoints',
         attempt: expect.any(Number),
         maximumAttempts: 20,
         lastFailure: expect.stringMatching(/lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded/),
-        nextAttemptAt: expect.any(String),
-        state: expect.stringMatching(/^(scheduled|started)$/),
+        ...(state !== undefined ? { state: expect.stringMatching(/^(scheduled|started)$/) } : {}),
+        ...(nextAttemptAt !== undefined ? { nextAttemptAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } : {}),
       });
       expect(shown.retry!.attempt).toBeGreaterThanOrEqual(2);
       expect(text).toMatch(/retrying: applyMissingPoints attempt \d+ of 20 failed \(lock wait timeout .*\); attempt \d+ (due at|is running)/);
