@@ -109,6 +109,7 @@ async function main(): Promise<void> {
     OCPP_MYSQL_HOST: database.host,
     OCPP_MYSQL_PORT: String(database.port),
     OCPP_MYSQL_DATABASE: database.database,
+    CP_SYNC_DATABASE: database.toolDatabase,
     OCPP_MYSQL_USER: database.user,
     OCPP_MYSQL_PASSWORD: database.password,
     TEMPORAL_ADDRESS: env('TEMPORAL_ADDRESS', '127.0.0.1:7233'),
