@@ -137,7 +137,21 @@ function sample<T>(list: T[], item: T, summary: PlanSummary): void {
   else summary.truncated = true;
 }
 
-export async function buildPlan({ pool, tables: t }: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
+/**
+ * One plan at a time per pool. A plan holds two connections while it streams (the diff and the live stations) and
+ * borrows a third for each batch it writes; two plans at once could hold every connection of the pool and wait on
+ * each other for their writes. A plan that waits here is still heartbeated by its activity.
+ */
+const planTurns = new WeakMap<Pool, Promise<unknown>>();
+
+export async function buildPlan(db: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
+  const previous = planTurns.get(db.pool) ?? Promise.resolve();
+  const turn = previous.catch(() => undefined).then(() => buildPlanNow(db, options));
+  planTurns.set(db.pool, turn);
+  return turn;
+}
+
+async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
   const { runKey, testDeviceId, listener } = options;
   const layout = await readOcppLayout(pool, t.ocppDatabase);
   for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await pool.query(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);

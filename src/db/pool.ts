@@ -35,7 +35,11 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
   };
 }
 
-export function createPool(config: DatabaseConfig, connectionLimit = 4): Pool {
+/**
+ * Six connections: a plan uses up to three (db/planner.ts: one plan at a time), an apply one, the collection windows
+ * of the runs in flight borrow one for each flush.
+ */
+export function createPool(config: DatabaseConfig, connectionLimit = 6): Pool {
   const pool = mysql.createPool({ ...connectionOptions(config), connectionLimit });
   const { lockWaitTimeoutSeconds } = config;
   if (lockWaitTimeoutSeconds !== undefined) {
