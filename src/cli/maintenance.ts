@@ -14,12 +14,12 @@ async function openCheckedDatabase(config: DatabaseConfig): Promise<SyncDatabase
     await assertSchemaReady(pool, config);
   } catch (err) {
     await pool.end();
-    throw schemaError(err);
+    throw err;
   }
   return { pool, tables: tablesFor(config), close: () => pool.end() };
 }
 
-/** SchemaNotReadyError becomes the CLI's one line and its own exit status. */
+/** SchemaNotReadyError becomes the CLI's one line and its own exit status (main's one catch applies it). */
 export function schemaError(err: unknown): unknown {
   return err instanceof SchemaNotReadyError ? new CliError(err.message, EXIT.schemaNotReady) : err;
 }
@@ -35,7 +35,7 @@ export async function checkSchemaBeforeStart(env: Env, warn: (line: string) => v
   try {
     await assertSchemaReady(pool, config);
   } catch (err) {
-    if (err instanceof SchemaNotReadyError) throw schemaError(err);
+    if (err instanceof SchemaNotReadyError) throw err;
     warn(`Note: could not check the tool's schema in ${config.toolDatabase} (${(err as Error).message}); the worker checks it too`);
   } finally {
     await pool.end();

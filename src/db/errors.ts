@@ -160,8 +160,3 @@ export function isRetryable(failure: Error, nonRetryableTypes: readonly string[]
   if (!(failure instanceof ApplicationFailure)) return !(failure instanceof TemporalFailure);
   return !failure.nonRetryable && !nonRetryableTypes.includes(failure.type ?? '');
 }
-
-/** Throws `err` as an activity should (see toActivityFailure). */
-export function classifyDatabaseError(err: unknown): never {
-  throw toActivityFailure(err);
-}

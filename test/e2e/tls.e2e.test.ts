@@ -8,7 +8,7 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowIdCon
 import mysql from 'mysql2/promise';
 import { readFileSync } from 'node:fs';
 import { loadDatabaseConfig, type Env } from '../../src/config';
-import { classifyDatabaseError, databaseTlsProblem } from '../../src/db/errors';
+import { databaseTlsProblem, toActivityFailure } from '../../src/db/errors';
 import { createPool } from '../../src/db/pool';
 import type { Log } from '../../src/log';
 import { ERROR_TYPES, WORKFLOW_TYPE } from '../../src/shared';
@@ -188,14 +188,7 @@ describe('MySQL: a TLS problem stops the worker at start, with the variable to f
         }
         throw new Error('connected, but should have failed');
       };
-      const classified = (err: unknown): unknown => {
-        try {
-          classifyDatabaseError(err);
-        } catch (thrown) {
-          return thrown;
-        }
-        return undefined;
-      };
+      const classified = (err: unknown): unknown => toActivityFailure(err);
 
       const wrongCa = await errorOf({ ...connectionOptions(server), ssl: { ca: readFileSync(tls().otherCa), rejectUnauthorized: true } });
       expect(wrongCa).toMatchObject({ code: 'HANDSHAKE_SSL_ERROR', fatal: true });
