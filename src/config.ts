@@ -291,6 +291,25 @@ export function loadTemporalConfig(env: Env): TemporalConfig {
   };
 }
 
+/**
+ * NOTIFY_WEBHOOK_URL, read by the worker only: the URL may embed a token, so it never enters workflow input or
+ * history, and a bad value is described without being echoed.
+ */
+export function loadNotifyWebhookUrl(env: Env): string | undefined {
+  const url = value(env, 'NOTIFY_WEBHOOK_URL');
+  if (url === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol)) {
+    throw new ConfigError('NOTIFY_WEBHOOK_URL: expected an http:// or https:// URL, e.g. a Slack or Mattermost incoming webhook (the value is not shown: it may carry a token)');
+  }
+  return url;
+}
+
 /** Defaults for a new sync, read where the sync is started (the CLI). */
 export interface SyncDefaults {
   collectorDurationMs: number;

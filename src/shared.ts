@@ -44,8 +44,12 @@ export interface SyncInput {
   testDeviceId?: string;
   /** Stop after the plan. */
   dryRun?: boolean;
-  /** Apply without waiting for an operator. */
+  /** Apply without waiting for an operator, whatever the plan's size. */
   autoApprove?: boolean;
+  /** Apply without an operator a plan that creates at most this many points (and is within autoApproveMaxStations). */
+  autoApproveMaxPoints?: number;
+  /** Apply without an operator a plan that changes at most this many stations (and is within autoApproveMaxPoints). */
+  autoApproveMaxStations?: number;
   /** MQTT account (topic level 1) to listen to; `+` (all accounts) by default. */
   account?: string;
 }
@@ -214,6 +218,50 @@ export interface SyncStatus {
   failedDuring?: Phase;
   /** Set while the current activity is being retried after a failed attempt; cleared when it ends. */
   retry?: ActivityRetry;
+  /** Why an auto-approve limit did not apply the plan by itself (it waited for an operator instead). */
+  autoApproveExceeded?: string;
+  /** The webhook notifications of this run (NOTIFY_WEBHOOK_URL), oldest first; absent in runs before notifications. */
+  notifications?: NotificationRecord[];
+}
+
+/** The moments an operator is told about (NOTIFY_WEBHOOK_URL). */
+export const NOTIFICATION_EVENTS = ['awaiting-approval', 'applied', 'expired', 'rejected', 'failed'] as const;
+export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];
+
+/**
+ * What the workflow hands the notify activity: a summary of the run, never the webhook's URL (the worker reads it
+ * from its own environment).
+ */
+export interface NotificationEvent {
+  event: NotificationEventName;
+  workflowId: string;
+  runId: string;
+  plan?: Pick<PlanSummary, 'fingerprint' | 'pointsToCreate' | 'stationsToChange' | 'processedDevices' | 'notFound' | 'rejected' | 'testDeviceId'>;
+  approvalDeadline?: string;
+  /** Why the plan was not applied by the auto-approve limit. */
+  autoApproveExceeded?: string;
+  approvedBy?: string;
+  rejectedBy?: string;
+  rejectionReason?: string;
+  created?: number;
+  stationsChanged?: number;
+  error?: string;
+  failedDuring?: Phase;
+}
+
+/** What the notify activity did: `sent`, or `off` when the worker has no NOTIFY_WEBHOOK_URL. */
+export interface NotificationOutcome {
+  delivery: 'sent' | 'off';
+}
+
+/** One notification as the run's status shows it. */
+export interface NotificationRecord {
+  event: NotificationEventName;
+  /** `pending` while the activity runs or retries; `failed` once its retries are spent (the sync goes on regardless). */
+  state: 'pending' | 'sent' | 'off' | 'failed';
+  /** Why it failed (never the webhook's URL). */
+  error?: string;
+  at: string;
 }
 
 /** The workflow's result: its last status plus the report's figures. `result --json` prints it. */

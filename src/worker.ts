@@ -4,7 +4,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadSyncDefaults, loadTemporalConfig, type Env } from './config';
+import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadNotifyWebhookUrl, loadSyncDefaults, loadTemporalConfig, type Env } from './config';
 import { databaseTlsProblem } from './db/errors';
 import { createPool } from './db/pool';
 import { assertSchemaReady } from './db/migrator';
@@ -25,6 +25,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const mqtt = loadMqttConfig(env);
   const database = loadDatabaseConfig(env);
   const { testDeviceId: workerTestDeviceId } = loadSyncDefaults(env);
+  const webhookUrl = loadNotifyWebhookUrl(env);
   const output = log ?? createConsoleLog(loadLogLevel(env));
 
   const pool = createPool(database);
@@ -39,13 +40,14 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
     });
     const layout = await readOcppLayout(pool, database.database);
     output.info(`Database ${database.database}: ${describeLayout(layout)}; the tool's tables in ${database.toolDatabase}`);
+    output.info(webhookUrl === undefined ? 'Notifications: off (NOTIFY_WEBHOOK_URL not set)' : 'Notifications: on (NOTIFY_WEBHOOK_URL)');
     const connection = await connectWorker(temporal);
     const worker = await Worker.create({
       connection,
       namespace: temporal.namespace,
       taskQueue: taskQueue ?? temporal.taskQueue,
       workflowsPath: require.resolve('./workflows'),
-      activities: createActivities({ pool, tables, mqtt, log: output, workerTestDeviceId }),
+      activities: createActivities({ pool, tables, mqtt, log: output, workerTestDeviceId, notify: { webhookUrl, ui: temporal } }),
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',
       defaultHeartbeatThrottleInterval: '1s',

@@ -9,6 +9,7 @@ import type { Log } from '../log';
 import { createApplyActivity } from './apply';
 import { createCollectActivity } from './collect';
 import { createDiffActivity } from './diff';
+import { createNotifyActivity } from './notify';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   log: Log;
   /** The worker's TEST_DEVICE_ID, if any (see createDiffActivity). */
   workerTestDeviceId?: string;
+  /** NOTIFY_WEBHOOK_URL (secret) and where the Web UI shows a run, for notifications. */
+  notify: { webhookUrl?: string; ui: { uiUrl: string; namespace: string } };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -25,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     collectConnectorCounts: createCollectActivity(deps),
     diffStations: createDiffActivity(deps),
     applyMissingPoints: createApplyActivity(deps),
+    sendNotification: createNotifyActivity({ ...deps.notify, log: deps.log }),
   };
 }
 

@@ -1,6 +1,6 @@
 /** What the CLI prints for people. Wording of the final report follows the original tool's user guide. */
 import type { CollectionProgress, PlanSummary, SyncResult, SyncStatus } from '../shared';
-import { retryLine } from '../workflows/details';
+import { notificationLine, retryLine } from '../workflows/details';
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -85,12 +85,15 @@ export function formatStatus(workflowId: string, status: SyncStatus, progress?: 
     lines.push(`  plan ${p.fingerprint}: ${p.pointsToCreate} points to create on ${p.stationsToChange} stations; ${p.processedDevices} devices, ${p.notFound} without a station, ${p.rejected} rejected messages`);
   }
   if (status.phase === 'awaiting-approval') lines.push(`  waiting for approval until ${status.approvalDeadline}: cp-sync plan ${workflowId}, then cp-sync approve ${workflowId}`);
+  if (status.autoApproveExceeded) lines.push(`  not auto-approved: ${status.autoApproveExceeded}`);
   if (status.approval) lines.push(`  approved by ${status.approval.by} at ${status.approval.at}${status.approval.comment ? ` (${status.approval.comment})` : ''}`);
   if (status.rejection) lines.push(`  rejected by ${status.rejection.by} at ${status.rejection.at}${status.rejection.reason ? ` (${status.rejection.reason})` : ''}`);
   for (const r of status.refusedApprovals ?? []) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
   if (status.retry) lines.push(`  retrying: ${retryLine(status.retry)}`);
   if (status.apply) lines.push(`  created ${status.apply.created} points on ${status.apply.stationsChanged} stations`);
   if (status.error) lines.push(`  error: ${status.error}`);
+  const notification = notificationLine(status.notifications);
+  if (notification) lines.push(`  notification: ${notification}`);
   return lines;
 }
 

@@ -9,12 +9,14 @@ import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } fr
 import { ConfigError, loadDotEnv, loadSyncDefaults, loadTemporalConfig, type TemporalConfig } from '../config';
 import { parseDuration } from '../domain/duration';
 import { connectClient } from '../temporal/connection';
+import { webUiLink } from '../temporal/links';
 import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared';
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
 import { collectionProgress } from './progress';
 import { checkSchemaBeforeStart, runMigrate, runPrune, schemaError } from './maintenance';
-import { approve, awaitResult, loadStatus, reject, startSync } from './sync-client';
+import { approve, awaitResult, loadStatus, operatorName, reject, startSync } from './sync-client';
+import { createSchedule, describeSchedule, formatSchedule, listSchedules, triggerSchedule, viewOfDescription } from './schedules';
 
 interface Session {
   client: Client;
@@ -35,11 +37,6 @@ async function handleFor(workflowId: string): Promise<WorkflowHandle> {
   return (await connect()).client.workflow.getHandle(workflowId);
 }
 
-function webUiLink(temporal: TemporalConfig, workflowId: string, runId?: string): string {
-  const path = `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${path}/${encodeURIComponent(runId)}/history` : path;
-}
-
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -54,31 +51,52 @@ const durationOption = (value: string): number => {
   return ms;
 };
 
-interface StartOptions {
-  id: string;
+const countOption = (value: string): number => {
+  const n = /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n >= 1)) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+};
+
+/** The options of a sync, as `start`, `run` and `schedule create` take them. */
+interface SyncOptions {
   duration?: number;
   approvalTimeout?: number;
   testDevice?: string;
   account?: string;
   dryRun?: boolean;
   autoApprove?: boolean;
+  autoApproveMaxPoints?: number;
+  autoApproveMaxStations?: number;
+}
+
+interface StartOptions extends SyncOptions {
+  id: string;
   json?: boolean;
 }
 
 function addStartOptions(command: Command): Command {
+  return addSyncOptions(command.option('--id <workflowId>', 'workflow id; one running sync per id', DEFAULT_WORKFLOW_ID));
+}
+
+function addSyncOptions(command: Command): Command {
   return command
-    .option('--id <workflowId>', 'workflow id; one running sync per id', DEFAULT_WORKFLOW_ID)
     .option('--duration <ms>', 'collection window (default: COLLECTOR_DURATION, 60000)', durationOption)
     .option('--test-device <deviceId>', 'test mode: analyse every device, write only this one (default: TEST_DEVICE_ID)')
     .option('--account <account>', 'listen to one MQTT account only (topic level 1; default: all)')
     .option('--approval-timeout <duration>', 'how long the plan waits for approval (default: APPROVAL_TIMEOUT, 24h)', durationOption)
     .option('--dry-run', 'stop after the plan; nothing is written')
-    .option('--auto-approve', 'apply the plan without waiting for an operator');
+    .option('--auto-approve', 'apply any plan without waiting for an operator (no limit)')
+    .option('--auto-approve-max-points <n>', 'apply without an operator a plan that creates at most n points; a bigger one waits for approval', countOption)
+    .option('--auto-approve-max-stations <m>', 'apply without an operator a plan that changes at most m stations (with --auto-approve-max-points: both must hold)', countOption);
 }
 
-function syncInput(options: StartOptions): SyncInput {
+function syncInput(options: SyncOptions): SyncInput {
   const defaults = loadSyncDefaults(process.env);
-  if (options.dryRun && options.autoApprove) throw new CliError('--dry-run and --auto-approve contradict each other; choose one', EXIT.usage);
+  const limited = options.autoApproveMaxPoints !== undefined || options.autoApproveMaxStations !== undefined;
+  if (options.dryRun && (options.autoApprove || limited)) throw new CliError('--dry-run and --auto-approve contradict each other; choose one', EXIT.usage);
+  if (options.autoApprove && limited) {
+    throw new CliError('--auto-approve applies any plan; with a limit use only --auto-approve-max-points/--auto-approve-max-stations', EXIT.usage);
+  }
   if (options.account !== undefined && !/^[^/+#]+$/.test(options.account)) throw new CliError('--account: expected one topic level, without /, + or #', EXIT.usage);
   return {
     collectorDurationMs: options.duration ?? defaults.collectorDurationMs,
@@ -88,7 +106,20 @@ function syncInput(options: StartOptions): SyncInput {
     account: options.account,
     dryRun: options.dryRun ?? false,
     autoApprove: options.autoApprove ?? false,
+    ...(options.autoApproveMaxPoints !== undefined ? { autoApproveMaxPoints: options.autoApproveMaxPoints } : {}),
+    ...(options.autoApproveMaxStations !== undefined ? { autoApproveMaxStations: options.autoApproveMaxStations } : {}),
   };
+}
+
+/** How the plan will be decided, for the lines that announce a sync. */
+function decisionNote(input: SyncInput): string {
+  if (input.dryRun) return '; dry run';
+  if (input.autoApprove) return '; auto-approve';
+  const limits = [
+    input.autoApproveMaxPoints !== undefined ? `${input.autoApproveMaxPoints} points` : undefined,
+    input.autoApproveMaxStations !== undefined ? `${input.autoApproveMaxStations} stations` : undefined,
+  ].filter(Boolean);
+  return limits.length > 0 ? `; auto-approve up to ${limits.join(' and ')}` : '';
 }
 
 /** Starts a sync; `say` receives the lines for people (stdout, or stderr when stdout is kept for JSON). */
@@ -102,7 +133,7 @@ async function start(options: StartOptions, say: (lines: string[]) => void = pri
   else {
     say([
       `Started sync ${handle.workflowId} (run ${runId}) on task queue ${temporal.taskQueue}`,
-      `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${input.dryRun ? '; dry run' : ''}${input.autoApprove ? '; auto-approve' : ''}`,
+      `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${decisionNote(input)}`,
       `  Web UI: ${webUiLink(temporal, handle.workflowId, runId)}`,
     ]);
   }
@@ -157,6 +188,7 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
   const status = await loadStatus(handle);
   if (status.collectionNote) say([`Note: ${status.collectionNote}`]);
   if (status.plan) say(['', ...formatPlan(status.plan), '']);
+  if (status.autoApproveExceeded) say([`Not auto-approved: ${status.autoApproveExceeded}`]);
   if (status.phase === 'awaiting-approval') {
     if (options.yes) {
       await approve(handle, { comment: 'cp-sync run --yes' });
@@ -185,6 +217,111 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
   report(result, options.json);
   const { temporal } = await connect();
   if (!options.json) printLines([``, `Web UI: ${webUiLink(temporal, handle.workflowId, handle.firstExecutionRunId)}`]);
+}
+
+interface ScheduleCreateOptions extends SyncOptions {
+  every?: number;
+  cron?: string;
+  timezone?: string;
+  note?: string;
+  paused?: boolean;
+  json?: boolean;
+}
+
+/** `cp-sync schedule …`: syncs started by a Temporal Schedule (see schedules.ts). */
+function addScheduleCommands(program: Command): void {
+  const schedule = program.command('schedule').description('run syncs on a Temporal Schedule (e.g. nightly), with an optional auto-approve limit');
+
+  addSyncOptions(
+    schedule
+      .command('create <scheduleId>')
+      .description('create a schedule; each run is a sync with workflow id <scheduleId>-<scheduled time>; a run still going makes the next one skip')
+      .option('--every <duration>', 'start a sync this often (e.g. 24h, 30m)', durationOption)
+      .option('--cron <expr>', 'start a sync at these times, e.g. "0 2 * * *" (02:00 every day)')
+      .option('--timezone <tz>', 'IANA time zone of --cron, e.g. Europe/Berlin (default: UTC)')
+      .option('--note <text>', 'why the schedule exists, shown by describe and in the Web UI')
+      .option('--paused', 'create it paused (start it with: cp-sync schedule unpause)')
+      .option('--json', 'print {"scheduleId"}'),
+  ).action(async (scheduleId: string, options: ScheduleCreateOptions) => {
+    const input = syncInput(options);
+    await checkSchemaBeforeStart(process.env, (line) => process.stderr.write(`${line}\n`));
+    const { client, temporal } = await connect();
+    await createSchedule(client, {
+      scheduleId,
+      taskQueue: temporal.taskQueue,
+      input,
+      spec: { everyMs: options.every, cron: options.cron, timezone: options.timezone },
+      note: options.note ?? `created by ${operatorName()} with cp-sync`,
+      paused: options.paused,
+    });
+    if (options.json) printJson({ scheduleId });
+    else {
+      const { description } = await describeSchedule(client, scheduleId);
+      printLines([
+        `Created schedule ${scheduleId} on task queue ${temporal.taskQueue}${decisionNote(input)}`,
+        ...formatSchedule(viewOfDescription(description)).slice(1),
+        `  Web UI: ${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/schedules/${encodeURIComponent(scheduleId)}`,
+      ]);
+    }
+  });
+
+  schedule
+    .command('list')
+    .description('the schedules of this namespace that start syncs')
+    .option('--json', 'print them as a JSON array')
+    .action(async (options: { json?: boolean }) => {
+      const views = await listSchedules((await connect()).client);
+      if (options.json) printJson(views);
+      else if (views.length === 0) printLines(['No sync schedules (create one with: cp-sync schedule create <id> --cron "0 2 * * *")']);
+      else printLines(views.flatMap((view) => formatSchedule(view)));
+    });
+
+  schedule
+    .command('describe <scheduleId>')
+    .description('spec, sync options, next times, running and recent runs')
+    .option('--json', 'print it as JSON')
+    .action(async (scheduleId: string, options: { json?: boolean }) => {
+      const { description } = await describeSchedule((await connect()).client, scheduleId);
+      const view = viewOfDescription(description);
+      if (options.json) printJson(view);
+      else printLines(formatSchedule(view));
+    });
+
+  for (const [name, pause] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
+    schedule
+      .command(`${name} <scheduleId>`)
+      .description(pause ? 'stop starting syncs (a running one goes on)' : 'start syncs again at the next scheduled time')
+      .option('--note <text>', 'why (shown by describe)')
+      .action(async (scheduleId: string, options: { note?: string }) => {
+        const { handle } = await describeSchedule((await connect()).client, scheduleId);
+        const note = options.note ?? `${pause ? 'paused' : 'unpaused'} by ${operatorName()} with cp-sync`;
+        await (pause ? handle.pause(note) : handle.unpause(note));
+        printLines([`${pause ? 'Paused' : 'Unpaused'} schedule ${scheduleId}`]);
+      });
+  }
+
+  schedule
+    .command('trigger <scheduleId>')
+    .description("start one of the schedule's syncs now (refused while one of its syncs is still going)")
+    .option('--json', 'print {"workflowId", "runId"}')
+    .action(async (scheduleId: string, options: { json?: boolean }) => {
+      const { client, temporal } = await connect();
+      const started = await triggerSchedule(client, scheduleId);
+      if (options.json) printJson(started);
+      else printLines([`Started sync ${started.workflowId} (run ${started.runId})`, `  Web UI: ${webUiLink(temporal, started.workflowId, started.runId)}`]);
+    });
+
+  schedule
+    .command('delete <scheduleId>')
+    .description('delete the schedule (its syncs, running or ended, are kept)')
+    .action(async (scheduleId: string) => {
+      const { handle } = await describeSchedule((await connect()).client, scheduleId);
+      await handle.delete();
+      printLines([`Deleted schedule ${scheduleId}`]);
+    });
 }
 
 function buildProgram(): Command {
@@ -269,6 +406,8 @@ function buildProgram(): Command {
       report(await awaitResult(await handleFor(workflowId)), options.json);
     });
 
+  addScheduleCommands(program);
+
   program
     .command('migrate')
     .description("create or upgrade the tool's own tables in CP_SYNC_DATABASE (the only command that runs DDL; needs CREATE rights there)")
@@ -298,7 +437,8 @@ function buildProgram(): Command {
     'after',
     `
 Exit status: 0 success (applied, nothing-to-do, dry-run, or the command did its job); 1 failure;
-2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running;
+2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running
+(schedule: the schedule exists already, or trigger while its sync is still going);
 7 the tool's tables are missing or at another version (run: cp-sync migrate); 130 interrupted at the run prompt (the sync keeps waiting for approval).`,
   );
   return program;

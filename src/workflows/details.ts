@@ -1,4 +1,12 @@
-import type { ActivityRetry, SyncStatus } from '../shared';
+import type { ActivityRetry, NotificationRecord, SyncStatus } from '../shared';
+
+function limitText({ input }: SyncStatus): string {
+  const limits = [
+    input.autoApproveMaxPoints !== undefined ? `${input.autoApproveMaxPoints} points` : undefined,
+    input.autoApproveMaxStations !== undefined ? `${input.autoApproveMaxStations} stations` : undefined,
+  ].filter(Boolean);
+  return limits.length > 0 ? ` · auto-approve up to ${limits.join(' and ')}` : '';
+}
 
 /** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
 function literal(text: string): string {
@@ -17,13 +25,24 @@ export function retryLine(retry: ActivityRetry): string {
 }
 
 /**
+ * The notifications worth a line: those that failed (the run went on regardless) or are being retried; none when
+ * all were sent or notifications are off. E.g. "failed (applied: the webhook answered HTTP 500)".
+ */
+export function notificationLine(records: readonly NotificationRecord[] | undefined): string | undefined {
+  const failed = (records ?? []).filter((r) => r.state === 'failed');
+  if (failed.length > 0) return `failed (${failed.map((r) => `${r.event}: ${r.error ?? 'unknown error'}`).join('; ')})`;
+  const pending = (records ?? []).filter((r) => r.state === 'pending');
+  return pending.length > 0 ? `sending (${pending.map((r) => r.event).join(', ')})` : undefined;
+}
+
+/**
  * The story of the run for the Web UI's "Current Details" panel (markdown): phase, plan summary, who decided.
  * Kept short: it is stored with each workflow task.
  */
 export function currentDetails(status: SyncStatus): string {
   const lines = [`**Phase:** ${status.phase}`];
   const { input, plan, approval, rejection, apply } = status;
-  lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${input.dryRun ? ' · dry run' : ''}${input.autoApprove ? ' · auto-approve' : ''}`);
+  lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${input.dryRun ? ' · dry run' : ''}${input.autoApprove ? ' · auto-approve' : ''}${limitText(status)}`);
   if (status.collectionNote) lines.push(`**Collection:** ${status.collectionNote}`);
   if (plan) {
     lines.push(
@@ -35,6 +54,7 @@ export function currentDetails(status: SyncStatus): string {
     );
   }
   if (status.phase === 'awaiting-approval' && status.approvalDeadline) lines.push(`**Waiting for approval until** ${status.approvalDeadline}`);
+  if (status.autoApproveExceeded) lines.push(`**Not auto-approved:** ${status.autoApproveExceeded}`);
   if (approval) lines.push(`**Approved by** ${literal(approval.by)} at ${approval.at}${approval.comment ? ` — ${literal(approval.comment)}` : ''}`);
   if (rejection) lines.push(`**Rejected by** ${literal(rejection.by)} at ${rejection.at}${rejection.reason ? ` — ${literal(rejection.reason)}` : ''}`);
   const lastRefusal = status.refusedApprovals.at(-1);
@@ -42,5 +62,7 @@ export function currentDetails(status: SyncStatus): string {
   if (status.retry) lines.push(`**Retrying:** ${retryLine({ ...status.retry, lastFailure: literal(status.retry.lastFailure) })}`);
   if (apply) lines.push(`**Created** ${apply.created} points on ${apply.stationsChanged} stations (${apply.alreadyPresent} already present)`);
   if (status.error) lines.push(`**Error:** ${status.error}`);
+  const notification = notificationLine(status.notifications);
+  if (notification) lines.push(`**Notification:** ${literal(notification)}`);
   return lines.join('\n\n');
 }

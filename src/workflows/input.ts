@@ -21,11 +21,17 @@ export function validateSyncInput(input: unknown): SyncInput {
   positiveInt('collectorDurationMs');
   positiveInt('approvalTimeoutMs');
   positiveInt('maxConnectors', 1000);
+  for (const limit of ['autoApproveMaxPoints', 'autoApproveMaxStations']) {
+    if (value[limit] !== undefined) positiveInt(limit);
+  }
   optional('testDeviceId', 'string');
   optional('account', 'string');
   optional('dryRun', 'boolean');
   optional('autoApprove', 'boolean');
   if (typeof value.account === 'string' && !/^[^/+#]+$/.test(value.account)) fail('account', 'one MQTT topic level, without /, + or #');
   if (value.dryRun === true && value.autoApprove === true) fail('dryRun', 'not both dryRun and autoApprove');
+  const limited = value.autoApproveMaxPoints !== undefined || value.autoApproveMaxStations !== undefined;
+  if (limited && value.dryRun === true) fail('dryRun', 'not both dryRun and an auto-approve limit');
+  if (limited && value.autoApprove === true) fail('autoApprove', 'not both autoApprove (no limit) and an auto-approve limit');
   return value as unknown as SyncInput;
 }

@@ -30,7 +30,9 @@ import {
 } from '../shared';
 import { activityRetryingSignal, approveSignal, rejectSignal, statusQuery } from './definitions';
 import { currentDetails } from './details';
+import { autoDecision } from './auto-approve';
 import { validateSyncInput } from './input';
+import { createNotifier } from './notifications';
 import { resultOf } from './result';
 
 /** Refused approvals kept in the status, newest last. */
@@ -134,8 +136,11 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     return value;
   };
 
-  const finish = (phase: Phase): SyncResult => {
+  const notifier = createNotifier(status, tell);
+  const finish = async (phase: Phase): Promise<SyncResult> => {
     setPhase(phase);
+    notifier.notify(phase);
+    await notifier.settle();
     return resultOf(status);
   };
 
@@ -146,27 +151,32 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     const plan = settled(await diffStations({ runKey: runId, testDeviceId: input.testDeviceId }));
     status.plan = plan;
 
-    if (status.rejection) return finish('rejected');
-    if (plan.pointsToCreate === 0) return finish('nothing-to-do');
-    if (input.dryRun) return finish('dry-run');
+    if (status.rejection) return await finish('rejected');
+    if (plan.pointsToCreate === 0) return await finish('nothing-to-do');
+    if (input.dryRun) return await finish('dry-run');
 
-    if (input.autoApprove) {
-      status.approval = { by: 'auto-approve', at: new Date().toISOString(), fingerprint: plan.fingerprint, auto: true };
+    const auto = autoDecision(input, plan);
+    if ('approver' in auto) {
+      status.approval = { by: auto.approver, at: new Date().toISOString(), fingerprint: plan.fingerprint, auto: true };
     } else {
+      status.autoApproveExceeded = auto.waitReason;
       status.approvalDeadline = new Date(Date.now() + input.approvalTimeoutMs).toISOString();
       setPhase('awaiting-approval');
-      if (!(await condition(decided, input.approvalTimeoutMs, { summary: 'Waiting for approval (APPROVAL_TIMEOUT)' }))) return finish('expired');
-      if (status.rejection) return finish('rejected');
+      notifier.notify('awaiting-approval');
+      if (!(await condition(decided, input.approvalTimeoutMs, { summary: 'Waiting for approval (APPROVAL_TIMEOUT)' }))) return await finish('expired');
+      if (status.rejection) return await finish('rejected');
     }
 
     setPhase('applying');
     status.apply = settled(await applyMissingPoints({ runKey: runId, fingerprint: plan.fingerprint }));
-    return finish('applied');
+    return await finish('applied');
   } catch (err) {
     status.failedDuring = status.phase;
     status.retry = undefined;
     status.error = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
     setPhase('failed');
+    notifier.notify('failed');
+    await notifier.settle();
     throw err;
   }
 }

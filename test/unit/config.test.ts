@@ -6,6 +6,7 @@ import {
   loadDatabaseConfig,
   loadLogLevel,
   loadMqttConfig,
+  loadNotifyWebhookUrl,
   loadSyncDefaults,
   loadTemporalConfig,
   type Env,
@@ -339,5 +340,30 @@ describe('a bad value', () => {
     const { message } = configError(() => loadMqttConfig(anEnv({ CLOUD_CREDENTIALS: text })));
     expect(message).toMatch(/^CLOUD_CREDENTIALS: .*not valid JSON/);
     expect(message).not.toContain('sync');
+  });
+});
+
+describe('loadNotifyWebhookUrl', () => {
+  const SECRET_URL = 'https://hooks.slack.com/services/T000/B000/xoxb-s3cr3t-token';
+
+  it('is optional', () => {
+    expect(loadNotifyWebhookUrl({})).toBeUndefined();
+    expect(loadNotifyWebhookUrl({ NOTIFY_WEBHOOK_URL: '  ' })).toBeUndefined();
+  });
+
+  it('takes an http(s) URL as it is', () => {
+    expect(loadNotifyWebhookUrl({ NOTIFY_WEBHOOK_URL: SECRET_URL })).toBe(SECRET_URL);
+  });
+
+  it.each(['hooks.slack.com/services/xoxb-s3cr3t-token', 'ftp://example.com/xoxb-s3cr3t-token'])('refuses %s, naming the variable and never echoing the value', (url) => {
+    let message = '';
+    try {
+      loadNotifyWebhookUrl({ NOTIFY_WEBHOOK_URL: url });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^NOTIFY_WEBHOOK_URL: expected an http:\/\/ or https:\/\/ URL/);
+    expect(message).not.toContain('s3cr3t');
   });
 });

@@ -181,3 +181,30 @@ describe('formatStatus', () => {
     expect(formatStatus('sync-1', aSyncStatus({ phase: 'applying' })).join('\n')).not.toContain('retrying');
   });
 });
+
+describe('formatStatus: notifications and the auto-approve limit', () => {
+  const at = '2026-11-28T18:40:12.000Z';
+
+  it('says that a notification failed, and why, while the run went on', () => {
+    const status = aSyncStatus({
+      phase: 'applied',
+      notifications: [
+        { event: 'awaiting-approval', state: 'sent', at },
+        { event: 'applied', state: 'failed', error: 'the webhook answered HTTP 500', at },
+      ],
+    });
+    expect(formatStatus('sync-1', status)).toContain('  notification: failed (applied: the webhook answered HTTP 500)');
+  });
+
+  it('says nothing when every notification was sent, or notifications are off', () => {
+    const sent = aSyncStatus({ notifications: [{ event: 'applied', state: 'sent', at }] });
+    const off = aSyncStatus({ notifications: [{ event: 'applied', state: 'off', at }] });
+    expect(formatStatus('sync-1', sent).join('\n')).not.toContain('notification');
+    expect(formatStatus('sync-1', off).join('\n')).not.toContain('notification');
+  });
+
+  it('says why a plan waits despite an auto-approve limit', () => {
+    const status = aSyncStatus({ phase: 'awaiting-approval', autoApproveExceeded: '120 points to create exceed the auto-approve limit of 50' });
+    expect(formatStatus('sync-1', status)).toContain('  not auto-approved: 120 points to create exceed the auto-approve limit of 50');
+  });
+});

@@ -16,6 +16,8 @@ describe('validateSyncInput', () => {
   it('accepts what cp-sync start sends', () => {
     const input = aSyncInput({ testDeviceId: 'ab-cd', account: 'acc123', dryRun: true });
     expect(validateSyncInput(input)).toBe(input);
+    const limited = aSyncInput({ autoApproveMaxPoints: 50, autoApproveMaxStations: 5 });
+    expect(validateSyncInput(limited)).toBe(limited);
   });
 
   it.each([
@@ -30,6 +32,10 @@ describe('validateSyncInput', () => {
     ['a wildcard account', aSyncInput({ account: 'acc/+' }), 'input.account: expected one MQTT topic level'],
     ['dryRun as text', { ...aSyncInput(), dryRun: 'yes' }, 'input.dryRun: expected a boolean or nothing'],
     ['both dry run and auto-approve', aSyncInput({ dryRun: true, autoApprove: true }), 'input.dryRun: expected not both'],
+    ['a zero points limit', aSyncInput({ autoApproveMaxPoints: 0 }), 'input.autoApproveMaxPoints: expected a whole number from 1'],
+    ['a stations limit as text', { ...aSyncInput(), autoApproveMaxStations: '5' }, 'input.autoApproveMaxStations: expected a whole number from 1'],
+    ['a limit on a dry run', aSyncInput({ dryRun: true, autoApproveMaxPoints: 5 }), 'input.dryRun: expected not both dryRun and an auto-approve limit'],
+    ['a limit with auto-approve', aSyncInput({ autoApprove: true, autoApproveMaxStations: 5 }), 'input.autoApprove: expected not both'],
   ])('refuses %s, naming the field, without retry', (_case, input, message) => {
     const err = failure(input);
     expect(err.message).toContain(message);

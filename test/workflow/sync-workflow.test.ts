@@ -14,7 +14,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
 import type { Log } from '../../src/log';
-import { APPLY_RETRY, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { APPLY_RETRY, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, rejectSignal, statusQuery, type syncChargingPoints } from '../../src/workflows';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
 
@@ -48,6 +48,7 @@ interface Calls {
   collect: CollectInput[];
   diff: DiffInput[];
   apply: ApplyInput[];
+  notifications: NotificationEvent[];
   /** Real milliseconds from the start of the collection to its cancellation. */
   cancelledAfterMs?: number;
 }
@@ -60,6 +61,8 @@ interface MockOptions {
   apply?: (input: ApplyInput, attempt: number) => Promise<ApplyResult>;
   /** The collection's behaviour; by default it listens until cancelled. */
   collect?: (input: CollectInput) => Promise<CollectionOutcome>;
+  /** The notification's behaviour; by default it is sent. */
+  notify?: (event: NotificationEvent, attempt: number) => Promise<NotificationOutcome>;
 }
 
 /** Listens "forever": heartbeats until the workflow cancels it, then rethrows the cancellation. */
@@ -81,7 +84,7 @@ async function listenUntilCancelled(calls: Calls): Promise<CollectionProgress> {
 }
 
 function mockActivities(options: MockOptions = {}): { activities: SyncActivities; calls: Calls } {
-  const calls: Calls = { events: [], collect: [], diff: [], apply: [] };
+  const calls: Calls = { events: [], collect: [], diff: [], apply: [], notifications: [] };
   const activities: SyncActivities = {
     collectConnectorCounts(input) {
       calls.collect.push(input);
@@ -97,6 +100,11 @@ function mockActivities(options: MockOptions = {}): { activities: SyncActivities
       calls.apply.push(input);
       calls.events.push('apply');
       return options.apply ? options.apply(input, Context.current().info.attempt) : Promise.resolve(anApplyResult());
+    },
+    sendNotification(event) {
+      calls.notifications.push(event);
+      calls.events.push(`notify ${event.event}`);
+      return options.notify ? options.notify(event, Context.current().info.attempt) : Promise.resolve({ delivery: 'sent' });
     },
   };
   return { activities, calls };
@@ -302,6 +310,107 @@ describe('syncChargingPoints', () => {
         expect(done).toMatchObject({ phase: 'nothing-to-do', created: 0, processedDevices: 5 });
         expect((await status(handle)).approvalDeadline).toBeUndefined();
         expect(calls.apply).toHaveLength(0);
+      });
+    });
+  });
+
+  describe('auto-approve limits', () => {
+    it('applies a plan at the points limit without a human, recorded as auto-approve (limit N)', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 5, stationsToChange: 2 });
+      await withRun(aSyncInput({ autoApproveMaxPoints: 5 }), { plan }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done.phase).toBe('applied');
+        expect(done.approval).toMatchObject({ by: 'auto-approve (limit 5)', auto: true, fingerprint: 'a1b2c3d4e5f60718' });
+        expect(done.approvalDeadline).toBeUndefined();
+        expect(calls.notifications.map((n) => n.event)).toEqual(['applied']);
+        expect(calls.notifications[0]).toMatchObject({ approvedBy: 'auto-approve (limit 5)', created: anApplyResult().created });
+      });
+    });
+
+    it('waits for an operator, and says why, when the plan passes the limit; the notification tells it', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 6, stationsToChange: 2 });
+      await withRun(aSyncInput({ autoApproveMaxPoints: 5 }), { plan }, async ({ handle, calls }) => {
+        const waiting = await awaitingApproval(handle);
+        expect(waiting.approval).toBeUndefined();
+        expect(waiting.autoApproveExceeded).toBe('6 points to create exceed the auto-approve limit of 5');
+        await until(() => calls.notifications.length === 1, 'the awaiting-approval notification');
+        expect(calls.notifications[0]).toMatchObject({
+          event: 'awaiting-approval',
+          workflowId: handle.workflowId,
+          plan: { fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 6 },
+          approvalDeadline: waiting.approvalDeadline,
+          autoApproveExceeded: waiting.autoApproveExceeded,
+        });
+        expect(calls.apply).toHaveLength(0);
+        await handle.signal(approveSignal, { fingerprint: 'a1b2c3d4e5f60718', by: 'alice' });
+        expect((await result(handle)).approval).toMatchObject({ by: 'alice', auto: false });
+      });
+    });
+
+    it('holds both limits: a small plan on too many stations waits', async () => {
+      const plan = aPlanSummary({ pointsToCreate: 3, stationsToChange: 3 });
+      await withRun(aSyncInput({ autoApproveMaxPoints: 10, autoApproveMaxStations: 2 }), { plan }, async ({ handle }) => {
+        const waiting = await awaitingApproval(handle);
+        expect(waiting.autoApproveExceeded).toBe('3 stations to change exceed the auto-approve limit of 2 stations');
+      });
+    });
+  });
+
+  describe('notifications', () => {
+    it('tells each ending once: rejected, expired, failed; none for dry runs and empty plans', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.signal(rejectSignal, { by: 'bob', reason: 'wrong fleet' });
+        const done = await result(handle);
+        expect(calls.notifications.map((n) => n.event)).toEqual(['awaiting-approval', 'rejected']);
+        expect(calls.notifications[1]).toMatchObject({ rejectedBy: 'bob', rejectionReason: 'wrong fleet' });
+        expect(done.notifications?.map((n) => [n.event, n.state])).toEqual([
+          ['awaiting-approval', 'sent'],
+          ['rejected', 'sent'],
+        ]);
+      });
+      await withRun(aSyncInput({ approvalTimeoutMs: HOUR }), {}, async ({ handle, calls }) => {
+        expect((await result(handle)).phase).toBe('expired');
+        expect(calls.notifications.map((n) => n.event)).toEqual(['awaiting-approval', 'expired']);
+      });
+      const apply = (): Promise<ApplyResult> => Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: 'ER_NO_SUCH_TABLE', nonRetryable: true }));
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect(calls.notifications.map((n) => n.event)).toEqual(['failed']);
+        expect(calls.notifications[0]).toMatchObject({ failedDuring: 'applying', error: expect.stringContaining('ER_NO_SUCH_TABLE') });
+      });
+      await withRun(aSyncInput({ dryRun: true }), {}, async ({ handle, calls }) => {
+        await result(handle);
+        await withRun(aSyncInput(), { plan: anEmptyPlanSummary() }, async ({ handle: empty }) => {
+          await result(empty);
+        });
+        expect(calls.notifications).toEqual([]);
+      });
+    });
+
+    it('never holds up or fails the sync when the webhook keeps failing; the status says so', async () => {
+      const notify = (): Promise<NotificationOutcome> => Promise.reject(ApplicationFailure.create({ type: 'NotificationFailed', message: 'the webhook answered HTTP 500' }));
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan, notify }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        // The approval is taken while the awaiting-approval notification is still being retried.
+        await handle.signal(approveSignal, { fingerprint: 'a1b2c3d4e5f60718', by: 'alice' });
+        const done = await result(handle);
+        expect(done.phase).toBe('applied');
+        expect(calls.apply).toHaveLength(1);
+        expect(done.notifications).toEqual([
+          { event: 'awaiting-approval', state: 'failed', error: 'the webhook answered HTTP 500', at: expect.any(String) },
+          { event: 'applied', state: 'failed', error: 'the webhook answered HTTP 500', at: expect.any(String) },
+        ]);
+        // Five attempts each, then given up.
+        expect(calls.notifications.filter((n) => n.event === 'applied')).toHaveLength(5);
+      });
+    });
+
+    it('is off, and shown as off, when the worker has no webhook', async () => {
+      const notify = (): Promise<NotificationOutcome> => Promise.resolve({ delivery: 'off' });
+      await withRun(aSyncInput({ autoApprove: true }), { notify }, async ({ handle }) => {
+        expect((await result(handle)).notifications).toEqual([{ event: 'applied', state: 'off', at: expect.any(String) }]);
       });
     });
   });

@@ -1,0 +1,60 @@
+import type { NotificationEvent } from '../shared';
+
+/**
+ * The JSON body POSTed to NOTIFY_WEBHOOK_URL: `text` is what a Slack or Mattermost incoming webhook shows as it
+ * is; the other fields are for receivers that route or format events themselves.
+ */
+export interface NotificationBody extends NotificationEvent {
+  text: string;
+  /** The Web UI page of the run. */
+  webUiUrl: string;
+  /** Present on `awaiting-approval`: the command that approves this very plan. */
+  approveCommand?: string;
+  rejectCommand?: string;
+}
+
+const EMOJI: Record<NotificationEvent['event'], string> = {
+  'awaiting-approval': '⏳',
+  applied: '✅',
+  expired: '⌛',
+  rejected: '🚫',
+  failed: '❌',
+};
+
+function planLine(event: NotificationEvent): string {
+  const { plan } = event;
+  if (!plan) return 'no plan was built';
+  return (
+    `plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations ` +
+    `(${plan.processedDevices} devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages)` +
+    (plan.testDeviceId !== undefined ? `, test mode: only device ${plan.testDeviceId} is written` : '')
+  );
+}
+
+export function notificationBody(event: NotificationEvent, webUiUrl: string): NotificationBody {
+  const id = event.workflowId;
+  const headline = (() => {
+    switch (event.event) {
+      case 'awaiting-approval':
+        return `awaits approval until ${event.approvalDeadline ?? '(no deadline)'}${event.autoApproveExceeded ? ` (not auto-approved: ${event.autoApproveExceeded})` : ''}`;
+      case 'applied':
+        return `applied: ${event.created ?? 0} charging points created on ${event.stationsChanged ?? 0} stations, approved by ${event.approvedBy ?? 'unknown'}`;
+      case 'expired':
+        return 'expired: no approval arrived in time, nothing was written';
+      case 'rejected':
+        return `rejected by ${event.rejectedBy ?? 'unknown'}${event.rejectionReason ? ` (${event.rejectionReason})` : ''}: nothing was written`;
+      case 'failed':
+        return `failed${event.failedDuring ? ` while ${event.failedDuring}` : ''}: ${event.error ?? 'unknown error'}`;
+    }
+  })();
+  const body: NotificationBody = { ...event, webUiUrl, text: '' };
+  const lines = [`${EMOJI[event.event]} charging-points-sync ${id} ${headline}`, planLine(event)];
+  if (event.event === 'awaiting-approval' && event.plan) {
+    body.approveCommand = `cp-sync approve ${id} --fingerprint ${event.plan.fingerprint}`;
+    body.rejectCommand = `cp-sync reject ${id} --reason "<why>"`;
+    lines.push(`Approve: \`${body.approveCommand}\` · reject: \`${body.rejectCommand}\``);
+  }
+  lines.push(`Web UI: ${webUiUrl}`);
+  body.text = lines.join('\n');
+  return body;
+}
