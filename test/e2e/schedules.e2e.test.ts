@@ -1,0 +1,171 @@
+/**
+ * `cp-sync schedule …` on the real Temporal dev server, with the harness's worker serving the CLI's task queue:
+ * a schedule's run is an ordinary sync with a workflow id derived from the schedule id, its auto-approve limit
+ * applies a small plan without a human and leaves a bigger one waiting, and the commands' exit statuses hold.
+ */
+import { randomBytes } from 'node:crypto';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { EXIT } from '../../src/cli/exit-codes';
+import type { ScheduleView } from '../../src/cli/schedules';
+import type { SyncResult } from '../../src/shared';
+import { createdSince, snapshot } from '../support/e2e-assert';
+import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
+
+const created: string[] = [];
+// Registered before useE2e, so that it runs while the harness's client is still connected.
+afterAll(async () => {
+  // Schedules outlive the test process: delete every one this file created.
+  for (const id of created) {
+    await e2e.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
+  }
+});
+
+const e2e = useE2e('schedules');
+const TEST_TIMEOUT = 60_000;
+
+const cli = new CliRunner(() => ({
+  PATH: process.env.PATH,
+  ...e2e.env,
+  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
+  COLLECTOR_DURATION: String(WINDOW_MS),
+  APPROVAL_TIMEOUT: '10m',
+}));
+
+beforeAll(async () => {
+  await buildCli();
+}, 120_000);
+
+afterAll(() => cli.dispose());
+
+beforeEach(async () => {
+  await e2e.db.clearOcppTables();
+});
+
+function expectExit(run: CliRun, code: number): void {
+  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
+}
+
+function aScheduleId(): string {
+  const id = `cps-e2e-schedule-${randomBytes(4).toString('hex')}`;
+  created.push(id);
+  return id;
+}
+
+/** Publishes while the triggered run collects; returns the run's workflow id. */
+async function triggerWhilePublishing(scheduleId: string, account: string, deviceId: string, connectors: number): Promise<{ workflowId: string; runId: string }> {
+  const publisher = await Publisher.start(account, [report(deviceId, connectors)]);
+  try {
+    const { run, value } = await cli.json<{ workflowId: string; runId: string }>(['schedule', 'trigger', scheduleId]);
+    expectExit(run, EXIT.ok);
+    e2e.handle(value.workflowId);
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 500));
+    return value;
+  } finally {
+    await publisher.stop();
+  }
+}
+
+describe('cp-sync schedule', () => {
+  test(
+    'create, describe, list, trigger: the run is a sync named after the schedule, auto-approved within its limit; pause, unpause, delete',
+    async () => {
+      const station = await e2e.db.station({ station_id: 'SCH-0001', name: 'Scheduled' });
+      await e2e.db.point(station, 1);
+      const before = await snapshot(e2e.db);
+      const id = aScheduleId();
+      const account = e2e.account();
+
+      const create = await cli.run(['schedule', 'create', id, '--every', '24h', '--account', account, '--auto-approve-max-points', '2', '--note', 'nightly sync, e2e']);
+      expectExit(create, EXIT.ok);
+      expect(create.stdout).toContain(`Created schedule ${id} on task queue ${e2e.taskQueue}; auto-approve up to 2 points`);
+
+      const { value: described } = await cli.json<ScheduleView>(['schedule', 'describe', id]);
+      expect(described).toMatchObject({
+        scheduleId: id,
+        spec: 'every 1d',
+        paused: false,
+        note: 'nightly sync, e2e',
+        taskQueue: e2e.taskQueue,
+        input: { collectorDurationMs: WINDOW_MS, account, autoApproveMaxPoints: 2, autoApprove: false, dryRun: false },
+        running: [],
+      });
+      expect(described.nextRuns.length).toBeGreaterThan(0);
+
+      // The server's list is eventually consistent: the new schedule shows within seconds.
+      let listed: ScheduleView[] = [];
+      for (let i = 0; i < 40 && !listed.some((s) => s.scheduleId === id); i++) {
+        listed = (await cli.json<ScheduleView[]>(['schedule', 'list'])).value;
+        if (!listed.some((s) => s.scheduleId === id)) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(listed.find((s) => s.scheduleId === id)).toMatchObject({ spec: 'every 1d', paused: false });
+
+      const { workflowId } = await triggerWhilePublishing(id, account, 'SCH-0001', 3);
+      expect(workflowId.startsWith(`${id}-`)).toBe(true);
+      const result = (await e2e.client.workflow.getHandle(workflowId).result()) as SyncResult;
+      expect(result).toMatchObject({ phase: 'applied', created: 2, approval: { by: 'auto-approve (limit 2)', auto: true } });
+      expect([...(await createdSince(e2e.db, before)).values()].flat()).toEqual([2, 3]);
+      const status = await cli.run(['status', workflowId]);
+      expectExit(status, EXIT.ok);
+      expect(status.stdout).toContain('approved by auto-approve (limit 2)');
+
+      expectExit(await cli.run(['schedule', 'pause', id, '--note', 'maintenance']), EXIT.ok);
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({ paused: true, note: 'maintenance' });
+      expectExit(await cli.run(['schedule', 'unpause', id]), EXIT.ok);
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({ paused: false, recentRuns: [{ workflowId }] });
+
+      const again = await cli.run(['schedule', 'create', id, '--cron', '0 2 * * *']);
+      expectExit(again, EXIT.alreadyRunning);
+      expect(again.stderr).toContain(`A schedule with id ${id} already exists`);
+
+      expectExit(await cli.run(['schedule', 'delete', id]), EXIT.ok);
+      const gone = await cli.run(['schedule', 'describe', id]);
+      expectExit(gone, EXIT.failed);
+      expect(gone.stderr).toContain(`No schedule with id ${id}`);
+    },
+    TEST_TIMEOUT,
+  );
+
+  test(
+    'a plan above the limit waits for an operator; trigger is refused while that run is going (overlap skip)',
+    async () => {
+      const station = await e2e.db.station({ station_id: 'SCH-0002', name: 'Scheduled, big' });
+      await e2e.db.point(station, 1);
+      const id = aScheduleId();
+      const account = e2e.account();
+      expectExit(await cli.run(['schedule', 'create', id, '--cron', '0 2 * * *', '--timezone', 'Europe/Berlin', '--account', account, '--auto-approve-max-points', '1']), EXIT.ok);
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value.spec).toBe('cron "0 2 * * *" (Europe/Berlin)');
+
+      const { workflowId } = await triggerWhilePublishing(id, account, 'SCH-0002', 3);
+      const handle = e2e.handle(workflowId);
+      const waiting = await e2e.waitForPhase(handle, 'awaiting-approval');
+      expect(waiting.autoApproveExceeded).toBe('2 points to create exceed the auto-approve limit of 1');
+      expect(waiting.approval).toBeUndefined();
+
+      const refused = await cli.run(['schedule', 'trigger', id]);
+      expectExit(refused, EXIT.alreadyRunning);
+      expect(refused.stderr).toContain(`${workflowId} of schedule ${id} is still running`);
+
+      await e2e.reject(handle, 'e2e: too big for tonight');
+      expect(((await handle.result()) as SyncResult).phase).toBe('rejected');
+    },
+    TEST_TIMEOUT,
+  );
+
+  test('refuses bad usage with exit 2, naming the option', async () => {
+    const none = await cli.run(['schedule', 'create', aScheduleId()]);
+    expectExit(none, EXIT.usage);
+    expect(none.stderr).toContain('expected exactly one of --every <duration> and --cron');
+    const both = await cli.run(['schedule', 'create', aScheduleId(), '--every', '1h', '--auto-approve', '--auto-approve-max-points', '5']);
+    expectExit(both, EXIT.usage);
+    expect(both.stderr).toContain('--auto-approve applies any plan');
+    const zero = await cli.run(['schedule', 'create', aScheduleId(), '--every', '1h', '--auto-approve-max-points', '0']);
+    expectExit(zero, EXIT.usage);
+    expect(zero.stderr).toContain('--auto-approve-max-points');
+  });
+});
