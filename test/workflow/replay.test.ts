@@ -49,9 +49,16 @@ beforeAll(() => {
 });
 
 test('the recorded scenarios are there', () => {
-  // Recorded by this version, and by 0.1 (runs of 0.1 still in flight must go on after an upgrade).
+  // Recorded by this version (with notifications), by the version before notifications (patched
+  // 'webhook-notifications' absent: they replay without them), and by 0.1 (runs still in flight after an upgrade).
   expect(fixtures).toEqual(
-    expect.arrayContaining(['sync-approved.json', 'sync-stale-approval-then-rejected.json', 'v0.1-sync-approved.json', 'v0.1-sync-stale-approval-then-rejected.json']),
+    expect.arrayContaining([
+      'sync-over-auto-approve-limit-notified.json',
+      'sync-approved.json',
+      'sync-stale-approval-then-rejected.json',
+      'v0.1-sync-approved.json',
+      'v0.1-sync-stale-approval-then-rejected.json',
+    ]),
   );
   for (const file of fixtures) {
     const started = readHistory(file).events[0] as { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } };

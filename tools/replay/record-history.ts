@@ -41,6 +41,8 @@ interface Scenario {
   /** What the operator does once the plan waits for approval. */
   decide(handle: SyncHandle, status: SyncStatus): Promise<void>;
   expectedPhase: SyncStatus['phase'];
+  /** Added to the run's input. */
+  input?: Partial<SyncInput>;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -57,6 +59,13 @@ const SCENARIOS: Scenario[] = [
       await waitFor(handle, (s) => s.refusedApprovals.length > 0);
       await handle.signal(rejectSignal, { reason: 'recorded for the replay test', by: 'recorder' });
     },
+  },
+  {
+    // A plan over its auto-approve limit waits; the awaiting-approval and applied notifications run beside it.
+    name: 'sync-over-auto-approve-limit-notified',
+    expectedPhase: 'applied',
+    input: { autoApproveMaxPoints: 1 },
+    decide: (handle, status) => handle.signal(approveSignal, { fingerprint: status.plan!.fingerprint, by: 'recorder', comment: 'recorded for the replay test' }),
   },
 ];
 
@@ -136,7 +145,7 @@ async function main(): Promise<void> {
         mkdirSync(HISTORIES_DIR, { recursive: true });
         for (const scenario of SCENARIOS) {
           await seed(database);
-          const input: SyncInput = { collectorDurationMs: 1500, approvalTimeoutMs: 10 * 60_000, maxConnectors: 16, account };
+          const input: SyncInput = { collectorDurationMs: 1500, approvalTimeoutMs: 10 * 60_000, maxConnectors: 16, account, ...scenario.input };
           const handle = await client.workflow.start<typeof syncChargingPoints>(WORKFLOW_TYPE, {
             taskQueue,
             workflowId: `cps-record-${scenario.name}-${suffix}`,
