@@ -14,6 +14,7 @@ import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitio
 import { resultOf } from '../workflows/result';
 import { WORKFLOW_TYPE, type PlanSummary, type RefusedDecision, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
+import { notificationsFromHistory } from './history-notifications';
 import { retryFromDescription } from './progress';
 
 export function operatorName(): string {
@@ -130,6 +131,7 @@ async function statusFromHistory(handle: WorkflowHandle, state: string): Promise
     if (terminated) status.error = `terminated${terminated.reason ? `: ${terminated.reason}` : ''}`;
   }
   status.error ??= state.toLowerCase().replace(/_/g, ' ');
+  status.notifications = notificationsFromHistory(events);
   return status;
 }
 

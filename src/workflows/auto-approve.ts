@@ -8,15 +8,17 @@ export type AutoDecision = { approver: string } | { waitReason?: string };
  * below all given limits, recorded as `auto-approve (limit N)` (N the points limit; stations named when limited).
  * A bigger plan waits for an operator, and says which limit it passed.
  */
+const stations = (n: number): string => `${n} station${n === 1 ? '' : 's'}`;
+
 export function autoDecision(input: SyncInput, plan: Pick<PlanSummary, 'pointsToCreate' | 'stationsToChange'>): AutoDecision {
   if (input.autoApprove) return { approver: 'auto-approve' };
   const { autoApproveMaxPoints: maxPoints, autoApproveMaxStations: maxStations } = input;
   if (maxPoints === undefined && maxStations === undefined) return {};
   const exceeded = [
     maxPoints !== undefined && plan.pointsToCreate > maxPoints ? `${plan.pointsToCreate} points to create exceed the auto-approve limit of ${maxPoints}` : undefined,
-    maxStations !== undefined && plan.stationsToChange > maxStations ? `${plan.stationsToChange} stations to change exceed the auto-approve limit of ${maxStations} stations` : undefined,
+    maxStations !== undefined && plan.stationsToChange > maxStations ? `${stations(plan.stationsToChange)} to change exceed the auto-approve limit of ${stations(maxStations)}` : undefined,
   ].filter((reason): reason is string => reason !== undefined);
   if (exceeded.length > 0) return { waitReason: exceeded.join('; ') };
-  const limits = [maxPoints !== undefined ? String(maxPoints) : undefined, maxStations !== undefined ? `${maxStations} stations` : undefined].filter(Boolean);
+  const limits = [maxPoints !== undefined ? String(maxPoints) : undefined, maxStations !== undefined ? stations(maxStations) : undefined].filter(Boolean);
   return { approver: `auto-approve (limit ${limits.join(', ')})` };
 }

@@ -3,6 +3,7 @@
  * real worker: every event arrives once with its fields, a failing receiver is retried without holding up the
  * sync, and the URL (which carries a token) shows nowhere: not in history, logs or the status.
  */
+import { loadStatus } from '../../src/cli/sync-client';
 import { createdSince, snapshot } from '../support/e2e-assert';
 import { report, useE2e } from '../support/e2e';
 import { WebhookReceiver } from '../support/webhook-receiver';
@@ -143,6 +144,34 @@ describe('webhook notifications', () => {
       const expiredPosts = await receiver.delivered(expired.workflowId, 2);
       expect(expiredPosts.map((p) => p.body.event)).toEqual(['awaiting-approval', 'expired']);
       expect(receiver.postsFor(dryRun.workflowId)).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
+
+  test(
+    'failed is told with the error; the ended run\'s status (from its history, no result) shows its notifications',
+    async () => {
+      await aStationMissingTwoPoints('NTF-0005');
+      const handle = await e2e.collect(e2e.account(), [report('NTF-0005', 3)]);
+      const fingerprint = (await e2e.waitForPhase(handle, 'awaiting-approval')).plan!.fingerprint;
+      // The write meets a table that is not there: a database error no retry can fix.
+      await e2e.db.pool.query('RENAME TABLE charging_points TO charging_points_away');
+      try {
+        await e2e.approve(handle, fingerprint);
+        await expect(handle.result()).rejects.toThrow();
+      } finally {
+        await e2e.db.pool.query('RENAME TABLE charging_points_away TO charging_points');
+      }
+      const posts = await receiver.delivered(handle.workflowId, 2);
+      expect(posts.map((p) => p.body.event)).toEqual(['awaiting-approval', 'failed']);
+      expect(posts[1]!.body).toMatchObject({ event: 'failed', failedDuring: 'applying', error: expect.stringContaining('charging_points') });
+      expect(posts[1]!.body.text).toEqual(expect.stringContaining('failed while applying'));
+      const status = await loadStatus(e2e.client.workflow.getHandle(handle.workflowId));
+      expect(status.phase).toBe('failed');
+      expect(status.notifications?.map((n) => [n.event, n.state])).toEqual([
+        ['awaiting-approval', 'sent'],
+        ['failed', 'sent'],
+      ]);
     },
     TEST_TIMEOUT,
   );

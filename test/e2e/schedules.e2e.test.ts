@@ -9,7 +9,7 @@ import { EXIT } from '../../src/cli/exit-codes';
 import type { ScheduleView } from '../../src/cli/schedules';
 import type { SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { buildCli, CliRunner, expectExit } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 
 const created: string[] = [];
@@ -46,10 +46,6 @@ afterAll(() => cli.dispose());
 beforeEach(async () => {
   await e2e.db.clearOcppTables();
 });
-
-function expectExit(run: CliRun, code: number): void {
-  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
-}
 
 function aScheduleId(): string {
   const id = `cps-e2e-schedule-${randomBytes(4).toString('hex')}`;
@@ -153,6 +149,27 @@ describe('cp-sync schedule', () => {
 
       await e2e.reject(handle, 'e2e: too big for tonight');
       expect(((await handle.result()) as SyncResult).phase).toBe('rejected');
+    },
+    TEST_TIMEOUT,
+  );
+
+  test(
+    'cp-sync start takes the same limit: a plan within it is applied without a human',
+    async () => {
+      const station = await e2e.db.station({ station_id: 'SCH-0003', name: 'Started' });
+      await e2e.db.point(station, 1);
+      const account = e2e.account();
+      const workflowId = e2e.workflowId('start-limit');
+      const publisher = await Publisher.start(account, [report('SCH-0003', 3)]);
+      try {
+        const { run, value } = await cli.json<{ workflowId: string }>(['start', '--id', workflowId, '--account', account, '--auto-approve-max-points', '2', '--auto-approve-max-stations', '1']);
+        expectExit(run, EXIT.ok);
+        expect(value.workflowId).toBe(workflowId);
+        const result = (await e2e.handle(workflowId).result()) as SyncResult;
+        expect(result).toMatchObject({ phase: 'applied', created: 2, approval: { by: 'auto-approve (limit 2, 1 station)', auto: true } });
+      } finally {
+        await publisher.stop();
+      }
     },
     TEST_TIMEOUT,
   );

@@ -89,6 +89,11 @@ export function describeRun(run: CliRun): string {
   return `cp-sync ${run.args.join(' ')} → exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
 }
 
+/** Fails with the whole run (args, exit, stdout, stderr) when the exit status is not `code`. */
+export function expectExit(run: CliRun, code: number): void {
+  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
+}
+
 export interface WorkerProcess {
   output: () => string;
   /** SIGTERM: the worker finishes the tasks in hand and exits. */

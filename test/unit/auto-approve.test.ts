@@ -32,5 +32,6 @@ describe('autoDecision', () => {
 
   it('applies with a stations limit alone', () => {
     expect(autoDecision(aSyncInput({ autoApproveMaxStations: 3 }), plan(200, 3))).toEqual({ approver: 'auto-approve (limit 3 stations)' });
+    expect(autoDecision(aSyncInput({ autoApproveMaxStations: 1 }), plan(2, 2))).toEqual({ waitReason: '2 stations to change exceed the auto-approve limit of 1 station' });
   });
 });
