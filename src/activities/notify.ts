@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { notificationBody } from '../domain/notification';
 import type { Log } from '../log';
-import { webUiLink } from '../temporal/links';
+import { webUiLink } from '../domain/web-ui-link';
 import type { NotificationEvent, NotificationOutcome } from '../shared';
 
 export interface NotifyDeps {
@@ -21,9 +21,11 @@ function permanent(status: number): boolean {
 
 /** Why the request did not get an answer, from the error's code only: fetch's messages may name the URL. */
 function unreachable(err: unknown): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `the webhook did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
-  const code = err instanceof Error ? ((err.cause as { code?: unknown } | undefined)?.code ?? (err as { code?: unknown }).code) : undefined;
-  return `the webhook could not be reached${typeof code === 'string' ? ` (${code})` : ''}`;
+  // Read by shape, not instanceof: fetch's errors may come from another realm (e.g. a test sandbox).
+  const { name, code, cause } = (err ?? {}) as { name?: unknown; code?: unknown; cause?: { code?: unknown } };
+  if (name === 'TimeoutError' || name === 'AbortError') return `the webhook did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  const reason = cause?.code ?? code;
+  return `the webhook could not be reached${typeof reason === 'string' ? ` (${reason})` : ''}`;
 }
 
 /**

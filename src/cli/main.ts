@@ -9,7 +9,7 @@ import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } fr
 import { ConfigError, loadDotEnv, loadSyncDefaults, loadTemporalConfig, type TemporalConfig } from '../config';
 import { parseDuration } from '../domain/duration';
 import { connectClient } from '../temporal/connection';
-import { webUiLink } from '../temporal/links';
+import { webUiLink } from '../domain/web-ui-link';
 import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared';
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
