@@ -111,8 +111,12 @@ export function fileOutput(path: string): Output {
     },
     abort: async () => {
       await opened;
-      stream.destroy();
-      await once(stream, 'close').catch(() => undefined);
+      // A stream that failed has closed already (and will not say so again).
+      if (!stream.closed) {
+        const closed = once(stream, 'close').catch(() => undefined);
+        stream.destroy();
+        await closed;
+      }
       await unlink(temporary).catch(() => undefined);
     },
   };
