@@ -215,7 +215,7 @@ describe('cp-sync plan --format', () => {
         }
       }
       // Holding the rows would take at least the document's size (a string of it is one byte per character in V8, parsed
-      // rows far more). Measured here: the exports peak 11-15 MiB above the table (the summary only), whether the
+      // rows far more). Measured here: the exports peak 11-16 MiB above the table (the summary only), whether the
       // document is 13 MiB (csv) or 39 MiB (sql): buffers and young garbage, flat in the plan's size. The bound is below
       // the size of the json and sql documents, so a CLI that collected either before writing it fails.
       const bound = 24 * 2 ** 20;
