@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
@@ -139,7 +140,12 @@ async function withRun(input: SyncInput, options: MockOptions, test: (run: Run) 
     } finally {
       // A run left open (a test that stops while it waits) keeps tasks pending on a queue nobody polls any
       // more; with such a run the test server stopped skipping time and every later test hung.
-      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over');
+      if ((await handle.describe()).status.name === 'RUNNING') {
+        // An activity task still waiting for this worker (e.g. the awaiting-approval notification, on a loaded
+        // machine) would stay on the test server's queue after the termination and stop its time skipping too.
+        await until(async () => !(await handle.describe()).raw.pendingActivities?.some((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED), 'the scheduled activities to start', 10_000).catch(() => undefined);
+        await handle.terminate('test over');
+      }
     }
   });
 }
