@@ -3,12 +3,15 @@
  * object per line (LOG_FORMAT=json), the SDK's own lines in the same format, no webpack report at start, no secret in
  * either format; and Prometheus metrics on METRICS_BIND_ADDRESS, scraped while a plan waits and after it is applied.
  */
-import { buildCli, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
+import { buildCli, CliRunner, describeRun, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
 import { freePort } from '../support/private-process';
 import { scrape, valueOf, type Sample } from '../support/e2e-metrics';
 import { Publisher, report, useE2e } from '../support/e2e';
 
 const e2e = useE2e('obs');
+const cli = new CliRunner(() => ({ PATH: process.env.PATH, ...e2e.env }));
+
+afterAll(() => cli.dispose());
 
 beforeAll(async () => {
   await buildCli();
@@ -139,6 +142,11 @@ test(
     const workflowId = e2e.workflowId('text');
     try {
       const account = e2e.account();
+      // The container healthcheck: this host's worker polls this queue, and nobody polls another one.
+      const healthy = await cli.run(['worker', '--check'], { TEMPORAL_TASK_QUEUE: taskQueue });
+      expect(healthy.code === 0 ? healthy.stdout : describeRun(healthy)).toContain(`polls task queue ${taskQueue}`);
+      const unhealthy = await cli.run(['worker', '--check'], { TEMPORAL_TASK_QUEUE: `${taskQueue}-nobody` });
+      expect(unhealthy.code === 1 ? unhealthy.stderr : describeRun(unhealthy)).toContain(`worker check: task queue ${taskQueue}-nobody (workflow tasks): no worker of host`);
       const publisher = await Publisher.start(account, [report('OBS-TEXT', 3)]);
       try {
         const handle = await e2e.start({ account, dryRun: true }, workflowId, taskQueue);
