@@ -21,25 +21,23 @@ COPY src ./src
 COPY tools ./tools
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-# The demo's tools: the product plus dist-tools/ and the ocpp-db schema they seed. Never deployed.
-FROM ${NODE_IMAGE} AS tools
+# The product's files: compiled JavaScript and production dependencies only.
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json /app/package-lock.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+
+# The demo's tools: the product plus dist-tools/ and the ocpp-db schema they seed. Never deployed.
+FROM runtime AS tools
 COPY --from=build --chown=node:node /app/dist-tools ./dist-tools
 COPY --chown=node:node sql ./sql
 USER node
 CMD ["node", "dist-tools/tools/demo/simulator.js"]
 
-# The product (default target): compiled JavaScript and production dependencies only.
-FROM ${NODE_IMAGE} AS product
-ENV NODE_ENV=production
-WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json /app/package-lock.json ./
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
+# The product (default target: the last stage).
+FROM runtime AS product
 USER node
 # Healthy when this container's worker polls TEMPORAL_TASK_QUEUE (see README, `cp-sync worker --check`). Other
 # commands run in this image (migrate, run, status) are one-shots; compose disables the check for them.

@@ -46,7 +46,9 @@ export function parseDockerfile(text: string): Stage[] {
       case 'FROM': {
         const base = (rest[0] ?? '').replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, name: string) => args.get(name) ?? '');
         const as = rest.findIndex((word) => word.toUpperCase() === 'AS');
-        stages.push({ base, name: as >= 0 ? rest[as + 1] : undefined, workdir: '/', healthcheck: false, steps: [] });
+        // A stage built on an earlier one starts from its working directory (imageFiles: and its files).
+        const parent = stages.find((earlier) => earlier.name === base);
+        stages.push({ base, name: as >= 0 ? rest[as + 1] : undefined, workdir: parent?.workdir ?? '/', user: parent?.user, healthcheck: parent?.healthcheck ?? false, steps: [] });
         break;
       }
       case 'WORKDIR':
@@ -153,6 +155,7 @@ function run(command: string, workdir: string, files: FileSystem, root: string):
       for (const out of compiled(relativeFiles, ['src/'], 'src', 'dist')) files.add(inWorkdir(out));
       for (const out of compiled(relativeFiles, ['src/', 'tools/'], '.', 'dist-tools')) files.add(inWorkdir(out));
       files.add(inWorkdir('dist/workflow-bundle.js'));
+      files.add(inWorkdir('dist/workflow-bundle.js.sha256'));
     } else {
       throw new Error(`the image model does not know RUN ${part}: teach tools/compose/image-files.ts what it writes`);
     }
@@ -166,7 +169,7 @@ export function imageFiles(dockerfileText: string, dockerignoreText: string, roo
   const built = new Map<string, FileSystem>();
   let last: FileSystem = new Set();
   for (const stage of stages) {
-    const files: FileSystem = new Set();
+    const files: FileSystem = new Set(built.get(stage.base) ?? []);
     for (const step of stage.steps) {
       if (step.kind === 'run') {
         run(step.command, step.workdir, files, root);
