@@ -66,7 +66,8 @@ export class RuntimeLogger implements Logger {
 
 /** Installs the process's Runtime; call before the first connection (the SDK creates a default one otherwise). */
 export function installWorkerRuntime(config: ObservabilityConfig, write: (record: LogRecord) => void): Runtime {
-  const coreLevel = config.logLevel === 'debug' ? 'DEBUG' : 'WARN';
+  // The core's DEBUG lines dump whole activations (kilobytes each): LOG_LEVEL=debug is for the sync's own lines.
+  const coreLevel = config.logLevel === 'debug' ? 'INFO' : 'WARN';
   return Runtime.install({
     logger: new RuntimeLogger(write),
     telemetryOptions: {
