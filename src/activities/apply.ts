@@ -3,6 +3,7 @@ import { applyPlan } from '../db/applier';
 import { storedPlanFingerprint } from '../db/planner';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
+import type { SyncMetrics } from '../metrics';
 import { APPLY_RETRY, ERROR_TYPES, type ApplyResult } from '../shared';
 import { failAttempt, whileHeartbeating } from './attempts';
 
@@ -12,7 +13,7 @@ export interface ApplyInput {
   fingerprint: string;
 }
 
-export function createApplyActivity(deps: SyncDatabase & { log: Log }) {
+export function createApplyActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics }) {
   return async function applyMissingPoints(input: ApplyInput): Promise<ApplyResult> {
     const context = Context.current();
     const { log } = deps;
@@ -44,6 +45,7 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log }) {
       );
       const { replayed, ...result } = outcome;
       if (replayed) log.info(`Run ${input.runKey} was already applied; returning its recorded result`);
+      else deps.metrics.pointsCreated(result.created);
       log.info('=== Success ===');
       log.info('✓ Transaction committed successfully');
       log.info(`Total charging points created: ${result.created}`);

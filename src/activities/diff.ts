@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
+import type { SyncMetrics } from '../metrics';
 import { DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
 import { failAttempt, whileHeartbeating } from './attempts';
 
@@ -52,7 +53,7 @@ function originalLogLines(log: Log): PlanListener {
  * `workerTestDeviceId` is the worker's own TEST_DEVICE_ID: a worker set up for test mode never writes beyond its
  * test device, even for a sync started without one (the sync's own test device, when given, wins).
  */
-export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDeviceId?: string }) {
+export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; workerTestDeviceId?: string }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
     const context = Context.current();
     const { log } = deps;
@@ -82,6 +83,7 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
           `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +
           `${plan.silentStations ?? 0} silent stations${plan.brokerDroppedMessages !== undefined ? `, ${plan.brokerDroppedMessages} messages dropped by the broker` : ''}`,
       );
+      deps.metrics.planBuilt(plan);
       return plan;
     } catch (err) {
       const failure = err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err;

@@ -258,7 +258,13 @@ function buildProgram(): Command {
   program
     .command('worker')
     .description('run a worker: the workflow and its activities, on TEMPORAL_TASK_QUEUE (needs the MQTT and MySQL settings)')
-    .action(async () => {
+    .option('--check', 'do not run one: exit 0 when a worker of this host polls TEMPORAL_TASK_QUEUE (a container healthcheck), 1 otherwise')
+    .action(async (options: { check?: boolean }) => {
+      if (options.check) {
+        const { checkWorker } = await import('../worker-health');
+        printLines([await checkWorker(loadTemporalConfig(process.env))]);
+        return;
+      }
       const { runWorker } = await import('../worker');
       await runWorker(process.env);
     });
