@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --devices 100000]`: measures the diff and the apply at fleet scale against the real
- * database, and the size of what Temporal would carry. It seeds its own database (cps_bench), fills the
+ * database, and the size of what Temporal would carry. It seeds its own database (cps_bench, or --database NAME), fills the
  * collection table directly (the MQTT window is not what is measured here), then times buildPlan and applyPlan
  * and prints the figures. Bounded: it stops by itself and drops its database unless --keep.
  */
@@ -51,13 +51,18 @@ async function seed({ pool, tables }: SyncDatabase, devices: number, runKey: str
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { devices: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { devices: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false }, database: { type: 'string', default: 'cps_bench' } },
+  });
+  // Its own database name, so that two benchmarks on one server do not drop each other's.
+  const database = values.database;
+  if (!/^\w{1,64}$/.test(database)) throw new Error('--database: expected a plain database name (letters, digits, _)');
   const devices = Number(values.devices);
   if (!Number.isInteger(devices) || devices <= 0) throw new Error('--devices: expected a positive whole number');
-  const env: Env = { OCPP_MYSQL_USER: 'root', ...process.env, OCPP_MYSQL_DATABASE: 'cps_bench', CP_SYNC_DATABASE: 'cps_bench' };
+  const env: Env = { OCPP_MYSQL_USER: 'root', ...process.env, OCPP_MYSQL_DATABASE: database, CP_SYNC_DATABASE: database };
   const config = loadDatabaseConfig(env);
   const admin = createPool({ ...config, database: 'mysql' }, 1);
-  await admin.query('DROP DATABASE IF EXISTS cps_bench');
+  await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
   await admin.end();
   await createOcppSchema(config);
   await migrate(config);
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
     await pool.end();
     if (!values.keep) {
       const cleanup = createPool({ ...config, database: 'mysql' }, 1);
-      await cleanup.query('DROP DATABASE IF EXISTS cps_bench');
+      await cleanup.query(`DROP DATABASE IF EXISTS \`${database}\``);
       await cleanup.end();
     }
   }
