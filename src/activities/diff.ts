@@ -3,7 +3,8 @@ import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
 import { DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
-import { failAttempt, whileHeartbeating } from './attempts';
+import type { AttemptQueries } from '../db/attempt-queries';
+import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating } from './attempts';
 
 export interface DiffInput {
   runKey: string;
@@ -58,7 +59,10 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
     let devices = 0;
+    let queries: AttemptQueries | undefined;
     try {
+      queries = await attemptQueries(context, deps.pool, log);
+      const attempt = queries;
       // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
       const plan = await whileHeartbeating(
         context,
@@ -69,6 +73,7 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
           return buildPlan(deps, {
             runKey: input.runKey,
             testDeviceId,
+            queries: attempt,
             listener: originalLogLines(log),
             onProgress: (done) => {
               devices = done;
@@ -83,7 +88,8 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
           `${plan.silentStations ?? 0} silent stations${plan.brokerDroppedMessages !== undefined ? `, ${plan.brokerDroppedMessages} messages dropped by the broker` : ''}`,
       );
       return plan;
-    } catch (err) {
+    } catch (thrown) {
+      const err = await failureOfStopped(thrown, context, queries);
       const failure = err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err;
       return failAttempt(failure, {
         context,

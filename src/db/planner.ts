@@ -5,6 +5,7 @@
  * memory stays flat whatever the fleet size; only a capped summary is returned.
  */
 import type { RowDataPacket } from 'mysql2';
+import { AttemptQueries } from './attempt-queries';
 import { streamRows, type Pool } from './pool';
 import { asPointStationId, asText, readOcppLayout, type OcppLayout } from './ocpp-layout';
 import type { SyncDatabase, Tables } from './tables';
@@ -25,6 +26,8 @@ export interface PlanListener {
 
 export interface PlanOptions {
   runKey: string;
+  /** The attempt's connections and tags, so that a cancelled or timed-out attempt's queries are killed. */
+  queries?: AttemptQueries;
   testDeviceId?: string;
   onProgress?: (devices: number) => void;
   listener?: PlanListener;
@@ -84,7 +87,7 @@ export class NeverCollectedError extends Error {
 class BatchWriter {
   private rows: unknown[][] = [];
   constructor(
-    private readonly pool: Pool,
+    private readonly queries: AttemptQueries,
     private readonly insert: string,
   ) {}
 
@@ -95,7 +98,7 @@ class BatchWriter {
   }
 
   async flush(): Promise<void> {
-    if (this.rows.length > 0) await this.pool.query(this.insert, [this.rows.splice(0)]);
+    if (this.rows.length > 0) await this.queries.query(this.insert, [this.rows.splice(0)]);
   }
 }
 
@@ -120,16 +123,14 @@ export async function buildPlan(db: SyncDatabase, options: PlanOptions): Promise
 
 async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
   const { runKey, testDeviceId, listener } = options;
+  const queries = options.queries ?? new AttemptQueries(pool);
   const layout = await readOcppLayout(pool, t.ocppDatabase);
-  for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await pool.query(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
+  for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await queries.query(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
 
-  const [[counters]] = await pool.query<RowDataPacket[]>(
-    `SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`,
-    [runKey],
-  );
+  const [counters] = await queries.query<RowDataPacket[]>(`SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`, [runKey]);
   if (!counters) throw new NeverCollectedError(runKey);
-  const [[stationCount]] = await pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
-  const [rejectedSamples] = await pool.query<RowDataPacket[]>(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [
+  const [stationCount] = await queries.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
+  const rejectedSamples = await queries.query<RowDataPacket[]>(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [
     runKey,
     PLAN_SAMPLE_LIMIT + 1,
   ]);
@@ -189,22 +190,25 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     ]);
   };
   const planRows = new BatchWriter(
-    pool,
+    queries,
     `INSERT INTO ${t.planStations} (run_key, station_pk, device_id, station_id, station_name, expected, live_points, missing, surplus, skipped) VALUES ?`,
   );
-  const notFoundRows = new BatchWriter(pool, `INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
-  const ambiguityRows = new BatchWriter(pool, `INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
-  const silentRows = new BatchWriter(pool, `INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
+  const notFoundRows = new BatchWriter(queries, `INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
+  const ambiguityRows = new BatchWriter(queries, `INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
+  const silentRows = new BatchWriter(queries, `INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
 
-  const connection = await pool.getConnection();
-  const stationsConnection = await pool.getConnection();
+  const connection = await queries.connection();
+  const stationsConnection = await queries.connection().catch((err: unknown) => {
+    queries.done(connection, true);
+    throw err;
+  });
   try {
     // GROUP_CONCAT stops at 1024 bytes by default on MySQL: a station's live point ids must arrive whole.
     await stationsConnection.query('SET SESSION group_concat_max_len = 1048576');
     await connection.query('SET SESSION sort_buffer_size = ?', [DIFF_SORT_BUFFER_BYTES]);
     // Keys arrive as strings (bigNumberStrings): the rows are the merge's input as they are.
-    const devices = streamRows<MatchedDevice>(connection, devicesQuery(t, layout), [runKey], 1000);
-    const stations = streamRows<LiveStation>(stationsConnection, liveStationsQuery(t, layout), [], 1000);
+    const devices = streamRows<MatchedDevice>(connection, queries.tag(devicesQuery(t, layout)), [runKey], 1000);
+    const stations = streamRows<LiveStation>(stationsConnection, queries.tag(liveStationsQuery(t, layout)), [], 1000);
     const onEvent = (event: PlanEvent): void | Promise<void> => {
       switch (event.kind) {
         case 'device':
@@ -235,30 +239,32 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     await mergePlan(devices, stations, onEvent, testDeviceId);
     for (const writer of [planRows, notFoundRows, ambiguityRows, silentRows]) await writer.flush();
   } finally {
-    // A stream may still be open (an error mid-diff): a released connection with a half-read result would be handed
-    // to the next user, so both are destroyed instead.
-    connection.destroy();
-    stationsConnection.destroy();
+    // A stream may still be open (an error mid-diff), and the sessions carry the diff's settings: a released
+    // connection would hand both to the next user, so both are destroyed instead.
+    queries.done(connection, true);
+    queries.done(stationsConnection, true);
   }
   summary.fingerprint = fingerprint.digest();
   return summary;
 }
 
 /** Recomputes the fingerprint of a stored plan, so that apply writes exactly what was approved. */
-export async function storedPlanFingerprint({ pool, tables }: SyncDatabase, runKey: string): Promise<string> {
+export async function storedPlanFingerprint({ pool, tables }: SyncDatabase, runKey: string, queries = new AttemptQueries(pool)): Promise<string> {
   const fingerprint = new PlanFingerprint();
-  const connection = await pool.getConnection();
+  const connection = await queries.connection();
+  let complete = false;
   try {
     const rows = streamRows<{ station_pk: string; missing: string; skipped: number }>(
       connection,
-      `SELECT station_pk, missing, skipped FROM ${tables.planStations} WHERE run_key = ? ORDER BY station_pk`,
+      queries.tag(`SELECT station_pk, missing, skipped FROM ${tables.planStations} WHERE run_key = ? ORDER BY station_pk`),
       [runKey],
     );
     for await (const row of rows) {
       fingerprint.add({ stationPk: row.station_pk, missing: parsePointIds(row.missing), skipped: row.skipped === 1 });
     }
+    complete = true;
   } finally {
-    connection.release();
+    queries.done(connection, !complete);
   }
   return fingerprint.digest();
 }

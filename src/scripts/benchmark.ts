@@ -6,11 +6,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import type { RowDataPacket } from 'mysql2';
 import { loadDatabaseConfig, type Env } from '../config';
 import { applyPlan } from '../db/applier';
 import { createOcppSchema } from '../db/ocpp-schema';
 import { buildPlan } from '../db/planner';
-import { createPool, type Pool } from '../db/pool';
+import { createPool, streamRows, type Pool } from '../db/pool';
 import { migrate } from '../db/migrator';
 import { tablesFor, type SyncDatabase } from '../db/tables';
 import { undashed } from '../domain/plan';
@@ -50,6 +51,51 @@ async function seed({ pool, tables }: SyncDatabase, devices: number, runKey: str
   await insertChunked(pool, `INSERT INTO ${tables.observations} (run_key, device_id, device_plain, connectors) VALUES ?`, observations);
 }
 
+/**
+ * The raw limit of the diff on the same database: the plain join of the run's devices with their stations (exact id
+ * only) and their live points, grouped per device, streamed to this process and discarded.
+ */
+async function rawJoinMs({ pool, tables }: SyncDatabase, runKey: string): Promise<number> {
+  const connection = await pool.getConnection();
+  try {
+    const t = performance.now();
+    const rows = streamRows(
+      connection,
+      `SELECT o.device_id, o.connectors, s.id, GROUP_CONCAT(p.point_id) AS points
+         FROM ${tables.observations} o
+         JOIN charging_stations s ON s.station_id = o.device_id AND s.deleted IS NULL
+         LEFT JOIN charging_points p ON p.station_id = CAST(s.id AS CHAR) AND p.deleted IS NULL
+        WHERE o.run_key = ? GROUP BY o.device_id`,
+      [runKey],
+    );
+    for await (const row of rows) void row;
+    return performance.now() - t;
+  } finally {
+    connection.destroy();
+  }
+}
+
+/** The raw limit of the apply: the rows it created, inserted again into a copy of the table in plain 1,000-row INSERTs. */
+async function rawInsertMs({ pool }: SyncDatabase, firstNewId: string): Promise<number> {
+  await pool.query('CREATE TABLE charging_points_raw LIKE charging_points');
+  const [rows] = await pool.query<RowDataPacket[]>('SELECT id, name, point_id, station_id, created, updated FROM charging_points WHERE id >= ? ORDER BY id', [firstNewId]);
+  const values: unknown[][] = rows.map((r) => [r.id, r.name, r.point_id, r.station_id, r.created, r.updated] as unknown[]);
+  const t = performance.now();
+  const connection = await pool.getConnection();
+  try {
+    await connection.beginTransaction();
+    for (let start = 0; start < values.length; start += 1000) {
+      await connection.query('INSERT INTO charging_points_raw (id, name, point_id, station_id, created, updated) VALUES ?', [values.slice(start, start + 1000)]);
+    }
+    await connection.commit();
+  } finally {
+    connection.release();
+  }
+  const ms = performance.now() - t;
+  await pool.query('DROP TABLE charging_points_raw');
+  return ms;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { devices: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false }, database: { type: 'string', default: 'cps_bench' } },
@@ -74,6 +120,9 @@ async function main(): Promise<void> {
     await seed(db, devices, runKey);
     const seedMs = performance.now() - t;
 
+    const rawJoin = await rawJoinMs(db, runKey);
+    const [[highestBefore]] = await pool.query<RowDataPacket[]>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM charging_points');
+
     const rssBefore = process.memoryUsage().rss;
     let peakRss = rssBefore;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -84,6 +133,7 @@ async function main(): Promise<void> {
     const applied = await applyPlan(db, { runKey, fingerprint: plan.fingerprint });
     const applyMs = performance.now() - t;
     clearInterval(sampler);
+    const rawInsert = await rawInsertMs(db, String(highestBefore!.id));
 
     const summaryBytes = Buffer.byteLength(JSON.stringify(plan));
     const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
@@ -93,6 +143,8 @@ async function main(): Promise<void> {
       `diff (buildPlan)        ${(diffMs / 1000).toFixed(2)} s  (${Math.round(devices / (diffMs / 1000))} devices/s)`,
       `apply (one transaction) ${(applyMs / 1000).toFixed(2)} s  (${applied.created} points created on ${applied.stationsChanged} stations)`,
       `diff + apply            ${((diffMs + applyMs) / 1000).toFixed(2)} s`,
+      `raw join (same run)     ${(rawJoin / 1000).toFixed(2)} s  (diff / raw join: ${(diffMs / rawJoin).toFixed(2)})`,
+      `raw INSERT (same run)   ${(rawInsert / 1000).toFixed(2)} s  (apply / raw INSERT: ${(applyMs / rawInsert).toFixed(2)})`,
       `plan summary payload    ${(summaryBytes / 1024).toFixed(1)} KiB (Temporal payload limit for this tool: 128 KiB)`,
       `peak RSS during diff+apply ${mib(peakRss)} MiB (before: ${mib(rssBefore)} MiB)`,
       `plan: ${plan.pointsToCreate} points to create, ${plan.notFound} devices without a station, fingerprint ${plan.fingerprint}`,
