@@ -1,7 +1,7 @@
 import { compareStationKeys, mergePlan, parsePointIds, StreamOrderError, type LiveStation, type MatchedDevice, type PlanEvent } from '../../src/domain/plan-merge';
 
 async function* from<T>(items: T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
+  for (const item of items) yield await Promise.resolve(item);
 }
 
 function device(deviceId: string, connectors: number, stationPk: string | null, other?: { pk: string; id: string }): MatchedDevice {
@@ -24,7 +24,7 @@ function facts(events: PlanEvent[]): string[] {
       case 'device':
         return [];
       case 'station':
-        return [`station ${e.station.stationPk} by ${e.station.deviceId}: live ${e.station.livePoints}, missing [${e.station.missing}], surplus [${e.station.surplus}]${e.station.skipped ? ' skipped' : ''}`];
+        return [`station ${e.station.stationPk} by ${e.station.deviceId}: live ${e.station.livePoints}, missing [${e.station.missing.join(',')}], surplus [${e.station.surplus.join(',')}]${e.station.skipped ? ' skipped' : ''}`];
       case 'notFound':
         return [`not found ${e.deviceId}`];
       case 'ambiguous':
