@@ -61,24 +61,6 @@ export function poolConnectionOptions(pool: Pool): mysql.ConnectionOptions | und
   return optionsByPool.get(pool);
 }
 
-/** Runs `work` in one transaction on one connection: commit on success, rollback on any error. */
-export async function inTransaction<T>(pool: Pool, work: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await pool.getConnection();
-  try {
-    await connection.beginTransaction();
-    try {
-      const result = await work(connection);
-      await connection.commit();
-      return result;
-    } catch (err) {
-      await connection.rollback().catch(() => undefined);
-      throw err;
-    }
-  } finally {
-    connection.release();
-  }
-}
-
 /**
  * Streams a query's rows without buffering the result set. mysql2's promise wrapper keeps the callback
  * connection (which can stream) in `.connection`, typed as the promise one.
