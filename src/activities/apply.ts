@@ -20,7 +20,8 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log }) {
     let stations = 0;
     let queries: AttemptQueries | undefined;
     try {
-      queries = await attemptQueries(context, deps.pool, log);
+      // Heartbeated too: killing a predecessor is a statement like the others.
+      queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
       const attempt = queries;
       // Heartbeats on a timer, also while a query waits on a lock: a dead worker's attempt is given to another
       // worker within the heartbeat timeout.

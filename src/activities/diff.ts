@@ -61,7 +61,8 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
     let devices = 0;
     let queries: AttemptQueries | undefined;
     try {
-      queries = await attemptQueries(context, deps.pool, log);
+      // Heartbeated too: killing a predecessor is a statement like the others.
+      queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
       const attempt = queries;
       // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
       const plan = await whileHeartbeating(

@@ -15,6 +15,9 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { Connection, Pool } from './pool';
 import { poolConnectionOptions } from './pool';
 
+/** How long a retry waits for the connections it killed to go away before it runs its own statements. */
+const KILL_SETTLE_MS = 5000;
+
 /** Who runs the statements: one attempt of one activity of one workflow. */
 export interface AttemptIdentity {
   workflowId: string;
@@ -114,14 +117,21 @@ export class AttemptQueries {
         `SELECT ID AS id, INFO AS info FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND LOCATE(?, INFO) = 1`,
         [tag],
       );
-      let killed = 0;
+      const killed: number[] = [];
       for (const row of rows) {
         const attempt = Number(/attempt (\d+) \*\//.exec(String(row.info))?.[1]);
         if (!(attempt < current)) continue;
         await side.query(`KILL CONNECTION ${Number(row.id)}`).catch(() => undefined);
-        killed++;
+        killed.push(Number(row.id));
       }
-      return killed;
+      // A killed connection stays listed until its statement has unwound: this attempt starts only once it is gone.
+      const deadline = Date.now() + KILL_SETTLE_MS;
+      while (killed.length > 0 && Date.now() < deadline) {
+        const [[left]] = await side.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID IN (${killed.join(', ')})`);
+        if (Number(left?.n ?? 0) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return killed.length;
     });
   }
 }

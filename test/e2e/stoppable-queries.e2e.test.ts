@@ -81,9 +81,12 @@ test('a retry after a frozen worker kills the abandoned query first: never two c
         if (running.some((q) => q.attempt > 1)) most = Math.max(most, running.length);
         return running.find((q) => q.attempt > 1);
       },
-      60_000,
+      // Heartbeat timeout, the retry's backoff and a worker starting on a shared 2-core machine.
+      120_000,
       "the retry's query runs",
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nsecond worker:\n${second?.output() ?? ''}`);
+    });
     for (let i = 0; i < 10; i++) {
       const running = await runningQueries(hold.connection, workflowId);
       most = Math.max(most, running.length);
@@ -103,7 +106,7 @@ test('a retry after a frozen worker kills the abandoned query first: never two c
     await first.kill();
     await second?.stop();
   }
-}, 180_000);
+}, 240_000);
 
 test("a cancelled run's diff query is killed at once, not left waiting in the database", async () => {
   const hold = await holdStations();
