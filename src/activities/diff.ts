@@ -4,7 +4,8 @@ import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
 import { DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
-import { failAttempt, whileHeartbeating } from './attempts';
+import type { AttemptQueries } from '../db/attempt-queries';
+import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating } from './attempts';
 
 export interface DiffInput {
   runKey: string;
@@ -59,7 +60,11 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
     let devices = 0;
+    let queries: AttemptQueries | undefined;
     try {
+      // Heartbeated too: killing a predecessor is a statement like the others.
+      queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
+      const attempt = queries;
       // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
       const plan = await whileHeartbeating(
         context,
@@ -70,6 +75,7 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
           return buildPlan(deps, {
             runKey: input.runKey,
             testDeviceId,
+            queries: attempt,
             listener: originalLogLines(log),
             onProgress: (done) => {
               devices = done;
@@ -85,7 +91,8 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
       );
       deps.metrics.planBuilt(plan);
       return plan;
-    } catch (err) {
+    } catch (thrown) {
+      const err = await failureOfStopped(thrown, context, queries);
       const failure = err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err;
       return failAttempt(failure, {
         context,

@@ -114,6 +114,8 @@ export interface WorkerProcess {
   stop: () => Promise<number | null>;
   /** SIGKILL: the worker dies at once, as in a crash. */
   kill: () => Promise<number | null>;
+  /** SIGSTOP: the worker freezes with its connections open, as a hung or partitioned host (kill() ends it). */
+  freeze: () => void;
 }
 
 /** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
@@ -141,6 +143,9 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
     kill: async () => {
       child.kill('SIGKILL');
       return exited;
+    },
+    freeze: () => {
+      child.kill('SIGSTOP');
     },
   };
 }
