@@ -7,8 +7,8 @@ import { ACTIVITY_RETRYING_SIGNAL, type ActivityRetry, type ApprovalRecord, type
  * leaves nothing in the history). The signals of the same names and payloads stay, for `temporal workflow signal`
  * and the Web UI's Send Signal; both go through the same decision (decision.ts).
  */
-export const approveUpdate = defineUpdate<ApprovalRecord, [ApproveSignal?]>('approve');
-export const rejectUpdate = defineUpdate<RejectionRecord, [RejectSignal?]>('reject');
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApproveSignal]>('approve');
+export const rejectUpdate = defineUpdate<RejectionRecord, [RejectSignal]>('reject');
 export const approveSignal = defineSignal<[ApproveSignal?]>('approve');
 export const rejectSignal = defineSignal<[RejectSignal?]>('reject');
 export const statusQuery = defineQuery<SyncStatus>('status');

@@ -292,7 +292,7 @@ describe('syncChargingPoints', () => {
     }
 
     const updateEvents = async (handle: SyncHandle): Promise<string[]> =>
-      ((await handle.fetchHistory()).events ?? []).map((e) => temporal.api.enums.v1.EventType[e.eventType ?? 0]).filter((name) => /UPDATE/.test(name));
+      ((await handle.fetchHistory()).events ?? []).map((e) => String(temporal.api.enums.v1.EventType[e.eventType ?? 0])).filter((name) => /UPDATE/.test(name));
 
     it('answers an approval with its record, and the run applies that plan', async () => {
       const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
