@@ -165,14 +165,15 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
       TEMPORAL_NAMESPACE: 'default',
       ...options.workerEnv?.(),
     };
+    // Before the worker: it refuses to start in a namespace without them.
+    const connection = await Connection.connect({ address: temporalAddress() });
+    await registerSearchAttributes(connection);
     const built = await createSyncWorker({ env, taskQueue, log });
     worker = built.worker;
     closeWorker = built.close;
     running = worker.run().catch((err: unknown) => {
       workerError = err;
     });
-    const connection = await Connection.connect({ address: temporalAddress() });
-    await registerSearchAttributes(connection);
     client = new Client({ connection, namespace: 'default' });
   }, 90_000);
 
