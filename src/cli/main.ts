@@ -362,7 +362,7 @@ function buildProgram(): Command {
     `
 Exit status: 0 success (applied, nothing-to-do, dry-run, or the command did its job); 1 failure;
 2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running;
-7 the tool's tables are missing or at another version (run: cp-sync migrate); 130 interrupted at the run prompt (the sync keeps waiting for approval).`,
+7 the tool's tables are missing or at another version (run: cp-sync migrate); 130 cp-sync run interrupted (the sync goes on: cp-sync status, cp-sync reject).`,
   );
   return program;
 }

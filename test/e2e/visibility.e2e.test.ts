@@ -142,3 +142,19 @@ test(
   },
   TEST_TIMEOUT,
 );
+
+test(
+  'Ctrl-C during the collection window leaves the command, not the sync, and says how to follow or stop it',
+  async () => {
+    const workflowId = e2e.workflowId('ctrl-c');
+    const run = await cli.run(['run', '--id', workflowId, '--account', e2e.account(), '--duration', '20s'], {}, 30_000, (stderr) => stderr.includes('Collecting'));
+    expectExit(run, EXIT.interrupted);
+    expect(run.stderr).toContain(`Interrupted. Sync ${workflowId} continues without this command: follow it with \`cp-sync status ${workflowId}\``);
+    expect(run.stderr).toContain(`stop it before it writes with \`cp-sync reject ${workflowId}\``);
+    const handle = e2e.handle(workflowId);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    expectExit(await cli.run(['reject', workflowId, '--reason', 'interrupted test']), 0);
+    expect((await handle.result()).phase).toBe('rejected');
+  },
+  TEST_TIMEOUT,
+);
