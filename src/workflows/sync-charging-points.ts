@@ -75,7 +75,7 @@ const { applyMissingPoints } = proxyActivities<SyncActivities>({
 /** The activity each phase runs, for the retries it may report. */
 const ACTIVITY_OF_PHASE: Partial<Record<Phase, string>> = { planning: 'diffStations', applying: 'applyMissingPoints' };
 
-/** Guards the search-attribute and memo upserts (visibility.ts), which histories of cp-sync 0.1 do not have. */
+/** Guards the search-attribute and memo upserts (visibility.ts), which histories recorded before them do not have. */
 const VISIBILITY_PATCH = 'cp-sync-visibility';
 
 /**
