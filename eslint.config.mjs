@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.venv/', '.stack/', 'coverage/', 'jest.config.js'] },
+  { ignores: ['dist/', 'dist-tools/', 'node_modules/', '.venv/', '.stack/', 'coverage/', 'jest.config.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

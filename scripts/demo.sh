@@ -3,7 +3,7 @@
 #   1. npm ci when node_modules is missing; the local stack (scripts/stack-up.sh: MariaDB, Mosquitto, Temporal
 #      dev server with its Web UI); the build;
 #   2. a demo database (ocpp_demo) with a small fleet: missing points, a gap, surplus points, an undashed
-#      station_id, soft-deleted rows, unknown devices, a device sending garbage (src/scripts/demo-fleet.ts);
+#      station_id, soft-deleted rows, unknown devices, a device sending garbage (tools/demo/demo-fleet.ts);
 #      and the tool's own tables, by `cp-sync migrate`, in ocpp_demo_cp_sync;
 #   3. a station simulator publishing the fleet's counts over MQTT and a worker, both in the background
 #      (logs: .stack/demo-simulator.log, .stack/demo-worker.log), stopped whenever this script ends;
@@ -138,7 +138,7 @@ step "build (npm run build)"
 npm run -s build
 
 step "demo database $OCPP_MYSQL_DATABASE on $OCPP_MYSQL_HOST:$OCPP_MYSQL_PORT"
-node dist/scripts/seed-demo.js
+node dist-tools/tools/demo/seed-demo.js
 
 step "the tool's own tables in $CP_SYNC_DATABASE (node dist/cli/main.js migrate)"
 node dist/cli/main.js migrate
@@ -149,7 +149,7 @@ step "station simulator and worker (task queue $TEMPORAL_TASK_QUEUE)"
 # setsid: their own session, so that a Ctrl-C on the terminal reaches this script (which then rejects an
 # unfinished run, through the worker) and not them; the EXIT trap stops them. Without job control a background
 # child is no process-group leader, so setsid does not fork and $! is node's pid.
-setsid node dist/scripts/simulator.js </dev/null >>"$SIMULATOR_LOG" 2>&1 &
+setsid node dist-tools/tools/demo/simulator.js </dev/null >>"$SIMULATOR_LOG" 2>&1 &
 SIMULATOR_PID=$!
 setsid node dist/cli/main.js worker </dev/null >>"$WORKER_LOG" 2>&1 &
 WORKER_PID=$!
@@ -194,7 +194,7 @@ step "charging_points in $OCPP_MYSQL_DATABASE after the run"
 summary_args=(--summary)
 [[ "$run_status" == 0 ]] || summary_args+=(--unchanged)
 rows_ok=1
-node dist/scripts/seed-demo.js "${summary_args[@]}" || rows_ok=0
+node dist-tools/tools/demo/seed-demo.js "${summary_args[@]}" || rows_ok=0
 
 exit_status=$run_status
 if [[ "$run_status" == 0 && "$rows_ok" == 0 ]]; then

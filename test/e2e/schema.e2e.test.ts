@@ -9,7 +9,7 @@ import type { DatabaseConfig } from '../../src/config';
 import { EXIT } from '../../src/cli/exit-codes';
 import { runtimeGrants } from '../../src/db/grants';
 import { SCHEMA_VERSION } from '../../src/db/migrations';
-import { createOcppSchema } from '../../src/db/ocpp-schema';
+import { createOcppSchema } from '../../tools/demo/ocpp-schema';
 import { tablesFor } from '../../src/db/tables';
 import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
 import { report, useE2e } from '../support/e2e';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import mysql, { type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { DatabaseConfig } from '../../src/config';
 import { migrate } from '../../src/db/migrator';
-import { createOcppSchema, OCPP_SCHEMA_FILE, schemaStatements } from '../../src/db/ocpp-schema';
+import { createOcppSchema, OCPP_SCHEMA_FILE, schemaStatements } from '../../tools/demo/ocpp-schema';
 import { sslOptions } from '../../src/db/pool';
 import { tablesFor, type Tables } from '../../src/db/tables';
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
-import { checkCompose, envExampleNames, fileExistsIn, findVariables } from '../../src/scripts/check-compose';
+import { checkCompose, envExampleNames, fileExistsIn, findVariables } from '../../tools/compose/check-compose';
 
 const root = path.resolve(__dirname, '..', '..');
 const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');

@@ -6,9 +6,9 @@
  *
  * Re-record (local stack up: `npm run stack:up`), after an intended, compatible change or to add a scenario:
  *
- *   npm run build && node dist/scripts/record-history.js
+ *   npm run record-history
  *
- * src/scripts/record-history.ts runs one real sync per scenario (short window, a throw-away database, an
+ * tools/replay/record-history.ts runs one real sync per scenario (short window, a throw-away database, an
  * in-process worker) against the Temporal dev server and writes each history as the History message's toJSON()
  * form. Keep the old files when the change is a versioned one: they stand for the runs still in flight.
  *

@@ -6,14 +6,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadDatabaseConfig, type Env } from '../config';
-import { applyPlan } from '../db/applier';
-import { createOcppSchema } from '../db/ocpp-schema';
-import { buildPlan } from '../db/planner';
-import { createPool, type Pool } from '../db/pool';
-import { migrate } from '../db/migrator';
-import { tablesFor, type SyncDatabase } from '../db/tables';
-import { undashed } from '../domain/plan';
+import { loadDatabaseConfig, type Env } from '../../src/config';
+import { applyPlan } from '../../src/db/applier';
+import { createOcppSchema } from '../demo/ocpp-schema';
+import { buildPlan } from '../../src/db/planner';
+import { createPool, type Pool } from '../../src/db/pool';
+import { migrate } from '../../src/db/migrator';
+import { tablesFor, type SyncDatabase } from '../../src/db/tables';
+import { undashed } from '../../src/domain/plan';
 
 const ROWS_PER_INSERT = 5000;
 

@@ -3,20 +3,20 @@
  * connector count on `demo/sweet-home/<deviceId>/status-control/connectors-count` (QoS 1, not retained, so
  * nothing outlives the simulator on the broker), as real stations do.
  *
- *   node dist/scripts/simulator.js [--seconds N] [--interval-ms MS]
+ *   node dist-tools/tools/demo/simulator.js [--seconds N] [--interval-ms MS]
  *
  * Broker: CLOUD_HOST (default mqtt://127.0.0.1:1883) and CLOUD_CREDENTIALS, from the environment only (never
  * .env: fake counts must not reach a real broker by accident). Stops cleanly on SIGTERM/SIGINT or after N seconds.
  */
 import mqtt, { type IClientOptions } from 'mqtt';
-import { ConfigError, loadMqttConfig } from '../config';
-import { redactUserInfo } from '../domain/redact';
+import { ConfigError, loadMqttConfig } from '../../src/config';
+import { redactUserInfo } from '../../src/domain/redact';
 import { DEMO_ACCOUNT, DEMO_DEVICES, demoTopic } from './demo-fleet';
 
 const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
 const CONNECT_TIMEOUT_MS = 15_000;
 
-const USAGE = `Usage: node dist/scripts/simulator.js [--seconds N] [--interval-ms MS]
+const USAGE = `Usage: node dist-tools/tools/demo/simulator.js [--seconds N] [--interval-ms MS]
   --seconds N        stop after N seconds (default: run until SIGTERM or Ctrl-C)
   --interval-ms MS   time between two rounds of messages (default 1000)
 Broker: CLOUD_HOST (default ${DEFAULT_BROKER}), CLOUD_CREDENTIALS (JSON connect options), from the environment.`;

@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import type { DatabaseConfig } from '../config';
-import { sslOptions } from './pool';
+import type { DatabaseConfig } from '../../src/config';
+import { sslOptions } from '../../src/db/pool';
+import { repoRoot } from '../repo-root';
 
-export const OCPP_SCHEMA_FILE = join(__dirname, '..', '..', 'sql', 'ocpp-schema.sql');
+export const OCPP_SCHEMA_FILE = join(repoRoot(), 'sql', 'ocpp-schema.sql');
 
 export function schemaStatements(sql: string): string[] {
   return sql

@@ -2,7 +2,7 @@
  * Records the workflow histories that test/workflow/replay.test.ts replays, so that a change to the workflow
  * code that would break the runs in flight (non-determinism) fails a test instead of a production run.
  *
- *   npm run build && node dist/scripts/record-history.js
+ *   npm run build && npm run record-history
  *
  * Needs the local stack (npm run stack:up): it creates a throw-away database (dropped afterwards) on
  * OCPP_MYSQL_HOST/PORT as OCPP_MYSQL_USER (default root@127.0.0.1:3306), publishes a few connector counts on
@@ -19,17 +19,17 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import mqtt from 'mqtt';
 import mysql from 'mysql2/promise';
-import type { DatabaseConfig, Env } from '../config';
-import { migrate } from '../db/migrator';
-import { createOcppSchema } from '../db/ocpp-schema';
-import { silentLog } from '../log';
-import { WORKFLOW_TYPE, type SyncInput, type SyncStatus } from '../shared';
-import { createSyncWorker } from '../worker';
-import { approveSignal, approveUpdate, rejectUpdate, statusQuery } from '../workflows/definitions';
-import type { syncChargingPoints } from '../workflows';
+import type { DatabaseConfig, Env } from '../../src/config';
+import { migrate } from '../../src/db/migrator';
+import { createOcppSchema } from '../demo/ocpp-schema';
+import { silentLog } from '../../src/log';
+import { WORKFLOW_TYPE, type SyncInput, type SyncStatus } from '../../src/shared';
+import { createSyncWorker } from '../../src/worker';
+import { approveSignal, approveUpdate, rejectUpdate, statusQuery } from '../../src/workflows/definitions';
+import type { syncChargingPoints } from '../../src/workflows';
+import { repoRoot } from '../repo-root';
 
-/** dist/scripts → the repository root (also right for src/scripts). */
-export const HISTORIES_DIR = join(__dirname, '..', '..', 'test', 'fixtures', 'histories');
+export const HISTORIES_DIR = join(repoRoot(), 'test', 'fixtures', 'histories');
 
 type SyncHandle = WorkflowHandleWithFirstExecutionRunId<typeof syncChargingPoints>;
 

@@ -1,6 +1,6 @@
 /**
  * Static check of docker-compose.yml, since no Docker engine runs on the development and CI machines:
- *   npm run build && npm run compose:check        (node dist/scripts/check-compose.js)
+ *   npm run build && npm run compose:check        (node dist-tools/tools/compose/check-compose.js)
  * It checks what would otherwise only fail at `docker compose up`: every service has an image or a build (and
  * the Dockerfile exists), every depends_on names a real service with `condition: service_healthy` and that
  * service has a healthcheck (or `service_completed_successfully` on a one-shot that is never restarted), the worker is pointed at the stack's own services, named volumes are declared,
@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
+import { repoRoot } from '../repo-root';
 
 /** The worker's environment must point it at the stack's own services. */
 export const WORKER_SERVICE = 'worker';
@@ -301,11 +302,6 @@ function analyse(composeText: string, envExampleText: string | undefined, option
  */
 export function checkCompose(composeText: string, envExampleText?: string, options: CheckComposeOptions = {}): string[] {
   return analyse(composeText, envExampleText, options).problems;
-}
-
-/** The repository root: this file is src/scripts/*.ts or dist/scripts/*.js. */
-export function repoRoot(): string {
-  return path.resolve(__dirname, '..', '..');
 }
 
 /** `fileExists` for a compose file in `dir`. */

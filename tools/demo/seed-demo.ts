@@ -1,10 +1,10 @@
 /**
  * The demo database (`npm run demo`).
  *
- *   node dist/scripts/seed-demo.js [--force]      create the database and the ocpp-db tables when absent, then
+ *   node dist-tools/tools/demo/seed-demo.js [--force]      create the database and the ocpp-db tables when absent, then
  *                                                 replace every charging_stations/charging_points row with the
  *                                                 demo fleet (demo-fleet.ts), so the demo can run again and again
- *   node dist/scripts/seed-demo.js --summary      print the charging_points per station and check them against
+ *   node dist-tools/tools/demo/seed-demo.js --summary      print the charging_points per station and check them against
  *                                                 what an approved sync of the demo fleet must leave; exit 1 if
  *                                                 they differ (--unchanged: against the seeded rows, for a sync
  *                                                 that was rejected, expired or failed)
@@ -15,12 +15,12 @@
  * emptied by mistake.
  */
 import mysql, { type RowDataPacket } from 'mysql2/promise';
-import { ConfigError, loadDatabaseConfig, type DatabaseConfig } from '../config';
-import { createOcppSchema } from '../db/ocpp-schema';
-import { sslOptions } from '../db/pool';
+import { ConfigError, loadDatabaseConfig, type DatabaseConfig } from '../../src/config';
+import { createOcppSchema } from './ocpp-schema';
+import { sslOptions } from '../../src/db/pool';
 import { DEMO_DEVICES, DEMO_EXPECTED, DEMO_STATIONS, SEEDED_AT, expectedPointsAfterSync, type ExpectedPoint } from './demo-fleet';
 
-const USAGE = `Usage: node dist/scripts/seed-demo.js [--force | --summary [--unchanged]]
+const USAGE = `Usage: node dist-tools/tools/demo/seed-demo.js [--force | --summary [--unchanged]]
   (no option)  create OCPP_MYSQL_DATABASE (default ocpp_demo) and its tables if absent, and replace their rows with the demo fleet
   --force      seed even though the database name does not contain "demo" (deletes every charging station and point there!)
   --summary    print the charging points per station and check them against what an approved sync of the demo fleet

@@ -1,6 +1,6 @@
 /** `npm run schema`: the ocpp-db tables for the demo and the tests, in OCPP_MYSQL_DATABASE. */
-import { ConfigError, loadDatabaseConfig, loadDotEnv } from '../config';
-import { createOcppSchema } from '../db/ocpp-schema';
+import { ConfigError, loadDatabaseConfig, loadDotEnv } from '../../src/config';
+import { createOcppSchema } from './ocpp-schema';
 
 async function main(): Promise<void> {
   loadDotEnv();
