@@ -11,6 +11,8 @@ import { loadDatabaseConfig, loadMqttConfig, loadObservabilityConfig, loadSyncDe
 import { databaseTlsProblem } from './db/errors';
 import { createPool } from './db/pool';
 import { assertSchemaReady } from './db/migrator';
+import { assertSearchAttributes } from './temporal/search-attributes';
+import { SEARCH_ATTRIBUTES } from './workflows/visibility';
 import { describeLayout, readOcppLayout } from './db/ocpp-layout';
 import { tablesFor } from './db/tables';
 import { createConsoleLog, createLogWriter, type Log } from './log';
@@ -80,6 +82,10 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
     const layout = await readOcppLayout(pool, database.database);
     output.info(`Database ${database.database}: ${describeLayout(layout)}; the tool's tables in ${database.toolDatabase}`);
     const connection = await connectWorker(temporal);
+    await assertSearchAttributes(connection, temporal.namespace, SEARCH_ATTRIBUTES).catch(async (err: unknown) => {
+      await connection.close();
+      throw err;
+    });
     const worker = await Worker.create({
       connection,
       namespace: temporal.namespace,

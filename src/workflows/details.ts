@@ -1,4 +1,4 @@
-import type { ActivityRetry, SyncStatus } from '../shared';
+import { FINAL_PHASES, type ActivityRetry, type SyncStatus } from '../shared';
 
 /** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
 function literal(text: string): string {
@@ -21,7 +21,8 @@ export function retryLine(retry: ActivityRetry): string {
  * Kept short: it is stored with each workflow task.
  */
 export function currentDetails(status: SyncStatus): string {
-  const lines = [`**Phase:** ${status.phase}`];
+  const outcome = outcomeSummary(status);
+  const lines = outcome ? [`**Outcome:** ${literal(outcome)}`, `**Phase:** ${status.phase}`] : [`**Phase:** ${status.phase}`];
   const { input, plan, approval, rejection, apply } = status;
   lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${input.dryRun ? ' · dry run' : ''}${input.autoApprove ? ' · auto-approve' : ''}`);
   if (status.collectionNote) lines.push(`**Collection:** ${status.collectionNote}`);
@@ -43,4 +44,28 @@ export function currentDetails(status: SyncStatus): string {
   if (apply) lines.push(`**Created** ${apply.created} points on ${apply.stationsChanged} stations (${apply.alreadyPresent} already present)`);
   if (status.error) lines.push(`**Error:** ${status.error}`);
   return lines.join('\n\n');
+}
+
+/**
+ * One line saying how an ended run ended, for the Web UI (first line of its details), `cp-sync list` (memo) and the
+ * notification: "applied: 37 points created on 21 stations; approved by alice@ops". Undefined while it runs.
+ */
+export function outcomeSummary(status: SyncStatus): string | undefined {
+  if (!FINAL_PHASES.includes(status.phase)) return undefined;
+  const { plan, approval, rejection, apply } = status;
+  const points = plan ? `${plan.pointsToCreate} points on ${plan.stationsToChange} stations` : 'no plan';
+  switch (status.phase) {
+    case 'applied':
+      return `applied: ${apply?.created ?? 0} points created on ${apply?.stationsChanged ?? 0} stations; approved by ${approval?.by ?? 'unknown'}`;
+    case 'nothing-to-do':
+      return `nothing to do: ${plan?.processedDevices ?? 0} devices in sync`;
+    case 'dry-run':
+      return `dry run: ${points} would be created`;
+    case 'rejected':
+      return `rejected by ${rejection?.by ?? 'unknown'}${rejection?.reason ? `: ${rejection.reason}` : ''}; nothing written`;
+    case 'expired':
+      return `expired: ${points} not approved before ${status.approvalDeadline ?? 'the deadline'}; nothing written`;
+    default:
+      return `failed during ${status.failedDuring ?? 'the run'}: ${status.error ?? 'unknown error'}`;
+  }
 }
