@@ -175,9 +175,31 @@ temporal_up() {
     wait_namespace "$ns" 30
   fi
 
+  search_attributes_up "$ns"
+
   if ! wait_ui "$ui_port" 30; then
     warn "the Temporal Web UI does not answer on $TEMPORAL_UI_URL (a server not started by stack-up may use another --ui-port)"
   fi
+}
+
+# The custom search attributes every sync upserts (src/workflows/visibility.ts): a run whose attribute is not
+# registered in its namespace cannot make progress. Registered where missing, on a server started here or not.
+SEARCH_ATTRIBUTES=(CpSyncPhase:Keyword CpSyncPointsToCreate:Int CpSyncDatabase:Keyword)
+
+search_attributes_up() {
+  local ns="$1" existing entry name type
+  existing="$(temporal_local operator search-attribute list --namespace "$ns" --address "$TEMPORAL_HOSTPORT" 2>/dev/null || true)"
+  for entry in "${SEARCH_ATTRIBUTES[@]}"; do
+    name="${entry%%:*}"
+    type="${entry##*:}"
+    if grep -qw "$name" <<<"$existing"; then
+      continue
+    fi
+    log "Temporal   registering search attribute $name ($type) in namespace '$ns'"
+    temporal_local operator search-attribute create --namespace "$ns" --address "$TEMPORAL_HOSTPORT" \
+      --name "$name" --type "$type" >/dev/null ||
+      die "could not register search attribute $name in namespace '$ns' on $TEMPORAL_HOSTPORT"
+  done
 }
 
 wait_ui() {

@@ -288,6 +288,9 @@ export const ERROR_TYPES = {
   unexpected: 'UnexpectedError',
 } as const;
 
+/** The failure type of an approval or rejection that the workflow refuses (stale fingerprint, too late, already decided). */
+export const DECISION_REFUSED = 'DecisionRefused';
+
 /** The one retryable failure type: a database error that a later attempt may well not meet (see db/errors.ts). */
 export const TRANSIENT_DATABASE_ERROR = 'TransientDatabaseError';
 

@@ -6,6 +6,7 @@ import type { MqttConfig } from '../config';
 import type { Pool } from '../db/pool';
 import type { Tables } from '../db/tables';
 import type { Log } from '../log';
+import type { SyncMetrics } from '../metrics';
 import { createApplyActivity } from './apply';
 import { createCollectActivity } from './collect';
 import { createDiffActivity } from './diff';
@@ -17,6 +18,7 @@ export interface ActivityDeps {
   tables: Tables;
   mqtt: MqttConfig;
   log: Log;
+  metrics: SyncMetrics;
   /** The worker's TEST_DEVICE_ID, if any (see createDiffActivity). */
   workerTestDeviceId?: string;
   /** NOTIFY_WEBHOOK_URL (secret) and where the Web UI shows a run, for notifications. */

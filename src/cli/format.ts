@@ -131,6 +131,7 @@ export function formatReport(result: SyncResult): string[] {
   switch (result.phase) {
     case 'applied':
       lines.push('=== Success ===', '✓ Transaction committed successfully', `Total charging points created: ${result.created}`);
+      if (result.approval) lines.push(`Approved by ${result.approval.by} at ${result.approval.at}${result.approval.comment ? ` (${result.approval.comment})` : ''}`);
       break;
     case 'nothing-to-do':
       lines.push('=== Success ===', 'Nothing to create: every reported connector has its charging point', 'Total charging points created: 0');

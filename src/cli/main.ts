@@ -10,9 +10,10 @@ import { ConfigError, loadDatabaseConfig, loadDotEnv, loadSyncDefaults, loadTemp
 import { parseDuration } from '../domain/duration';
 import { connectClient } from '../temporal/connection';
 import { webUiLink } from '../domain/web-ui-link';
-import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared';
+import { DEFAULT_WORKFLOW_ID, PHASES, type Phase, type SyncInput, type SyncResult } from '../shared';
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
+import { formatRuns, isPhase, listRuns } from './list';
 import { collectionProgress } from './progress';
 import { checkSchemaBeforeStart, openCheckedDatabase, runMigrate, runPrune, schemaError } from './maintenance';
 import { fileOutput, stdoutOutput, writeTo, type Output } from './output';
@@ -53,6 +54,25 @@ const durationOption = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a positive duration in milliseconds or with a unit (500ms, 90s, 15m, 24h)');
   return ms;
+};
+
+const phaseOption = (value: string): Phase => {
+  if (!isPhase(value)) throw new InvalidArgumentError(`expected one of ${PHASES.join(', ')}`);
+  return value;
+};
+
+const sinceOption = (value: string): Date => {
+  const ago = parseDuration(value);
+  if (ago !== undefined && ago > 0) return new Date(Date.now() - ago);
+  const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : undefined;
+  if (date && !Number.isNaN(date.getTime())) return date;
+  throw new InvalidArgumentError('expected a duration ago (24h, 7d) or a date (2026-11-28, 2026-11-28T06:00:00Z)');
+};
+
+const limitOption = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('expected a whole number from 1 to 10000');
+  return n;
 };
 
 const countOption = (value: string): number => {
@@ -137,7 +157,7 @@ async function start(options: StartOptions, say: (lines: string[]) => void = pri
   const input = syncInput(options);
   await checkSchemaBeforeStart(process.env, (line) => process.stderr.write(`${line}\n`));
   const { client, temporal } = await connect();
-  const handle = await startSync(client, temporal.taskQueue, options.id, input);
+  const handle = await startSync(client, temporal.taskQueue, options.id, input, process.env.OCPP_MYSQL_DATABASE?.trim() || undefined);
   const runId = handle.firstExecutionRunId;
   if (options.json) printJson({ workflowId: handle.workflowId, runId });
   else {
@@ -168,12 +188,42 @@ async function askYesNo(question: string): Promise<boolean | undefined> {
   }
 }
 
+/**
+ * Runs `work` until it ends or the operator presses Ctrl-C. The sync is durable and goes on either way, so an
+ * interruption says so, and how to follow or stop it (exit 130).
+ */
+async function untilInterrupted<T>(workflowId: string, work: (interrupted: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let onSigint = (): void => undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    onSigint = () => {
+      controller.abort();
+      reject(
+        new CliError(
+          `\nInterrupted. Sync ${workflowId} continues without this command: follow it with \`cp-sync status ${workflowId}\` ` +
+            `(or \`cp-sync result ${workflowId}\`), stop it before it writes with \`cp-sync reject ${workflowId}\`.`,
+          EXIT.interrupted,
+        ),
+      );
+    };
+    process.once('SIGINT', onSigint);
+  });
+  const working = work(controller.signal);
+  // Once interrupted, what `work` was doing no longer matters (the connection closes under it).
+  working.catch(() => undefined);
+  try {
+    return await Promise.race([working, interrupted]);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
 /** Shows the window's progress and waits until the run leaves the collecting and planning phases. */
-async function followUntilPlanned(handle: WorkflowHandle, windowMs: number): Promise<void> {
+async function followUntilPlanned(handle: WorkflowHandle, windowMs: number, interrupted: AbortSignal): Promise<void> {
   const live = process.stderr.isTTY;
   const startedAt = Date.now();
   let lastPrinted = 0;
-  for (;;) {
+  while (!interrupted.aborted) {
     const status = await loadStatus(handle);
     if (status.phase !== 'collecting' && status.phase !== 'planning') {
       if (live) process.stderr.write('\n');
@@ -194,7 +244,7 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
   const say = (lines: string[]): void => printLines(lines, options.json ? process.stderr : process.stdout);
   const handle = await start({ ...options, json: false }, say);
   const input = syncInput(options);
-  await followUntilPlanned(handle, input.collectorDurationMs);
+  await untilInterrupted(handle.workflowId, (interrupted) => followUntilPlanned(handle, input.collectorDurationMs, interrupted));
   const status = await loadStatus(handle);
   if (status.collectionNote) say([`Note: ${status.collectionNote}`]);
   if (status.plan) say(['', ...formatPlan(status.plan, handle.workflowId), '']);
@@ -223,7 +273,7 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
       say([`Waiting for approval: cp-sync approve ${handle.workflowId} --fingerprint ${status.plan?.fingerprint}`]);
     }
   }
-  const result = await awaitResult(handle);
+  const result = await untilInterrupted(handle.workflowId, () => awaitResult(handle));
   report(result, options);
   const { temporal } = await connect();
   if (!options.json) printLines([``, `Web UI: ${webUiLink(temporal, handle.workflowId, handle.firstExecutionRunId)}`]);
@@ -395,7 +445,13 @@ function buildProgram(): Command {
   program
     .command('worker')
     .description('run a worker: the workflow and its activities, on TEMPORAL_TASK_QUEUE (needs the MQTT and MySQL settings)')
-    .action(async () => {
+    .option('--check', 'do not run one: exit 0 when a worker of this host polls TEMPORAL_TASK_QUEUE (a container healthcheck), 1 otherwise')
+    .action(async (options: { check?: boolean }) => {
+      if (options.check) {
+        const { checkWorker } = await import('../worker-health');
+        printLines([await checkWorker(loadTemporalConfig(process.env))]);
+        return;
+      }
       const { runWorker } = await import('../worker');
       await runWorker(process.env);
     });
@@ -445,7 +501,7 @@ function buildProgram(): Command {
     .command('approve <workflowId>')
     .description('approve the plan that status shows now (or, with --fingerprint, only that plan)')
     .option('--fingerprint <fingerprint>', "approve only if this is the current plan's fingerprint")
-    .option('--by <name>', 'who approves (default: user@host)')
+    .option('--by <name>', 'who approves, recorded and shown in status, result, list and the Web UI (default: user@host)')
     .option('--comment <text>', 'recorded with the approval')
     .option('--json', 'print the status after the approval as JSON')
     .action(async (workflowId: string, options: { fingerprint?: string; by?: string; comment?: string; json?: boolean }) => {
@@ -458,12 +514,12 @@ function buildProgram(): Command {
     .command('reject <workflowId>')
     .description('reject the plan (or the run, before its plan); nothing is written')
     .option('--reason <text>', 'recorded with the rejection')
-    .option('--by <name>', 'who rejects (default: user@host)')
+    .option('--by <name>', 'who rejects, recorded and shown like --by of approve (default: user@host)')
     .option('--json', 'print {"workflowId", "rejected": true}')
     .action(async (workflowId: string, options: { reason?: string; by?: string; json?: boolean }) => {
-      await reject(await handleFor(workflowId), options.reason, { by: options.by });
-      if (options.json) printJson({ workflowId, rejected: true });
-      else printLines([`Rejected sync ${workflowId}`]);
+      const status = await reject(await handleFor(workflowId), options.reason, { by: options.by });
+      if (options.json) printJson({ workflowId, rejected: true, rejection: status.rejection });
+      else printLines([`Rejected sync ${workflowId} as ${status.rejection?.by ?? options.by}`]);
     });
 
   program
@@ -475,6 +531,19 @@ function buildProgram(): Command {
     });
 
   addScheduleCommands(program);
+
+  program
+    .command('list')
+    .description('list the syncs of the namespace, newest first, from Temporal visibility (ended runs too; no worker needed)')
+    .option('--phase <phase>', `only runs in this phase: ${PHASES.join(', ')}`, phaseOption)
+    .option('--since <when>', 'only runs started since a duration ago (24h, 7d) or a date (2026-11-28, ISO 8601)', sinceOption)
+    .option('--limit <n>', 'at most this many runs', limitOption, 20)
+    .option('--json', 'print the runs as a JSON array')
+    .action(async (options: { phase?: Phase; since?: Date; limit: number; json?: boolean }) => {
+      const runs = await listRuns((await connect()).client, options);
+      if (options.json) printJson(runs);
+      else printLines(formatRuns(runs));
+    });
 
   program
     .command('migrate')
@@ -508,7 +577,7 @@ Exit status: 0 success (applied, nothing-to-do, dry-run, or the command did its 
 2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running
 (schedule: the schedule exists already, or trigger while its sync is still going);
 7 the tool's tables are missing or at another version (run: cp-sync migrate);
-8 with --detailed-exitcode, a dry run whose plan would create points; 130 interrupted at the run prompt (the sync keeps waiting for approval).`,
+8 with --detailed-exitcode, a dry run whose plan would create points; 130 cp-sync run interrupted (the sync goes on: cp-sync status, cp-sync reject).`,
   );
   return program;
 }

@@ -1,6 +1,6 @@
 /** The database side of cp-sync: `migrate`, `prune`, and the schema check before a sync starts. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { loadDatabaseConfig, type DatabaseConfig, type Env } from '../config';
+import { ConfigError, loadDatabaseConfig, type DatabaseConfig, type Env } from '../config';
 import { assertSchemaReady, migrate, SchemaNotReadyError, type MigrationReport } from '../db/migrator';
 import { createPool } from '../db/pool';
 import { deleteRun, runsStartedBefore } from '../db/pruner';
@@ -35,7 +35,7 @@ export async function checkSchemaBeforeStart(env: Env, warn: (line: string) => v
   try {
     await assertSchemaReady(pool, config);
   } catch (err) {
-    if (err instanceof SchemaNotReadyError) throw err;
+    if (err instanceof SchemaNotReadyError || err instanceof ConfigError) throw err;
     warn(`Note: could not check the tool's schema in ${config.toolDatabase} (${(err as Error).message}); the worker checks it too`);
   } finally {
     await pool.end();

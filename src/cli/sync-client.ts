@@ -5,14 +5,18 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
-import { defaultPayloadConverter, fromPayloadsAtIndex, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitions';
+import { ApplicationFailure, defaultPayloadConverter, fromPayloadsAtIndex, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/definitions';
 import { resultOf } from '../workflows/result';
-import { WORKFLOW_TYPE, type PlanSummary, type RefusedDecision, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
+import { CP_SYNC_DATABASE } from '../workflows/visibility';
+import { formatDuration } from '../domain/duration';
+import { DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 import { notificationsFromHistory } from './history-notifications';
 import { retryFromDescription } from './progress';
@@ -25,7 +29,11 @@ export function operatorName(): string {
   }
 }
 
-export async function startSync(client: Client, taskQueue: string, workflowId: string, input: SyncInput): Promise<WorkflowHandleWithFirstExecutionRunId> {
+/**
+ * `database` is the OCPP database the sync is meant for (the starter's OCPP_MYSQL_DATABASE; the worker's settings
+ * decide where it writes): it names the run in the Web UI's list and in `CpSyncDatabase`.
+ */
+export async function startSync(client: Client, taskQueue: string, workflowId: string, input: SyncInput, database?: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
   try {
     return await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue,
@@ -34,7 +42,7 @@ export async function startSync(client: Client, taskQueue: string, workflowId: s
       // One running sync per id; a finished one may be followed by a new run under the same id.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      staticSummary: `charging-points-sync${input.testDeviceId ? ` (test device ${input.testDeviceId})` : ''}`,
+      ...runLabels(input, database),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -47,27 +55,55 @@ export async function startSync(client: Client, taskQueue: string, workflowId: s
   }
 }
 
-const QUERY_DEADLINE_MS = 5000;
-/** gRPC status DEADLINE_EXCEEDED. The client's isGrpcDeadlineError misses the form a query's timeout takes. */
-const GRPC_DEADLINE_EXCEEDED = 4;
+/** The Web UI's summary and details of a run, and its database search attribute, as every starter sets them. */
+export function runLabels(input: SyncInput, database?: string): Pick<WorkflowStartOptions, 'staticSummary' | 'staticDetails' | 'typedSearchAttributes'> {
+  const mode = input.dryRun ? 'dry run' : input.autoApprove ? 'auto-approve' : 'approval';
+  const summary = [
+    `charging-points-sync ${database ?? ''}`.trim(),
+    `${formatDuration(input.collectorDurationMs)} window`,
+    input.account ? `account ${input.account}` : undefined,
+    input.testDeviceId ? `test device ${input.testDeviceId}` : undefined,
+    mode,
+  ];
+  return {
+    staticSummary: summary.filter((part) => part !== undefined).join(' · '),
+    staticDetails: [
+      `**Database:** ${database ?? '(the worker\'s OCPP_MYSQL_DATABASE)'}`,
+      `**Window:** ${input.collectorDurationMs} ms on ${input.account ?? 'all accounts'}`,
+      `**Test device:** ${input.testDeviceId ?? 'none (every station is written)'}`,
+      `**Approval:** ${mode}; a waiting plan expires after ${formatDuration(input.approvalTimeoutMs)}`,
+    ].join('\n\n'),
+    typedSearchAttributes: database ? [{ key: CP_SYNC_DATABASE, value: database }] : [],
+  };
+}
 
-function isDeadlineExceeded(err: unknown): boolean {
+const QUERY_DEADLINE_MS = 5000;
+/** gRPC statuses a call ends with when its deadline passes: DEADLINE_EXCEEDED, or CANCELLED (how the client's own
+ * deadline surfaces for a query, which isGrpcDeadlineError misses). CANCELLED counts only once the deadline has passed. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_CANCELLED = 1;
+
+function isDeadlineExceeded(err: unknown, deadline: number): boolean {
   if (isGrpcDeadlineError(err)) return true;
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if ((e as { code?: unknown }).code === GRPC_DEADLINE_EXCEEDED) return true;
+    const code = (e as { code?: unknown }).code;
+    if (code === GRPC_DEADLINE_EXCEEDED || (code === GRPC_CANCELLED && Date.now() >= deadline)) return true;
   }
   return false;
 }
 
 /** The status query of a running sync; a query needs a worker, so say so when none answers. */
 export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): Promise<SyncStatus> {
+  const deadline = Date.now() + QUERY_DEADLINE_MS;
   try {
-    return await handle.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
+    return await handle.client.connection.withDeadline(deadline, () => handle.query(statusQuery));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new CliError(`No sync with id ${handle.workflowId} in this namespace.`, EXIT.failed);
-    if (isDeadlineExceeded(err)) {
+    if (isDeadlineExceeded(err, deadline)) {
       throw new CliError(
-        `Sync ${handle.workflowId} did not answer within ${QUERY_DEADLINE_MS / 1000} s: is a worker running on task queue ${taskQueue ?? '(its task queue)'}? Start one with \`cp-sync worker\`.`,
+        `No worker answers on task queue ${taskQueue ?? '(the sync\'s task queue)'}: sync ${handle.workflowId} did not answer its status query within ${QUERY_DEADLINE_MS / 1000} s. ` +
+          'The sync is started and waits for a worker: start one with `cp-sync worker` (same TEMPORAL_TASK_QUEUE), then follow it with `cp-sync status ' +
+          `${handle.workflowId}\`.`,
         EXIT.failed,
       );
     }
@@ -139,76 +175,60 @@ export interface ApproveOptions {
   fingerprint?: string;
   by?: string;
   comment?: string;
-  /** How long to wait for the workflow to take the decision. */
-  waitMs?: number;
 }
 
 /**
- * Approves the plan: the one `status` shows now, or the one named by `fingerprint`. The workflow is the judge
- * (it refuses a stale fingerprint even if the plan changed after this check); this waits to learn its verdict.
+ * Approves the plan: the one `status` shows now, or the one named by `fingerprint`. The workflow is the judge (its
+ * validator refuses a stale fingerprint, a run not awaiting approval, a decision already taken) and answers at once.
  */
 export async function approve(handle: WorkflowHandle, options: ApproveOptions): Promise<SyncStatus> {
-  const before = await queryStatus(handle);
+  const before = await loadStatus(handle);
   if (before.phase !== 'awaiting-approval' || !before.plan) {
     throw new CliError(`Nothing to approve: sync ${handle.workflowId} is ${before.phase}.`, EXIT.refused);
   }
   const fingerprint = options.fingerprint ?? before.plan.fingerprint;
   const by = options.by ?? operatorName();
-  await handle.signal(approveSignal, { fingerprint, by, comment: options.comment });
-  return awaitVerdict(handle, before, {
-    what: 'approval',
-    by,
-    waitMs: options.waitMs,
-    accepted: (now) => now.approval?.fingerprint === fingerprint && now.approval.by === by,
-    refusals: (status) => status.refusedApprovals,
-    refusedMessage: (reason) => `Approval refused: ${reason}. Nothing was written.`,
-  });
+  await decide(handle, () => handle.executeUpdate(approveUpdate, { args: [{ fingerprint, by, comment: options.comment }] }), (reason) => `Approval refused: ${reason}. Nothing was written.`);
+  return loadStatus(handle);
 }
 
-/** Rejects the run and waits for the workflow's verdict: an approval that landed first wins, and is reported. */
-export async function reject(handle: WorkflowHandle, reason: string | undefined, options: { by?: string; waitMs?: number } = {}): Promise<SyncStatus> {
-  const before = await queryStatus(handle);
-  if (['applying', 'applied', 'failed', 'dry-run', 'nothing-to-do', 'rejected', 'expired'].includes(before.phase)) {
+/** Rejects the run (before its plan, or while the plan waits); refused once approved or once the write has started. */
+export async function reject(handle: WorkflowHandle, reason: string | undefined, options: { by?: string } = {}): Promise<SyncStatus> {
+  const before = await loadStatus(handle);
+  if (FINAL_PHASES.includes(before.phase) || before.phase === 'applying') {
     throw new CliError(`Too late to reject: sync ${handle.workflowId} is ${before.phase}.`, EXIT.refused);
   }
   const by = options.by ?? operatorName();
-  await handle.signal(rejectSignal, { reason, by });
-  return awaitVerdict(handle, before, {
-    what: 'rejection',
-    by,
-    waitMs: options.waitMs,
-    accepted: (now) => now.rejection?.by === by,
-    // Runs recorded before refused rejections existed have no such list.
-    refusals: (status) => status.refusedRejections ?? [],
-    refusedMessage: (refusal) => `Rejection refused: ${refusal}.`,
-  });
+  await decide(handle, () => handle.executeUpdate(rejectUpdate, { args: [{ reason, by }] }), (refusal) => `Rejection refused: ${refusal}.`);
+  return loadStatus(handle);
 }
 
-interface Verdict {
-  what: 'approval' | 'rejection';
-  by: string;
-  waitMs?: number;
-  accepted: (status: SyncStatus) => boolean;
-  refusals: (status: SyncStatus) => RefusedDecision[];
-  refusedMessage: (reason: string) => string;
-}
+/** How long an approval or rejection may wait for a worker to take it. */
+const UPDATE_DEADLINE_MS = 10_000;
 
-/**
- * A signal cannot answer back: polls the status until the workflow has taken the decision or recorded a new
- * refusal from `by`. Refusal lists are capped, so "new" means absent before, not past the old length.
- */
-async function awaitVerdict(handle: WorkflowHandle, before: SyncStatus, verdict: Verdict): Promise<SyncStatus> {
-  const key = (r: RefusedDecision): string => `${r.at}|${r.by}|${r.reason}`;
-  const seen = new Set(verdict.refusals(before).map(key));
-  const deadline = Date.now() + (verdict.waitMs ?? 15_000);
-  while (Date.now() < deadline) {
-    const now = await queryStatus(handle);
-    if (verdict.accepted(now)) return now;
-    const refusal = verdict.refusals(now).find((r) => r.by === verdict.by && !seen.has(key(r)));
-    if (refusal) throw new CliError(verdict.refusedMessage(refusal.reason), EXIT.refused);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+/** Sends a decision as an Update and turns the workflow's refusal into exit 5. */
+async function decide(handle: WorkflowHandle, send: () => Promise<unknown>, refusedMessage: (reason: string) => string): Promise<void> {
+  const deadline = Date.now() + UPDATE_DEADLINE_MS;
+  try {
+    await handle.client.connection.withDeadline(deadline, send);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === DECISION_REFUSED) {
+      throw new CliError(refusedMessage(err.cause.message), EXIT.refused);
+    }
+    // The run ended between the check above and the Update (e.g. the plan expired, or another operator decided).
+    if (err instanceof WorkflowNotFoundError) {
+      const now = await loadStatus(handle);
+      throw new CliError(refusedMessage(`sync ${handle.workflowId} has ended (${now.phase})`), EXIT.refused);
+    }
+    if (isDeadlineExceeded(err, deadline)) {
+      throw new CliError(
+        `Sync ${handle.workflowId} did not take the decision within ${UPDATE_DEADLINE_MS / 1000} s: no worker answers on its task queue. ` +
+          'Start one with `cp-sync worker`; check with `cp-sync status` whether the decision was taken once it runs.',
+        EXIT.failed,
+      );
+    }
+    throw err;
   }
-  throw new CliError(`The ${verdict.what} was sent, but sync ${handle.workflowId} has not confirmed it yet; is a worker running?`, EXIT.failed);
 }
 
 /** Waits for the end of the run. A failed run is reported like the others, from its last status. */

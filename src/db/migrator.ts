@@ -3,7 +3,7 @@
  * The check only reads; it never creates or alters anything.
  */
 import mysql, { type RowDataPacket } from 'mysql2/promise';
-import type { DatabaseConfig } from '../config';
+import { ConfigError, type DatabaseConfig } from '../config';
 import { connectionOptions, type Pool } from './pool';
 import { MIGRATIONS, migrationsTableStatement, SCHEMA_VERSION } from './migrations';
 import { quoteName, tablesFor, TOOL_TABLE_NAMES, type Tables } from './tables';
@@ -35,6 +35,15 @@ export async function schemaVersion(db: Queryable, tables: Tables): Promise<numb
 
 /** Throws SchemaNotReadyError unless the tool's schema is exactly at the version this cp-sync was built for. */
 export async function assertSchemaReady(db: Queryable, config: Pick<DatabaseConfig, 'database' | 'toolDatabase' | 'host' | 'port'>): Promise<void> {
+  // Connections open in OCPP_MYSQL_DATABASE: when it is missing, "the tool's tables are missing" would send the
+  // operator to the wrong fix.
+  await db.query('SELECT 1').catch((err: unknown) => {
+    if (errno(err) !== NO_SUCH_DATABASE) throw err;
+    throw new ConfigError(
+      `OCPP_MYSQL_DATABASE: database ${config.database} does not exist on ${config.host}:${config.port}; expected the OCPP backend's database ` +
+        `(for a local development or demo database, create it with its two tables: npm run schema)`,
+    );
+  });
   const version = await schemaVersion(db, tablesFor(config));
   const where = `database ${config.toolDatabase} on ${config.host}:${config.port}`;
   if (version === 0) {

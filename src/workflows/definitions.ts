@@ -1,7 +1,14 @@
-/** The workflow's signals and query: the CLI, the tests and `temporal workflow signal` use these names. */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { ACTIVITY_RETRYING_SIGNAL, type ActivityRetry, type ApproveSignal, type RejectSignal, type SyncStatus } from '../shared';
+/** The workflow's messages: the CLI, the tests and `temporal workflow signal|update` use these names. */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { ACTIVITY_RETRYING_SIGNAL, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type RejectSignal, type SyncStatus } from '../shared';
 
+/**
+ * Approve and reject as Updates: the caller learns the verdict at once (a refused call fails in the validator and
+ * leaves nothing in the history). The signals of the same names and payloads stay, for `temporal workflow signal`
+ * and the Web UI's Send Signal; both go through the same decision (decision.ts).
+ */
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApproveSignal]>('approve');
+export const rejectUpdate = defineUpdate<RejectionRecord, [RejectSignal]>('reject');
 export const approveSignal = defineSignal<[ApproveSignal?]>('approve');
 export const rejectSignal = defineSignal<[RejectSignal?]>('reject');
 export const statusQuery = defineQuery<SyncStatus>('status');

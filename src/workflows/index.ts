@@ -1,2 +1,2 @@
 export { syncChargingPoints } from './sync-charging-points';
-export { activityRetryingSignal, approveSignal, rejectSignal, statusQuery } from './definitions';
+export { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery } from './definitions';

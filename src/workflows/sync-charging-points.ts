@@ -1,10 +1,12 @@
 import {
   ActivityCancellationType,
   ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -18,22 +20,28 @@ import {
   APPLY_RETRY,
   DIFF_HEARTBEAT_TIMEOUT_MS,
   DIFF_RETRY,
+  DECISION_REFUSED,
   ERROR_TYPES,
   type ActivityRetry,
+  type ApprovalRecord,
   type ApproveSignal,
   type Phase,
+  type RejectionRecord,
   type RejectSignal,
   type RetrySettings,
   type SyncInput,
   type SyncResult,
   type SyncStatus,
 } from '../shared';
-import { activityRetryingSignal, approveSignal, rejectSignal, statusQuery } from './definitions';
+import { judgeApproval, judgeRejection } from './decision';
+import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery } from './definitions';
 import { currentDetails } from './details';
 import { autoDecision } from './auto-approve';
+import { recordPhase } from './metrics';
 import { validateSyncInput } from './input';
 import { createNotifier } from './notifications';
 import { resultOf } from './result';
+import { visibilityPublisher } from './visibility';
 
 /** Refused approvals kept in the status, newest last. */
 const REFUSALS_KEPT = 10;
@@ -70,9 +78,8 @@ const { applyMissingPoints } = proxyActivities<SyncActivities>({
 /** The activity each phase runs, for the retries it may report. */
 const ACTIVITY_OF_PHASE: Partial<Record<Phase, string>> = { planning: 'diffStations', applying: 'applyMissingPoints' };
 
-function text(value: unknown, max = 500): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
-}
+/** Guards the search-attribute and memo upserts (visibility.ts), which histories recorded before them do not have. */
+const VISIBILITY_PATCH = 'cp-sync-visibility';
 
 /**
  * One sync: collect for a window bounded by a durable timer, build the plan, wait for an operator (the plan is
@@ -85,42 +92,63 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
   const decided = (): boolean => status.approval !== undefined || status.rejection !== undefined;
 
   setHandler(statusQuery, () => status);
-  const tell = (): void => setCurrentDetails(currentDetails(status));
+  // Runs started before the search attributes existed replay without their upserts (a command each).
+  const publish = patched(VISIBILITY_PATCH) ? visibilityPublisher() : (): void => undefined;
+  const tell = (): void => {
+    setCurrentDetails(currentDetails(status));
+    publish(status);
+  };
+  let awaitingSince: Date | undefined;
   const setPhase = (phase: Phase): void => {
+    if (phase === 'awaiting-approval') awaitingSince = new Date();
+    recordPhase(status.phase, phase, awaitingSince);
     status.phase = phase;
     tell();
   };
   tell();
 
-  setHandler(approveSignal, (signal?: ApproveSignal) => {
-    const by = text(signal?.by, 200) ?? 'unknown';
-    const fingerprint = text(signal?.fingerprint, 64);
-    const refuse = (reason: string): void => {
-      log.warn('Approval refused', { by, fingerprint, reason });
-      status.refusedApprovals = [...status.refusedApprovals, { by, fingerprint, reason, at: new Date().toISOString() }].slice(-REFUSALS_KEPT);
-      tell();
-    };
-    if (status.phase !== 'awaiting-approval' || !status.plan) return refuse(`nothing awaits approval (phase ${status.phase})`);
-    if (decided()) return refuse(status.approval ? `already approved by ${status.approval.by}` : 'already rejected');
-    if (fingerprint !== undefined && fingerprint !== status.plan.fingerprint) {
-      return refuse(`fingerprint ${fingerprint} is not the current plan's (${status.plan.fingerprint})`);
-    }
-    status.approval = { by, comment: text(signal?.comment), at: new Date().toISOString(), fingerprint: status.plan.fingerprint, auto: false };
+  // One decision function for both paths: an Update is refused in its validator (nothing enters the history), a
+  // signal cannot answer, so its refusal is recorded in the status for `cp-sync status` and the Web UI.
+  const refusal = (verdict: { refused: string }): ApplicationFailure =>
+    ApplicationFailure.create({ type: DECISION_REFUSED, message: verdict.refused, nonRetryable: true });
+  const approve = (request?: ApproveSignal): ApprovalRecord => {
+    const verdict = judgeApproval(status, request, new Date().toISOString());
+    if ('refused' in verdict) throw refusal(verdict);
+    status.approval = verdict.accepted;
+    tell();
+    return verdict.accepted;
+  };
+  const reject = (request?: RejectSignal): RejectionRecord => {
+    const verdict = judgeRejection(status, request, new Date().toISOString());
+    if ('refused' in verdict) throw refusal(verdict);
+    status.rejection = verdict.accepted;
+    tell();
+    return verdict.accepted;
+  };
+  setHandler(approveUpdate, approve, {
+    validator: (request?: ApproveSignal) => {
+      const verdict = judgeApproval(status, request, new Date().toISOString());
+      if ('refused' in verdict) throw refusal(verdict);
+    },
+  });
+  setHandler(rejectUpdate, reject, {
+    validator: (request?: RejectSignal) => {
+      const verdict = judgeRejection(status, request, new Date().toISOString());
+      if ('refused' in verdict) throw refusal(verdict);
+    },
+  });
+  setHandler(approveSignal, (request?: ApproveSignal) => {
+    const verdict = judgeApproval(status, request, new Date().toISOString());
+    if ('accepted' in verdict) return void approve(request);
+    log.warn('Approval refused', { by: verdict.by, fingerprint: verdict.fingerprint, reason: verdict.refused });
+    status.refusedApprovals = [...status.refusedApprovals, { by: verdict.by, fingerprint: verdict.fingerprint, reason: verdict.refused, at: new Date().toISOString() }].slice(-REFUSALS_KEPT);
     tell();
   });
-
-  setHandler(rejectSignal, (signal?: RejectSignal) => {
-    const by = text(signal?.by, 200) ?? 'unknown';
-    // A rejection counts at any time before a decision and before the write starts; afterwards it is too late.
-    const tooLate = status.approval ? `already approved by ${status.approval.by}` : status.rejection ? 'already rejected' : undefined;
-    if (tooLate !== undefined || ['applying', 'applied', 'failed'].includes(status.phase)) {
-      const reason = tooLate ?? `too late: the run is ${status.phase}`;
-      log.warn('Rejection refused', { by, reason });
-      status.refusedRejections = [...status.refusedRejections, { by, reason, at: new Date().toISOString() }].slice(-REFUSALS_KEPT);
-      tell();
-      return;
-    }
-    status.rejection = { by, reason: text(signal?.reason), at: new Date().toISOString() };
+  setHandler(rejectSignal, (request?: RejectSignal) => {
+    const verdict = judgeRejection(status, request, new Date().toISOString());
+    if ('accepted' in verdict) return void reject(request);
+    log.warn('Rejection refused', { by: verdict.by, reason: verdict.refused });
+    status.refusedRejections = [...status.refusedRejections, { by: verdict.by, reason: verdict.refused, at: new Date().toISOString() }].slice(-REFUSALS_KEPT);
     tell();
   });
 

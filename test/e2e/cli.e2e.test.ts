@@ -262,21 +262,23 @@ describe('a worker killed mid-window', () => {
 
 /** Defects found while building, kept as tests so that they stay fixed. */
 describe('regressions', () => {
-  // The workflow keeps the last 10 refusals: an 11th must still be recognised as new, not waited on until a timeout.
+  // With signals, the workflow kept the last 10 refusals and the CLI polled them; an Update's refusal is its answer.
   test(
-    'every stale approval is reported as refused, also once the list of refusals is full',
+    'every stale approval is refused at once, and a refused Update leaves nothing in the status or the history',
     async () => {
       await e2e.db.station({ station_id: 'CLI-CAP', name: 'Cap' });
       const handle = await e2e.collect(e2e.account(), [report('CLI-CAP', 1)]);
       await e2e.waitForPhase(handle, 'awaiting-approval');
       for (let i = 0; i < 12; i++) {
-        const outcome = await approve(handle, { fingerprint: '0123456789abcdef', by: 'cli-operator', waitMs: 5000 }).then(
+        const outcome = await approve(handle, { fingerprint: '0123456789abcdef', by: 'cli-operator' }).then(
           () => 'approved',
           (err: { exitCode?: number }) => err.exitCode,
         );
         expect(outcome).toBe(EXIT.refused);
       }
-      expect((await e2e.status(handle)).refusedApprovals).toHaveLength(10);
+      expect((await e2e.status(handle)).refusedApprovals).toEqual([]);
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes || e.workflowExecutionUpdateCompletedEventAttributes)).toEqual([]);
     },
     TEST_TIMEOUT,
   );
@@ -301,13 +303,13 @@ describe('regressions', () => {
       await db.station({ station_id: 'CLI-RACE', name: 'Race' });
       const handle = await e2e.collect(e2e.account(), [report('CLI-RACE', 1)]);
       const { plan } = await e2e.waitForPhase(handle, 'awaiting-approval');
-      // The approval arrives right after reject() has seen "awaiting-approval", just before its signal.
+      // The approval arrives right after reject() has seen "awaiting-approval", just before its Update.
       const racing = new Proxy(handle as WorkflowHandle, {
         get(target, property, receiver) {
-          if (property !== 'signal') return Reflect.get(target, property, receiver) as unknown;
-          return async (...args: Parameters<WorkflowHandle['signal']>) => {
+          if (property !== 'executeUpdate') return Reflect.get(target, property, receiver) as unknown;
+          return async (...args: Parameters<WorkflowHandle['executeUpdate']>) => {
             await target.signal(approveSignal, { fingerprint: plan!.fingerprint, by: 'other-operator' });
-            await target.signal(...args);
+            return target.executeUpdate(...args);
           };
         },
       });

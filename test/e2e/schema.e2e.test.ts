@@ -99,6 +99,18 @@ describe('cp-sync migrate', () => {
     }
   }, 60_000);
 
+  test('an OCPP database that does not exist (Install on a fresh server) stops the worker and start in one line naming the variable and the fix', async () => {
+    const missing = `${name}_absent`;
+    for (const args of [['worker'], ['start', '--id', `never-started-${name}`]]) {
+      const refused = await cli.run(args, { OCPP_MYSQL_DATABASE: missing });
+      expectExit(refused, EXIT.usage);
+      expect(refused.stderr.trim().split('\n')).toEqual([
+        `Configuration error: OCPP_MYSQL_DATABASE: database ${missing} does not exist on ${fresh.host}:${fresh.port}; expected the OCPP backend's database ` +
+          '(for a local development or demo database, create it with its two tables: npm run schema)',
+      ]);
+    }
+  });
+
   test('a schema newer than this cp-sync (a later version migrated it) stops the worker too, saying to upgrade', async () => {
     const root = await mysql.createConnection(serverConfig());
     try {

@@ -40,9 +40,12 @@ export class CliRunner {
 
   constructor(private readonly env: () => Record<string, string | undefined>) {}
 
-  /** Runs `cp-sync <args>`; `env` is added to (or, with undefined, removed from) the runner's environment. */
-  run(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliRun> {
-    return this.spawnRun(process.execPath, [CLI, ...args], args, env, timeoutMs);
+  /**
+   * Runs `cp-sync <args>`; `env` is added to (or, with undefined, removed from) the runner's environment.
+   * `interruptWhen`: Ctrl-C (SIGINT) once stderr so far satisfies it, as an operator at the terminal would.
+   */
+  run(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000, interruptWhen?: (stderr: string) => boolean): Promise<CliRun> {
+    return this.spawnRun(process.execPath, [CLI, ...args], args, env, timeoutMs, interruptWhen);
   }
 
   /** Like run, under GNU time (/usr/bin/time): the run's peakRssKiB is the process's maximum resident set size. */
@@ -55,7 +58,14 @@ export class CliRunner {
     return run as CliRun & { peakRssKiB: number };
   }
 
-  private spawnRun(command: string, argv: string[], args: string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<CliRun> {
+  private spawnRun(
+    command: string,
+    argv: string[],
+    args: string[],
+    env: Record<string, string | undefined>,
+    timeoutMs: number,
+    interruptWhen?: (stderr: string) => boolean,
+  ): Promise<CliRun> {
     const merged = { ...this.env(), ...env };
     const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
     return new Promise((resolveRun, reject) => {
@@ -63,7 +73,14 @@ export class CliRunner {
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      let interrupted = false;
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        if (interruptWhen && !interrupted && interruptWhen(stderr)) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      });
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`cp-sync ${args.join(' ')} did not end within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
@@ -119,6 +136,8 @@ export interface WorkerProcess {
   stop: () => Promise<number | null>;
   /** SIGKILL: the worker dies at once, as in a crash. */
   kill: () => Promise<number | null>;
+  /** SIGSTOP: the worker freezes with its connections open, as a hung or partitioned host (kill() ends it). */
+  freeze: () => void;
 }
 
 /** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
@@ -146,6 +165,9 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
     kill: async () => {
       child.kill('SIGKILL');
       return exited;
+    },
+    freeze: () => {
+      child.kill('SIGSTOP');
     },
   };
 }

@@ -27,6 +27,7 @@ import type { syncChargingPoints } from '../../src/workflows';
 import { runtimeGrants } from '../../src/db/grants';
 import { connectAsAdmin, E2eDatabase, serverConfig, type OcppTableLayout, type ServerConfig } from './e2e-db';
 import { brokerUrl, Publisher, type Broker, type Report } from './e2e-mqtt';
+import { registerSearchAttributes } from './search-attributes';
 
 export { Publisher, report } from './e2e-mqtt';
 export type { Broker } from './e2e-mqtt';
@@ -164,13 +165,16 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
       TEMPORAL_NAMESPACE: 'default',
       ...options.workerEnv?.(),
     };
+    // Before the worker: it refuses to start in a namespace without them.
+    const connection = await Connection.connect({ address: temporalAddress() });
+    await registerSearchAttributes(connection);
     const built = await createSyncWorker({ env, taskQueue, log });
     worker = built.worker;
     closeWorker = built.close;
     running = worker.run().catch((err: unknown) => {
       workerError = err;
     });
-    client = new Client({ connection: await Connection.connect({ address: temporalAddress() }), namespace: 'default' });
+    client = new Client({ connection, namespace: 'default' });
   }, 90_000);
 
   beforeEach(() => {

@@ -32,6 +32,16 @@ describe('formatReport', () => {
     ]);
   });
 
+  it('names who approved an applied plan, after the user guide\'s lines', () => {
+    const approval = { by: 'alice@ops', at: '2026-11-28T06:02:00.000Z', fingerprint: 'a1b2c3d4e5f60718', auto: false, comment: 'nightly check' };
+    expect(formatReport(aSyncResult({ phase: 'applied', created: 5, processedDevices: 3, notFound: [], notFoundCount: 0, approval })).slice(0, 4)).toEqual([
+      '=== Success ===',
+      '✓ Transaction committed successfully',
+      'Total charging points created: 5',
+      'Approved by alice@ops at 2026-11-28T06:02:00.000Z (nightly check)',
+    ]);
+  });
+
   it('prints the user guide\'s "Failure" example for a failed apply', () => {
     const result = aSyncResult({ phase: 'failed', created: 0, processedDevices: 3, failedDuring: 'applying', error: "Duplicate entry '1234' for key 'PRIMARY'" });
     expect(formatReport(result)).toEqual([

@@ -12,9 +12,10 @@
  * in-process worker) against the Temporal dev server and writes each history as the History message's toJSON()
  * form. Keep the old files when the change is a versioned one: they stand for the runs still in flight.
  *
- * The fixtures are loaded with History.fromObject rather than as proto JSON through historyFromJSON: in this
- * dependency tree @temporalio/common and @temporalio/proto each carry their own copy of protobufjs 8, and
- * historyFromJSON/historyToJSON fail with "type must be a Type" (an instanceof across the two copies).
+ * Which versions replay: cp-sync 0.1 (v0.1-*, signals only, no search attributes), the version before Updates
+ * (signals-*, signals only), and this one (sync-*: approval by Update, search attributes and memo behind the
+ * `cp-sync-visibility` patch). The recorder writes the History message's toJSON() form, read with History.fromObject;
+ * an export of `temporal workflow show --output json` goes through historyFromJSON instead (test/e2e/visibility).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,13 +50,15 @@ beforeAll(() => {
 });
 
 test('the recorded scenarios are there', () => {
-  // Recorded by this version (with notifications), by the version before notifications (patched
-  // 'webhook-notifications' absent: they replay without them), and by 0.1 (runs still in flight after an upgrade).
+  // Recorded by this version, by earlier ones (their runs still in flight must go on after an upgrade), and one
+  // with notifications (patch 'webhook-notifications'; the others replay without them).
   expect(fixtures).toEqual(
     expect.arrayContaining([
       'sync-over-auto-approve-limit-notified.json',
       'sync-approved.json',
       'sync-stale-approval-then-rejected.json',
+      'signals-sync-approved.json',
+      'signals-sync-stale-approval-then-rejected.json',
       'v0.1-sync-approved.json',
       'v0.1-sync-stale-approval-then-rejected.json',
     ]),
@@ -63,6 +66,20 @@ test('the recorded scenarios are there', () => {
   for (const file of fixtures) {
     const started = readHistory(file).events[0] as { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } };
     expect(started.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(WORKFLOW_TYPE);
+  }
+});
+
+test("this version's recordings hold what older ones lack: the patch marker, search-attribute upserts and an accepted Update", () => {
+  for (const file of ['sync-approved.json', 'sync-stale-approval-then-rejected.json']) {
+    const types = new Set(readHistory(file).events.map((e) => e.eventType));
+    expect([...types]).toEqual(
+      expect.arrayContaining(['EVENT_TYPE_MARKER_RECORDED', 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED']),
+    );
+  }
+  for (const file of fixtures.filter((f) => !f.startsWith('sync-'))) {
+    const types = readHistory(file).events.map((e) => e.eventType);
+    expect(types).not.toContain('EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES');
+    expect(types).not.toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED');
   }
 });
 

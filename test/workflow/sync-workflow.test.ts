@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -15,8 +15,10 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
 import type { Log } from '../../src/log';
-import { APPLY_RETRY, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
-import { approveSignal, rejectSignal, statusQuery, type syncChargingPoints } from '../../src/workflows';
+import { APPLY_RETRY, DECISION_REFUSED, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type syncChargingPoints } from '../../src/workflows';
+import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from '../../src/workflows/visibility';
+import { registerSearchAttributes } from '../support/search-attributes';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
 
 const TEST_SERVER_PATH = process.env.TEMPORAL_TEST_SERVER_PATH ?? path.resolve(__dirname, '..', '..', '.venv', 'bin', 'temporal-test-server');
@@ -37,6 +39,7 @@ beforeAll(async () => {
     TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEST_SERVER_PATH } } }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }),
   ]);
+  await registerSearchAttributes(env.connection);
 }, 120_000);
 
 afterAll(async () => {
@@ -283,6 +286,99 @@ describe('syncChargingPoints', () => {
         expect(done.phase).toBe('expired');
         expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(24 * HOUR - 60_000);
         expect(calls.apply).toHaveLength(0);
+      });
+    });
+  });
+
+  describe('approve and reject as Updates', () => {
+    /** The failure a refused Update call ends with, as the CLI sees it. */
+    async function refusal(call: Promise<unknown>): Promise<ApplicationFailure> {
+      const err = await call.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+      const cause = (err as WorkflowUpdateFailedError).cause;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect((cause as ApplicationFailure).type).toBe(DECISION_REFUSED);
+      return cause as ApplicationFailure;
+    }
+
+    const updateEvents = async (handle: SyncHandle): Promise<string[]> =>
+      ((await handle.fetchHistory()).events ?? []).map((e) => String(temporal.api.enums.v1.EventType[e.eventType ?? 0])).filter((name) => /UPDATE/.test(name));
+
+    it('answers an approval with its record, and the run applies that plan', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        const record = await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'a1b2c3d4e5f60718', by: 'alice@ops', comment: 'checked' }] });
+        expect(record).toMatchObject({ by: 'alice@ops', comment: 'checked', fingerprint: 'a1b2c3d4e5f60718', auto: false });
+        const done = await result(handle);
+        expect(done.phase).toBe('applied');
+        expect(done.approval).toEqual(record);
+        expect(await updateEvents(handle)).toEqual(['EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED', 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED']);
+        expect(calls.apply.map((a) => a.fingerprint)).toEqual(['a1b2c3d4e5f60718']);
+      });
+    });
+
+    it('refuses a stale fingerprint in the validator: the caller learns why, nothing is recorded, the plan still waits', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        const refused = await refusal(handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'ffffffffffffffff', by: 'mallory' }] }));
+        expect(refused.message).toContain("fingerprint ffffffffffffffff is not the current plan's (a1b2c3d4e5f60718)");
+        const now = await status(handle);
+        expect(now).toMatchObject({ phase: 'awaiting-approval', refusedApprovals: [] });
+        expect(now.approval).toBeUndefined();
+        expect(await updateEvents(handle)).toEqual([]);
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('refuses an approval before the plan', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        expect((await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'eager' }] }))).message).toMatch(/nothing awaits approval \(phase (collecting|planning)\)/);
+        await awaitingApproval(handle);
+        await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'wrong fleet' }] });
+        expect((await result(handle)).rejection).toMatchObject({ by: 'bob', reason: 'wrong fleet' });
+      });
+    });
+
+    it('refuses a second decision once approved; the signal path records the same refusal in the status', async () => {
+      let release = (): void => undefined;
+      const applying = new Promise<void>((resolve) => (release = resolve));
+      const apply = async (): Promise<ApplyResult> => {
+        await applying;
+        return anApplyResult();
+      };
+      await withRun(aSyncInput(), { apply }, async ({ handle }) => {
+        await awaitingApproval(handle);
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] });
+        expect((await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }))).message).toBe('already approved by alice');
+        expect((await refusal(handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob' }] }))).message).toBe('already approved by alice');
+        await handle.signal(rejectSignal, { by: 'carol' });
+        const refused = await statusWhen(handle, (s) => s.refusedRejections.length > 0);
+        expect(refused.refusedRejections).toEqual([{ by: 'carol', reason: 'already approved by alice', at: expect.any(String) }]);
+        expect(refused.rejection).toBeUndefined();
+        release();
+        expect((await result(handle)).phase).toBe('applied');
+      });
+    });
+  });
+
+  describe('what the run shows in visibility', () => {
+    it('upserts its phase and points to create as it moves, and ends with its outcome and who decided in the memo', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4 });
+      await withRun(aSyncInput(), { plan }, async ({ handle }) => {
+        await awaitingApproval(handle);
+        const waiting = await handle.describe();
+        expect(waiting.typedSearchAttributes.get(CP_SYNC_PHASE)).toBe('awaiting-approval');
+        expect(waiting.typedSearchAttributes.get(CP_SYNC_POINTS_TO_CREATE)).toBe(4);
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice@ops' }] });
+        await result(handle);
+        const ended = await handle.describe();
+        expect(ended.typedSearchAttributes.get(CP_SYNC_PHASE)).toBe('applied');
+        expect(ended.memo).toEqual({ decidedBy: 'alice@ops', outcome: expect.stringMatching(/^applied: \d+ points created on \d+ stations; approved by alice@ops$/) });
       });
     });
   });

@@ -25,7 +25,7 @@ import { createOcppSchema } from '../demo/ocpp-schema';
 import { silentLog } from '../../src/log';
 import { WORKFLOW_TYPE, type SyncInput, type SyncStatus } from '../../src/shared';
 import { createSyncWorker } from '../../src/worker';
-import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/definitions';
+import { approveSignal, approveUpdate, rejectUpdate, statusQuery } from '../../src/workflows/definitions';
 import type { syncChargingPoints } from '../../src/workflows';
 import { repoRoot } from '../repo-root';
 
@@ -49,15 +49,18 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'sync-approved',
     expectedPhase: 'applied',
-    decide: (handle, status) => handle.signal(approveSignal, { fingerprint: status.plan!.fingerprint, by: 'recorder', comment: 'recorded for the replay test' }),
+    decide: async (handle, status) => {
+      await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: status.plan!.fingerprint, by: 'recorder', comment: 'recorded for the replay test' }] });
+    },
   },
   {
     name: 'sync-stale-approval-then-rejected',
     expectedPhase: 'rejected',
     async decide(handle) {
+      // The signal path (refusal recorded in the status), then a rejection through the Update.
       await handle.signal(approveSignal, { fingerprint: '0000000000000000', by: 'recorder' });
       await waitFor(handle, (s) => s.refusedApprovals.length > 0);
-      await handle.signal(rejectSignal, { reason: 'recorded for the replay test', by: 'recorder' });
+      await handle.executeUpdate(rejectUpdate, { args: [{ reason: 'recorded for the replay test', by: 'recorder' }] });
     },
   },
   {

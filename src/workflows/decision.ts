@@ -1,0 +1,46 @@
+/**
+ * The one judge of approvals and rejections. The `approve`/`reject` Updates ask it in their validators (a refused
+ * call is answered at once and leaves nothing in the history) and the signals of the same names ask it in their
+ * handlers (a signal cannot answer, so its refusal is recorded in the status). Pure: no workflow API here.
+ */
+import type { ApprovalRecord, ApproveSignal, Phase, RejectionRecord, RejectSignal, SyncStatus } from '../shared';
+
+/** Phases in which a rejection still prevents the write: before the apply has started. */
+const REJECTABLE_PHASES: readonly Phase[] = ['collecting', 'planning', 'awaiting-approval'];
+
+export type Verdict<T> = { accepted: T } | { refused: string; by: string; fingerprint?: string };
+
+function text(value: unknown, max = 500): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
+}
+
+/** Who decided, as given (`--by`); a signal sent without one is recorded as `unknown`. */
+function decider(by: unknown): string {
+  return text(by, 200) ?? 'unknown';
+}
+
+export function judgeApproval(status: SyncStatus, request: ApproveSignal | undefined, now: string): Verdict<ApprovalRecord> {
+  const by = decider(request?.by);
+  const fingerprint = text(request?.fingerprint, 64);
+  const refuse = (refused: string): Verdict<ApprovalRecord> => ({ refused, by, fingerprint });
+  if (status.approval) return refuse(`already approved by ${status.approval.by}`);
+  if (status.rejection) return refuse(`already rejected by ${status.rejection.by}`);
+  if (status.phase !== 'awaiting-approval' || !status.plan) return refuse(`nothing awaits approval (phase ${status.phase})`);
+  if (fingerprint !== undefined && fingerprint !== status.plan.fingerprint) {
+    return refuse(`fingerprint ${fingerprint} is not the current plan's (${status.plan.fingerprint})`);
+  }
+  return { accepted: { by, comment: text(request?.comment), at: now, fingerprint: status.plan.fingerprint, auto: false } };
+}
+
+export function judgeRejection(status: SyncStatus, request: RejectSignal | undefined, now: string): Verdict<RejectionRecord> {
+  const by = decider(request?.by);
+  if (status.approval) return { refused: `already approved by ${status.approval.by}`, by };
+  if (status.rejection) return { refused: `already rejected by ${status.rejection.by}`, by };
+  if (!REJECTABLE_PHASES.includes(status.phase)) return { refused: `too late: the run is ${status.phase}`, by };
+  return { accepted: { by, reason: text(request?.reason), at: now } };
+}
+
+/** Who decided a run, as `cp-sync list` and the outcome summary show it. */
+export function decidedBy(status: SyncStatus): string | undefined {
+  return status.approval?.by ?? status.rejection?.by;
+}
