@@ -25,7 +25,8 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const mqtt = loadMqttConfig(env);
   const database = loadDatabaseConfig(env);
   const { testDeviceId: workerTestDeviceId } = loadSyncDefaults(env);
-  const output = log ?? createConsoleLog(loadLogLevel(env));
+  const logLevel = loadLogLevel(env);
+  const output = log ?? createConsoleLog(logLevel);
 
   const pool = createPool(database);
   const tables = tablesFor(database);
@@ -45,7 +46,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       namespace: temporal.namespace,
       taskQueue: taskQueue ?? temporal.taskQueue,
       workflowsPath: require.resolve('./workflows'),
-      activities: createActivities({ pool, tables, mqtt, log: output, workerTestDeviceId }),
+      activities: createActivities({ pool, tables, mqtt, log: output, logLevel, workerTestDeviceId }),
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',
       defaultHeartbeatThrottleInterval: '1s',

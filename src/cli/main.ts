@@ -9,7 +9,7 @@ import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } fr
 import { ConfigError, loadDotEnv, loadSyncDefaults, loadTemporalConfig, type TemporalConfig } from '../config';
 import { parseDuration } from '../domain/duration';
 import { connectClient } from '../temporal/connection';
-import { DEFAULT_WORKFLOW_ID, type SyncInput, type SyncResult } from '../shared';
+import { DEFAULT_WORKFLOW_ID, MAX_COLLECTORS, type SyncInput, type SyncResult } from '../shared';
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
 import { collectionProgress } from './progress';
@@ -48,6 +48,12 @@ function printLines(lines: string[], stream: NodeJS.WritableStream = process.std
   stream.write(`${lines.join('\n')}\n`);
 }
 
+const collectorsOption = (value: string): number => {
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_COLLECTORS)) throw new InvalidArgumentError(`expected a whole number of collectors from 1 to ${MAX_COLLECTORS}`);
+  return n;
+};
+
 const durationOption = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a positive duration in milliseconds or with a unit (500ms, 90s, 15m, 24h)');
@@ -62,6 +68,7 @@ interface StartOptions {
   account?: string;
   dryRun?: boolean;
   autoApprove?: boolean;
+  collectors?: number;
   json?: boolean;
 }
 
@@ -73,13 +80,15 @@ function addStartOptions(command: Command): Command {
     .option('--account <account>', 'listen to one MQTT account only (topic level 1; default: all)')
     .option('--approval-timeout <duration>', 'how long the plan waits for approval (default: APPROVAL_TIMEOUT, 24h)', durationOption)
     .option('--dry-run', 'stop after the plan; nothing is written')
-    .option('--auto-approve', 'apply the plan without waiting for an operator');
+    .option('--auto-approve', 'apply the plan without waiting for an operator')
+    .option('--collectors <n>', 'collectors that split the MQTT stream over a shared subscription (default: COLLECTORS, 1)', collectorsOption);
 }
 
 function syncInput(options: StartOptions): SyncInput {
   const defaults = loadSyncDefaults(process.env);
   if (options.dryRun && options.autoApprove) throw new CliError('--dry-run and --auto-approve contradict each other; choose one', EXIT.usage);
   if (options.account !== undefined && !/^[^/+#]+$/.test(options.account)) throw new CliError('--account: expected one topic level, without /, + or #', EXIT.usage);
+  const collectors = options.collectors ?? defaults.collectors;
   return {
     collectorDurationMs: options.duration ?? defaults.collectorDurationMs,
     approvalTimeoutMs: options.approvalTimeout ?? defaults.approvalTimeoutMs,
@@ -88,6 +97,8 @@ function syncInput(options: StartOptions): SyncInput {
     account: options.account,
     dryRun: options.dryRun ?? false,
     autoApprove: options.autoApprove ?? false,
+    // Absent for one collector: the input of a plain sync stays what it always was.
+    ...(collectors > 1 ? { collectors } : {}),
   };
 }
 
@@ -102,7 +113,7 @@ async function start(options: StartOptions, say: (lines: string[]) => void = pri
   else {
     say([
       `Started sync ${handle.workflowId} (run ${runId}) on task queue ${temporal.taskQueue}`,
-      `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${input.dryRun ? '; dry run' : ''}${input.autoApprove ? '; auto-approve' : ''}`,
+      `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${input.dryRun ? '; dry run' : ''}${input.autoApprove ? '; auto-approve' : ''}${input.collectors ? `; ${input.collectors} collectors (shared subscription)` : ''}`,
       `  Web UI: ${webUiLink(temporal, handle.workflowId, runId)}`,
     ]);
   }
