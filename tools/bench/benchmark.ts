@@ -26,14 +26,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { RowDataPacket } from 'mysql2';
 import { loadDatabaseConfig, type DatabaseConfig, type Env } from '../../src/config';
 import { migrate } from '../../src/db/migrator';
 import { createPool, streamRows, type Pool } from '../../src/db/pool';
 import { tablesFor } from '../../src/db/tables';
-import { WORKFLOW_TYPE, type CollectionProgress, type SyncInput, type SyncResult } from '../../src/shared';
+import { WORKFLOW_TYPE, type SyncInput, type SyncResult } from '../../src/shared';
 import { createOcppSchema } from '../demo/ocpp-schema';
 import { repoRoot } from '../repo-root';
 import { benchDevice, missingPoints } from './fleet';
@@ -203,16 +202,22 @@ function peakRssMiB(pid: number | undefined): number | undefined {
   }
 }
 
-function startWorker(env: Env): Promise<ChildProcess> {
+interface WorkerProcess {
+  child: ChildProcess;
+  /** Its output so far (the last 1 MB). */
+  output(): string;
+}
+
+function startWorker(env: Env): Promise<WorkerProcess> {
   const worker = spawn(process.execPath, [join(repoRoot(), 'dist', 'cli', 'main.js'), 'worker'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the worker did not start within 60 s:\n${output}`)), 60_000);
     const listen = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-20_000);
+      output = (output + chunk.toString('utf8')).slice(-1_000_000);
       if (output.includes('Worker listening')) {
         clearTimeout(timer);
-        resolve(worker);
+        resolve({ child: worker, output: () => output });
       }
     };
     worker.stdout?.on('data', listen);
@@ -258,7 +263,6 @@ interface HistoryFigures {
   afterWindowSeconds?: number;
   diffSeconds?: number;
   applySeconds?: number;
-  collectorMessages: number[];
 }
 
 function eventMs(event: temporal.api.history.v1.IHistoryEvent): number {
@@ -284,7 +288,7 @@ async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
   const events = history.events ?? [];
   events.forEach(visit);
   const scheduled = new Map<number, { type: string; at: number }>();
-  const figures: HistoryFigures = { historyBytes, largestPayloadBytes, collectorMessages: [] };
+  const figures: HistoryFigures = { historyBytes, largestPayloadBytes };
   let windowClosedAt: number | undefined;
   for (const event of events) {
     if (event.eventType === EventType.EVENT_TYPE_TIMER_FIRED && windowClosedAt === undefined) windowClosedAt = eventMs(event);
@@ -295,10 +299,6 @@ async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
       const from = scheduled.get(Number(event.activityTaskCompletedEventAttributes?.scheduledEventId));
       if (from?.type === 'diffStations') figures.diffSeconds = seconds(eventMs(event) - from.at);
       if (from?.type === 'applyMissingPoints') figures.applySeconds = seconds(eventMs(event) - from.at);
-    }
-    if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED) {
-      const payload = event.activityTaskCanceledEventAttributes?.details?.payloads?.[0];
-      if (payload) figures.collectorMessages.push(defaultPayloadConverter.fromPayload<CollectionProgress>(payload).messages);
     }
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED && windowClosedAt !== undefined) {
       figures.afterWindowSeconds = seconds(eventMs(event) - windowClosedAt);
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
   };
   const config = loadDatabaseConfig(env);
   let pool: Pool | undefined;
-  let worker: ChildProcess | undefined;
+  let worker: WorkerProcess | undefined;
   let bare: ChildProcess | undefined;
   let publisher: ChildProcess | undefined;
   let connection: Connection | undefined;
@@ -372,9 +372,11 @@ async function main(): Promise<void> {
     say(`publishing ${seeded.messages} messages at ${options.rate}/s (window ${windowMs} ms, ${options.collectors} collector(s))…`);
     const published = await ask<PublishReport>(publisher, { url: broker, account, devices: options.devices, rate: options.rate } satisfies PublishJob);
     const result = (await handle.result()) as SyncResult;
-    const workerPeakRssMiB = peakRssMiB(worker.pid);
+    const workerPeakRssMiB = peakRssMiB(worker.child.pid);
     const { received: bareReceived } = await ask<{ received: number }>(bare, 'stop');
     const figures = await historyFigures(handle);
+    // Each collector's share, from its last line (`Collected N messages … (collector i of K)`).
+    const perCollector = [...worker.output().matchAll(/^Collected (\d+) messages .*$/gm)].map((m) => Number(m[1]));
     const received = result.plan?.messages ?? 0;
 
     let check: { ok: boolean; problems: string[] } | undefined;
@@ -394,7 +396,7 @@ async function main(): Promise<void> {
       publishSeconds: published.seconds,
       publishedRate: Math.round(published.published / published.seconds),
       received,
-      perCollector: figures.collectorMessages,
+      perCollector,
       bareReceived,
       lost: published.published - received,
       bareLost: published.published - bareReceived,
@@ -411,7 +413,9 @@ async function main(): Promise<void> {
       largestPayloadBytes: figures.largestPayloadBytes,
       rowsCorrect: check?.ok ?? false,
       problems: check?.problems ?? [],
-      database: options.keep ? database : undefined,
+      database,
+      /** --keep: the database stays for inspection; otherwise it is dropped when the benchmark ends. */
+      kept: options.keep,
     };
     if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -435,7 +439,7 @@ async function main(): Promise<void> {
   } finally {
     await stopProcess(publisher);
     await stopProcess(bare);
-    await stopProcess(worker);
+    await stopProcess(worker?.child);
     await connection?.close();
     await pool?.end();
     if (!options.keep) await dropDatabase(config, database);
