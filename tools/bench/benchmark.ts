@@ -351,6 +351,8 @@ async function main(): Promise<void> {
     const before = { points: await checksum(pool, 'charging_points'), stations: await checksum(pool, 'charging_stations') };
 
     worker = await startWorker(env);
+    // Before any sync: mostly the workflow bundle that the worker builds when it starts.
+    const workerStartRssMiB = peakRssMiB(worker.child.pid);
     bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await ask(bare, { url: broker, account });
     publisher = fork(join(__dirname, 'publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -409,6 +411,7 @@ async function main(): Promise<void> {
       rawJoinSeconds: rawJoinMs === undefined ? undefined : seconds(rawJoinMs),
       rawInsertSeconds: rawInsertMs === undefined ? undefined : seconds(rawInsertMs),
       workerPeakRssMiB,
+      workerStartRssMiB,
       historyBytes: figures.historyBytes,
       largestPayloadBytes: figures.largestPayloadBytes,
       rowsCorrect: check?.ok ?? false,
@@ -429,7 +432,7 @@ async function main(): Promise<void> {
         ['window close → applied', `${report.afterWindowSeconds} s`],
         ['diff', `${report.diffSeconds} s (raw join ${report.rawJoinSeconds ?? '-'} s)`],
         ['apply', `${report.applySeconds ?? '-'} s for ${report.pointsCreated} points (raw INSERT ${report.rawInsertSeconds ?? '-'} s)`],
-        ['worker peak RSS (VmHWM)', `${report.workerPeakRssMiB} MiB`],
+        ['worker peak RSS (VmHWM)', `${report.workerPeakRssMiB} MiB (${report.workerStartRssMiB} MiB once started, before the sync)`],
         ['history / largest payload', `${(report.historyBytes / 1024).toFixed(1)} KiB / ${(report.largestPayloadBytes / 1024).toFixed(1)} KiB`],
         ['rows correct', options.collectorOnly ? '(collector only)' : `${report.rowsCorrect}${report.problems.length ? `: ${report.problems.join('; ')}` : ''}`],
       ];

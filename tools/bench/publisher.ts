@@ -21,6 +21,8 @@ export interface PublishReport {
 }
 
 const TICK_MS = 5;
+/** How long the last acknowledgements may take once everything is sent. */
+const ACK_WAIT_MS = 30_000;
 
 async function publish(job: PublishJob): Promise<PublishReport> {
   const client = await mqtt.connectAsync(job.url, { clientId: `cps-bench-pub-${process.pid}`, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
@@ -32,10 +34,20 @@ async function publish(job: PublishJob): Promise<PublishReport> {
   let device = 1;
   let repeat = 0;
   await new Promise<void>((resolve) => {
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      // Whatever the broker never acknowledged counts as failed.
+      failed = total - published;
+      resolve();
+    };
+    // A broker that drops the connection (overloaded) leaves acknowledgements pending for good.
+    client.once('close', finish);
     const done = (err?: Error): void => {
       if (err) failed++;
       else published++;
-      if (published + failed === total) resolve();
+      if (published + failed === total) finish();
     };
     const tick = (): void => {
       const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * job.rate));
@@ -49,11 +61,12 @@ async function publish(job: PublishJob): Promise<PublishReport> {
         }
       }
       if (sent < total) setTimeout(tick, TICK_MS);
+      else setTimeout(finish, ACK_WAIT_MS).unref();
     };
     tick();
   });
   const seconds = (Date.now() - started) / 1000;
-  await client.endAsync();
+  client.end(true);
   return { published, failed, seconds };
 }
 
