@@ -13,6 +13,8 @@
  *     bare subscriber's count, the plain GROUP BY join of the run's devices with stations and live points, and a
  *     plain 1,000-row multi-row INSERT of the same new points (rolled back).
  *
+ * --keep also writes the worker's output to <tmpdir>/<database>-worker.log.
+ *
  * --collector-only: no stations, a dry run; only the intake is compared (collectors against the bare subscriber),
  * to find the lossless rate of one collector, of two, and of the bare subscriber.
  *
@@ -21,7 +23,8 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -40,6 +43,7 @@ import type { PublishJob, PublishReport } from './publisher';
 
 const ROWS_PER_INSERT = 5000;
 const RAW_INSERT_ROWS = 1000;
+const WINDOW_MARGIN_MS = 20_000;
 const EventType = temporal.api.enums.v1.EventType;
 
 class UsageError extends Error {}
@@ -260,6 +264,7 @@ async function collectorsListening(handle: WorkflowHandle, collectors: number): 
 interface HistoryFigures {
   historyBytes: number;
   largestPayloadBytes: number;
+  windowClosedAt?: number;
   afterWindowSeconds?: number;
   diffSeconds?: number;
   applySeconds?: number;
@@ -291,7 +296,7 @@ async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
   const figures: HistoryFigures = { historyBytes, largestPayloadBytes };
   let windowClosedAt: number | undefined;
   for (const event of events) {
-    if (event.eventType === EventType.EVENT_TYPE_TIMER_FIRED && windowClosedAt === undefined) windowClosedAt = eventMs(event);
+    if (event.eventType === EventType.EVENT_TYPE_TIMER_FIRED && windowClosedAt === undefined) windowClosedAt = figures.windowClosedAt = eventMs(event);
     if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
       scheduled.set(Number(event.eventId), { type: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '', at: eventMs(event) });
     }
@@ -359,8 +364,10 @@ async function main(): Promise<void> {
 
     connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection });
-    // The window: the publishing time plus room for the collectors to connect and the last messages to arrive.
-    const windowMs = Math.ceil((seeded.messages / options.rate) * 1000) + 8000;
+    // The window: the publishing time plus room for the collectors to connect (slow on a loaded machine) and the
+    // last messages to arrive. A publisher still sending when it closes would count as the collector's loss, so the
+    // report says whether it finished in time (publishedInWindow).
+    const windowMs = Math.ceil((seeded.messages / options.rate) * 1000) + WINDOW_MARGIN_MS;
     const input: SyncInput = {
       collectorDurationMs: windowMs,
       approvalTimeoutMs: 3_600_000,
@@ -373,12 +380,14 @@ async function main(): Promise<void> {
     await collectorsListening(handle, options.collectors);
     say(`publishing ${seeded.messages} messages at ${options.rate}/s (window ${windowMs} ms, ${options.collectors} collector(s))…`);
     const published = await ask<PublishReport>(publisher, { url: broker, account, devices: options.devices, rate: options.rate } satisfies PublishJob);
+    const publishEndedAt = Date.now();
     const result = (await handle.result()) as SyncResult;
     const workerPeakRssMiB = peakRssMiB(worker.child.pid);
     const { received: bareReceived } = await ask<{ received: number }>(bare, 'stop');
     const figures = await historyFigures(handle);
     // Each collector's share, from its last line (`Collected N messages … (collector i of K)`).
     const perCollector = [...worker.output().matchAll(/^Collected (\d+) messages .*$/gm)].map((m) => Number(m[1]));
+    if (options.keep) writeFileSync(join(tmpdir(), `${database}-worker.log`), worker.output());
     const received = result.plan?.messages ?? 0;
 
     let check: { ok: boolean; problems: string[] } | undefined;
@@ -397,6 +406,7 @@ async function main(): Promise<void> {
       published: published.published,
       publishSeconds: published.seconds,
       publishedRate: Math.round(published.published / published.seconds),
+      publishedInWindow: figures.windowClosedAt !== undefined && publishEndedAt <= figures.windowClosedAt,
       received,
       perCollector,
       bareReceived,
@@ -426,6 +436,7 @@ async function main(): Promise<void> {
         ['devices', report.devices],
         ['collectors', report.collectors],
         ['published (QoS 1, acknowledged)', `${report.published} in ${report.publishSeconds} s (${report.publishedRate}/s, asked ${report.rate}/s)`],
+        ['publisher done before window end', report.publishedInWindow],
         ['received by the collector(s)', `${report.received} (lost ${report.lost})${report.perCollector.length > 1 ? ` [${report.perCollector.join(' + ')}]` : ''}`],
         ['received by a bare subscriber', `${report.bareReceived} (lost ${report.bareLost})`],
         ['phase', report.phase],
