@@ -208,27 +208,42 @@ function peakRssMiB(pid: number | undefined): number | undefined {
 
 interface WorkerProcess {
   child: ChildProcess;
-  /** Its output so far (the last 1 MB). */
-  output(): string;
+  /** Its last 64 KiB of output, for errors. */
+  tail(): string;
+  /** Each collector's `Collected N messages …` line. */
+  collected: string[];
+  /** Everything it printed, with --keep (for a profile of what it did). */
+  all: string[];
 }
 
-function startWorker(env: Env): Promise<WorkerProcess> {
+function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> {
   const worker = spawn(process.execPath, [join(repoRoot(), 'dist', 'cli', 'main.js'), 'worker'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
+  let tail = '';
+  let partial = '';
+  const collected: string[] = [];
+  const all: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not start within 60 s:\n${output}`)), 60_000);
-    const listen = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-1_000_000);
-      if (output.includes('Worker listening')) {
-        clearTimeout(timer);
-        resolve({ child: worker, output: () => output });
+    const timer = setTimeout(() => reject(new Error(`the worker did not start within 60 s:\n${tail}`)), 60_000);
+    worker.stdout.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('Collected ')) collected.push(line);
+        if (line.startsWith('Worker listening')) {
+          clearTimeout(timer);
+          resolve({ child: worker, tail: () => tail, collected, all });
+        }
       }
+    });
+    const keep = (chunk: Buffer): void => {
+      tail = (tail + chunk.toString('utf8')).slice(-65_536);
+      if (keepAll) all.push(chunk.toString('utf8'));
     };
-    worker.stdout?.on('data', listen);
-    worker.stderr?.on('data', listen);
+    worker.stdout.on('data', keep);
+    worker.stderr.on('data', keep);
     worker.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the worker exited (${code}):\n${output}`));
+      reject(new Error(`the worker exited (${code}):\n${tail}`));
     });
   });
 }
@@ -355,7 +370,7 @@ async function main(): Promise<void> {
     const seeded = await seed(pool, options.devices, !options.collectorOnly);
     const before = { points: await checksum(pool, 'charging_points'), stations: await checksum(pool, 'charging_stations') };
 
-    worker = await startWorker(env);
+    worker = await startWorker(env, options.keep);
     // Before any sync: mostly the workflow bundle that the worker builds when it starts.
     const workerStartRssMiB = peakRssMiB(worker.child.pid);
     bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -386,8 +401,8 @@ async function main(): Promise<void> {
     const { received: bareReceived } = await ask<{ received: number }>(bare, 'stop');
     const figures = await historyFigures(handle);
     // Each collector's share, from its last line (`Collected N messages … (collector i of K)`).
-    const perCollector = [...worker.output().matchAll(/^Collected (\d+) messages .*$/gm)].map((m) => Number(m[1]));
-    if (options.keep) writeFileSync(join(tmpdir(), `${database}-worker.log`), worker.output());
+    const perCollector = worker.collected.map((line) => Number(/^Collected (\d+) messages/.exec(line)?.[1]));
+    if (options.keep) writeFileSync(join(tmpdir(), `${database}-worker.log`), worker.all.join(''));
     const received = result.plan?.messages ?? 0;
 
     let check: { ok: boolean; problems: string[] } | undefined;
