@@ -196,7 +196,11 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       windowOver();
       return progress;
     } catch (err) {
-      if (!(err instanceof CancelledFailure)) throw err;
+      if (!(err instanceof CancelledFailure)) {
+        // The collector's thread died: store what it handed over (the retry resumes the run's session for the rest).
+        await stopListening(false).catch(() => undefined);
+        throw err;
+      }
       const details = context.cancellationDetails;
       // Only the workflow's timer ends the window (a cancel request). A worker shutting down, or an attempt given
       // up by the server (timed out, not found), leaves the session to the next attempt.
