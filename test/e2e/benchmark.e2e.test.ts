@@ -1,17 +1,16 @@
 /**
  * A small run of the end-to-end benchmark (`npm run bench`), so that it keeps working: its own database, a real
- * worker process, the real workflow, a publisher and a bare subscriber; every row checked afterwards.
+ * worker process, the real workflow, a publisher and a bare subscriber; every row checked afterwards. It runs the
+ * build in dist-tools/ and dist/ (`npm test` builds first; alone: `npm run -s build` first, as for every e2e file).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { buildCli, ROOT } from '../support/e2e-cli';
+import { ROOT } from '../support/e2e-cli';
 import { serverConfig } from '../support/e2e-db';
 
 const BENCHMARK = join(ROOT, 'dist-tools', 'tools', 'bench', 'benchmark.js');
-
-beforeAll(buildCli, 120_000);
 
 test('2,000 devices end to end: every row correct, every figure reported, its database dropped', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [BENCHMARK, '--devices', '2000', '--rate', '1000', '--json'], {
