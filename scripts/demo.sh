@@ -182,8 +182,10 @@ say "stopped the demo worker and simulator"
 
 # ---------------------------------------------------------------------------------------------------- story
 step "worker log (${WORKER_LOG#"$ROOT"/}): the lines operators grep for"
-# Rejected messages repeat every second: the first one is shown, the others counted.
+# Rejected messages repeat every second: the first one is shown, the others counted. Each line's time, level and
+# workflow id (README "Output and log lines") are cut off first, so the patterns match the original wording.
 awk '
+  { sub(/^[0-9-]+T[0-9:.]+Z +[A-Z]+ +(\[[^]]*\] )?/, "") }
   /^Rejected message on / { if (rejected++ == 0) print "  " $0; next }
   /Connected to MQTT broker|Subscribed to connectors-count|Collection completed!|Disconnected from broker|^Collected |Database connection established|^Found [0-9]+ charging stations|^Processing device|^Station found|^Mismatch!|^Surplus points|Prepared [0-9]+ new charging points|Skipped \(test mode\)|^No station found|^Plan [0-9a-f]+:|^=== |Transaction|^Total charging points created|already existed when applying|deleted before applying/ { print "  " $0 }
   END { if (rejected > 1) printf "  (and %d more \"Rejected message\" lines: the device repeats its bad payload every second)\n", rejected - 1 }

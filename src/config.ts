@@ -58,6 +58,14 @@ const hostAndPort = z.string().refine(
   },
   { message: 'expected host:port, e.g. 127.0.0.1:7233 or [::1]:7233' },
 );
+/** An IP address and port to listen on (no host name: the exporter binds without resolving). */
+const bindAddress = z.string().refine(
+  (v) => {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(v);
+    return match !== null && isIP(match[1] ?? match[2] ?? '') !== 0 && Number(match[3]) >= 1 && Number(match[3]) <= 65535;
+  },
+  { message: 'expected an IP address and port to listen on, e.g. 127.0.0.1:9464, 0.0.0.0:9464 or [::]:9464' },
+);
 const duration = (what: string) =>
   z.string().transform((raw, ctx) => {
     const ms = parseDuration(raw);
@@ -312,7 +320,35 @@ export function loadSyncDefaults(env: Env): SyncDefaults {
 }
 
 export type LogLevel = 'info' | 'debug';
+export type LogFormat = 'text' | 'json';
 
 export function loadLogLevel(env: Env): LogLevel {
   return parse(env, 'LOG_LEVEL', z.enum(['info', 'debug'], { errorMap: () => ({ message: 'expected info or debug' }) }), 'info');
+}
+
+export function loadLogFormat(env: Env): LogFormat {
+  return parse(env, 'LOG_FORMAT', z.enum(['text', 'json'], { errorMap: () => ({ message: 'expected text or json' }) }), 'text');
+}
+
+export interface ObservabilityConfig {
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** METRICS_BIND_ADDRESS: where the worker serves Prometheus metrics (`/metrics`); absent: no endpoint. */
+  metricsBindAddress?: string;
+}
+
+export function loadObservabilityConfig(env: Env): ObservabilityConfig {
+  return {
+    logLevel: loadLogLevel(env),
+    logFormat: loadLogFormat(env),
+    metricsBindAddress: value(env, 'METRICS_BIND_ADDRESS') === undefined ? undefined : parse(env, 'METRICS_BIND_ADDRESS', bindAddress),
+  };
+}
+
+/** The secret values of the worker's configuration, which its log must never show (see log.ts redactor). */
+export function secretValues(parts: { mqtt?: MqttConfig; database?: DatabaseConfig; temporal?: TemporalConfig }): string[] {
+  const { mqtt, database, temporal } = parts;
+  const fromCredentials = ['password', 'username', 'key', 'passphrase'].map((k) => mqtt?.options[k]).filter((v): v is string => typeof v === 'string');
+  const userInfo = mqtt ? /^[a-z]+:\/\/([^@/]+)@/i.exec(mqtt.url)?.[1] : undefined;
+  return [...fromCredentials, ...(userInfo !== undefined ? [userInfo, ...userInfo.split(':')] : []), database?.password ?? '', temporal?.apiKey ?? ''].filter((v) => v !== '');
 }

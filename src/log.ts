@@ -1,21 +1,109 @@
 /**
- * Plain lines on stdout, worded as the original tool's user guide shows them, because operators grep for them.
+ * The worker's log: the original tool's lines, worded as its user guide shows them (operators grep for them), each
+ * with when, how bad and which run. `text` puts `<ISO time> <LEVEL> [<workflow id>]` before the unchanged wording;
+ * `json` writes one object per line (time, level, msg, workflowId, runId, activity, attempt, and the line's
+ * fields) for Loki or ELK. Temporal's own lines take the same road (temporal/runtime.ts).
  * `debug` adds the per-message and per-device lines that a large fleet does not want by default.
  */
-import type { LogLevel } from './config';
+import type { LogFormat, LogLevel } from './config';
 
+/** What the activity call sites use: a line, worded for people. */
 export interface Log {
   info(line: string): void;
   debug(line: string): void;
   error(line: string): void;
 }
 
-export function createConsoleLog(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Log {
-  return {
-    info: write,
-    debug: level === 'debug' ? write : () => undefined,
-    error: (line) => process.stderr.write(`${line}\n`),
+export type RecordLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** Which run a line belongs to: known inside an activity or a workflow, absent for the worker's own lines. */
+export interface LogContext {
+  workflowId?: string;
+  runId?: string;
+  activity?: string;
+  attempt?: number;
+}
+
+export interface LogRecord {
+  time: Date;
+  level: RecordLevel;
+  msg: string;
+  context?: LogContext;
+  fields?: Record<string, unknown>;
+  /** Written in JSON only: what every line of the worker repeats (namespace, task queue, …). */
+  jsonOnly?: Record<string, unknown>;
+}
+
+const RANK: Record<RecordLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
+
+export function shouldLog(level: RecordLevel, threshold: LogLevel): boolean {
+  return RANK[level] >= RANK[threshold];
+}
+
+/** One line, without its newline, with every known secret replaced by `***`. */
+export function formatRecord(record: LogRecord, format: LogFormat, redact: (line: string) => string = (line) => line): string {
+  const { workflowId, runId, activity, attempt } = record.context ?? {};
+  if (format === 'json') {
+    const line: Record<string, unknown> = { time: record.time.toISOString(), level: record.level, msg: record.msg, workflowId, runId, activity, attempt };
+    // A field never overwrites the line's own keys.
+    for (const [key, value] of Object.entries({ ...record.jsonOnly, ...record.fields })) if (!(key in line)) line[key] = value;
+    return redact(JSON.stringify(line, jsonSafe));
+  }
+  const run = workflowId !== undefined ? ` [${workflowId}]` : '';
+  const fields = record.fields !== undefined && Object.keys(record.fields).length > 0 ? ` ${JSON.stringify(record.fields, jsonSafe)}` : '';
+  return redact(`${record.time.toISOString()} ${record.level.toUpperCase().padEnd(5)}${run} ${record.msg}${fields}`);
+}
+
+/** Errors and big integers as readable values instead of `{}` or a thrown TypeError. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}
+
+/**
+ * Replaces each secret (at least 4 characters: shorter ones would blank ordinary words) in a line, in its raw and in
+ * its JSON-escaped form. The lines are written not to hold secrets; this is the net under them.
+ */
+export function redactor(secrets: readonly string[]): (line: string) => string {
+  const forms = [...new Set(secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
+  if (forms.length === 0) return (line) => line;
+  return (line) => forms.reduce((out, secret) => out.split(secret).join('***'), line);
+}
+
+export interface LogSink {
+  format: LogFormat;
+  level: LogLevel;
+  /** Secret values that must never be written. */
+  secrets?: readonly string[];
+  /** Errors and warnings; stderr by default. */
+  writeError?: (line: string) => void;
+  /** Everything else; stdout by default. */
+  write?: (line: string) => void;
+}
+
+/** Writes records: the one place where a worker line is formatted and redacted. */
+export function createLogWriter(sink: LogSink): (record: LogRecord) => void {
+  const redact = redactor(sink.secrets ?? []);
+  const write = sink.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const writeError = sink.writeError ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return (record) => {
+    if (!shouldLog(record.level, sink.level)) return;
+    const line = formatRecord(record, sink.format, redact);
+    if (RANK[record.level] >= RANK.warn) writeError(line);
+    else write(line);
   };
+}
+
+export interface ConsoleLogOptions extends Partial<LogSink> {
+  /** The run the current line belongs to (the worker passes the activity's context, see activities/log-context.ts). */
+  context?: () => LogContext | undefined;
+}
+
+export function createConsoleLog(options: ConsoleLogOptions = {}): Log {
+  const write = createLogWriter({ format: 'text', level: 'info', ...options });
+  const line = (level: RecordLevel) => (msg: string) => write({ time: new Date(), level, msg, context: options.context?.() });
+  return { info: line('info'), debug: line('debug'), error: line('error') };
 }
 
 export const silentLog: Log = { info: () => undefined, debug: () => undefined, error: () => undefined };

@@ -2,16 +2,24 @@
  * The worker: runs the workflow and the activities on the task queue. Credentials (CLOUD_CREDENTIALS,
  * OCPP_MYSQL_PASSWORD) are read here, from the worker's environment, and never enter workflow input or history.
  */
-import { Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode, Runtime, Worker, type LogLevel as SdkLogLevel, type LogMetadata, type Logger, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadSyncDefaults, loadTemporalConfig, type Env } from './config';
+import { activityLogContext, attemptMetrics } from './activities/observability';
+import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadObservabilityConfig, loadSyncDefaults, loadTemporalConfig, secretValues, type Env } from './config';
 import { databaseTlsProblem } from './db/errors';
 import { createPool } from './db/pool';
 import { assertSchemaReady } from './db/migrator';
 import { describeLayout, readOcppLayout } from './db/ocpp-layout';
 import { tablesFor } from './db/tables';
-import { createConsoleLog, type Log } from './log';
+import { createConsoleLog, createLogWriter, type Log } from './log';
+import { createSyncMetrics } from './metrics';
 import { connectWorker } from './temporal/connection';
+import { installWorkerRuntime } from './temporal/runtime';
+
+/** The workflow code bundled at build time (tools/build/bundle-workflows.ts), beside the compiled worker. */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
 export interface WorkerOptions {
   env: Env;
@@ -20,13 +28,45 @@ export interface WorkerOptions {
   taskQueue?: string;
 }
 
+/** The worker's secrets, for the log's redaction. */
+function workerSecrets(env: Env): string[] {
+  return secretValues({ mqtt: loadMqttConfig(env), database: loadDatabaseConfig(env), temporal: loadTemporalConfig(env) });
+}
+
+/** The operator lines' log, formatted as LOG_FORMAT says, each line with the run of the activity that writes it. */
+export function createWorkerLog(env: Env): Log {
+  const { logLevel, logFormat } = loadObservabilityConfig(env);
+  return createConsoleLog({ level: logLevel, format: logFormat, secrets: workerSecrets(env), context: activityLogContext });
+}
+
+/** Webpack's report is for whoever debugs the bundle: at debug, not in every start's output. */
+class BundlerLogger implements Logger {
+  constructor(private readonly logger: Logger) {}
+  log(level: SdkLogLevel, message: string, meta?: LogMetadata): void {
+    this.logger.log(level === 'ERROR' ? 'ERROR' : 'DEBUG', message, meta);
+  }
+  trace = (message: string, meta?: LogMetadata): void => this.log('TRACE', message, meta);
+  debug = (message: string, meta?: LogMetadata): void => this.log('DEBUG', message, meta);
+  info = (message: string, meta?: LogMetadata): void => this.log('INFO', message, meta);
+  warn = (message: string, meta?: LogMetadata): void => this.log('WARN', message, meta);
+  error = (message: string, meta?: LogMetadata): void => this.log('ERROR', message, meta);
+}
+
+/** The bundle built with the product; when running from sources (tests), bundled now, quietly. */
+async function workflowCode(): Promise<WorkflowBundleOption> {
+  const prebuilt = join(__dirname, WORKFLOW_BUNDLE_FILE);
+  if (existsSync(prebuilt)) return { codePath: prebuilt };
+  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new BundlerLogger(Runtime.instance().logger) });
+}
+
 export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const temporal = loadTemporalConfig(env);
   const mqtt = loadMqttConfig(env);
   const database = loadDatabaseConfig(env);
   const { testDeviceId: workerTestDeviceId } = loadSyncDefaults(env);
   const logLevel = loadLogLevel(env);
-  const output = log ?? createConsoleLog(logLevel);
+  const output = log ?? createWorkerLog(env);
+  const metrics = createSyncMetrics(Runtime.instance().metricMeter);
 
   const pool = createPool(database);
   const tables = tablesFor(database);
@@ -45,8 +85,9 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       connection,
       namespace: temporal.namespace,
       taskQueue: taskQueue ?? temporal.taskQueue,
-      workflowsPath: require.resolve('./workflows'),
-      activities: createActivities({ pool, tables, mqtt, log: output, logLevel, workerTestDeviceId }),
+      workflowBundle: await workflowCode(),
+      activities: createActivities({ pool, tables, mqtt, log: output, metrics, logLevel, workerTestDeviceId }),
+      interceptors: { activity: [attemptMetrics(metrics)] },
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',
       defaultHeartbeatThrottleInterval: '1s',
@@ -67,11 +108,17 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   }
 }
 
-/** `cp-sync worker`: runs until SIGINT/SIGTERM, then finishes the tasks in hand. */
-export async function runWorker(env: Env, log?: Log): Promise<void> {
-  const { worker, close } = await createSyncWorker({ env, log });
-  const output = log ?? createConsoleLog(loadLogLevel(env));
-  output.info(`Worker listening on task queue ${worker.options.taskQueue} (namespace ${worker.options.namespace})`);
+/**
+ * `cp-sync worker`: installs the process's Temporal Runtime (the SDK's lines in the worker's log format, metrics on
+ * METRICS_BIND_ADDRESS), then runs until SIGINT/SIGTERM and finishes the tasks in hand.
+ */
+export async function runWorker(env: Env): Promise<void> {
+  const observability = loadObservabilityConfig(env);
+  installWorkerRuntime(observability, createLogWriter({ level: observability.logLevel, format: observability.logFormat, secrets: workerSecrets(env) }));
+  const output = createWorkerLog(env);
+  const { worker, close } = await createSyncWorker({ env, log: output });
+  const metricsNote = observability.metricsBindAddress !== undefined ? `; metrics on http://${observability.metricsBindAddress}/metrics` : '';
+  output.info(`Worker listening on task queue ${worker.options.taskQueue} (namespace ${worker.options.namespace})${metricsNote}`);
   try {
     await worker.run();
   } finally {

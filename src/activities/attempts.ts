@@ -6,6 +6,8 @@
 import { CancelledFailure, type Context, type Info } from '@temporalio/activity';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import { isRetryable, toActivityFailure } from '../db/errors';
+import { AttemptQueries } from '../db/attempt-queries';
+import type { Pool } from '../db/pool';
 import type { Log } from '../log';
 import { ACTIVITY_RETRYING_SIGNAL, WORK_HEARTBEAT_INTERVAL_MS, type ActivityRetry, type RetrySettings } from '../shared';
 
@@ -63,6 +65,30 @@ export async function whileHeartbeating<T>(context: Pick<Context, 'heartbeat'>, 
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * The attempt's database work, stoppable: its statements are tagged, an earlier attempt of this activity still
+ * running in the database (a worker that died, or lost Temporal) is killed first, and when Temporal gives this
+ * attempt up (cancelled, timed out) its running statements are killed and its connections dropped.
+ */
+export async function attemptQueries(context: Pick<Context, 'info' | 'cancellationSignal'>, pool: Pool, log: Log): Promise<AttemptQueries> {
+  const { info } = context;
+  const queries = new AttemptQueries(pool, { workflowId: info.workflowExecution?.workflowId ?? info.activityType, activityId: info.activityId, attempt: info.attempt }, context.cancellationSignal);
+  const killed = await queries.killPredecessors();
+  if (killed > 0) log.info(`Stopped ${killed} database ${killed === 1 ? 'query' : 'queries'} of an earlier attempt that was still running`);
+  return queries;
+}
+
+/**
+ * What a failed attempt throws: the cancellation itself when Temporal gave the attempt up (the error of a killed
+ * query is only its consequence), after its queries are killed.
+ */
+export async function failureOfStopped(err: unknown, context: Pick<Context, 'cancellationSignal'>, queries: AttemptQueries | undefined): Promise<unknown> {
+  if (!context.cancellationSignal.aborted) return err;
+  await queries?.stop();
+  const reason: unknown = context.cancellationSignal.reason;
+  return reason instanceof CancelledFailure ? reason : err;
 }
 
 export interface FailedAttempt {

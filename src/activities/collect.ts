@@ -6,6 +6,7 @@ import { ThreadedCollector } from '../mqtt/threaded-collector';
 import { ObservationStore } from '../db/observation-store';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
+import type { SyncMetrics } from '../metrics';
 import type { LogLevel } from '../config';
 import { topicFilterFor, type CollectionOutcome, type CollectionProgress } from '../shared';
 
@@ -79,7 +80,7 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
  * come back from the last heartbeat; `devices` may count a device heard by two attempts twice (it is progress for
  * people; the plan counts exactly). Beside it, the broker's dropped-messages counter ($SYS) is recorded.
  */
-export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; logLevel?: LogLevel }) {
+export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel }) {
   const store = new ObservationStore(deps);
 
   return async function collectConnectorCounts(input: CollectInput): Promise<CollectionOutcome> {
@@ -149,6 +150,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
           collector.restore(batch);
           throw err;
         }
+        deps.metrics.collected(batch.messages, batch.rejectedCount);
         progress.messages += batch.messages;
         progress.rejected += batch.rejectedCount;
         progress.devices = devicesBefore + collector.devices;
@@ -180,6 +182,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)${share.label}`);
       const figures = drops?.figures;
       if (figures && figures.last > figures.first) {
+        deps.metrics.brokerDropped(figures.last - figures.first);
         deps.log.info(`The broker dropped ${figures.last - figures.first} messages (all its clients) while this collector listened: devices may be missing`);
       }
     };

@@ -2,8 +2,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
+import type { SyncMetrics } from '../metrics';
 import { DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
-import { failAttempt, whileHeartbeating } from './attempts';
+import type { AttemptQueries } from '../db/attempt-queries';
+import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating } from './attempts';
 
 export interface DiffInput {
   runKey: string;
@@ -52,13 +54,17 @@ function originalLogLines(log: Log): PlanListener {
  * `workerTestDeviceId` is the worker's own TEST_DEVICE_ID: a worker set up for test mode never writes beyond its
  * test device, even for a sync started without one (the sync's own test device, when given, wins).
  */
-export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDeviceId?: string }) {
+export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; workerTestDeviceId?: string }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
     const context = Context.current();
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
     let devices = 0;
+    let queries: AttemptQueries | undefined;
     try {
+      // Heartbeated too: killing a predecessor is a statement like the others.
+      queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
+      const attempt = queries;
       // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
       const plan = await whileHeartbeating(
         context,
@@ -69,6 +75,7 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
           return buildPlan(deps, {
             runKey: input.runKey,
             testDeviceId,
+            queries: attempt,
             listener: originalLogLines(log),
             onProgress: (done) => {
               devices = done;
@@ -82,8 +89,10 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; workerTestDe
           `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +
           `${plan.silentStations ?? 0} silent stations${plan.brokerDroppedMessages !== undefined ? `, ${plan.brokerDroppedMessages} messages dropped by the broker` : ''}`,
       );
+      deps.metrics.planBuilt(plan);
       return plan;
-    } catch (err) {
+    } catch (thrown) {
+      const err = await failureOfStopped(thrown, context, queries);
       const failure = err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err;
       return failAttempt(failure, {
         context,

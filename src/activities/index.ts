@@ -6,6 +6,7 @@ import type { LogLevel, MqttConfig } from '../config';
 import type { Pool } from '../db/pool';
 import type { Tables } from '../db/tables';
 import type { Log } from '../log';
+import type { SyncMetrics } from '../metrics';
 import { createApplyActivity } from './apply';
 import { createCollectActivity } from './collect';
 import { createDiffActivity } from './diff';
@@ -16,6 +17,7 @@ export interface ActivityDeps {
   tables: Tables;
   mqtt: MqttConfig;
   log: Log;
+  metrics: SyncMetrics;
   /** LOG_LEVEL: at `debug` the collector also reports every message. */
   logLevel?: LogLevel;
   /** The worker's TEST_DEVICE_ID, if any (see createDiffActivity). */

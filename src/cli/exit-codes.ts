@@ -11,14 +11,21 @@ export const EXIT = {
   alreadyRunning: 6,
   /** The tool's tables are missing, behind, or ahead of this cp-sync: run `cp-sync migrate`. */
   schemaNotReady: 7,
+  /** `--detailed-exitcode` on a dry run: the plan would create charging points (Terraform's "changes present"). */
+  changesPending: 8,
   interrupted: 130,
 } as const;
 
-export function exitCodeForPhase(phase: Phase): number {
+/**
+ * The exit status of a run that ended in `phase`. With `detailed` (`--detailed-exitcode`), a dry run whose plan would
+ * create points exits `changesPending`, so that a script can tell it from `nothing-to-do` without parsing output.
+ */
+export function exitCodeForPhase(phase: Phase, { detailed = false }: { detailed?: boolean } = {}): number {
   switch (phase) {
+    case 'dry-run':
+      return detailed ? EXIT.changesPending : EXIT.ok;
     case 'applied':
     case 'nothing-to-do':
-    case 'dry-run':
       return EXIT.ok;
     case 'rejected':
       return EXIT.rejected;

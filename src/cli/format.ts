@@ -1,5 +1,5 @@
 /** What the CLI prints for people. Wording of the final report follows the original tool's user guide. */
-import type { CollectionProgress, PlanSummary, SyncResult, SyncStatus } from '../shared';
+import { PLAN_SAMPLE_LIMIT, type CollectionProgress, type PlanSummary, type SyncResult, type SyncStatus } from '../shared';
 import { retryLine } from '../workflows/details';
 
 function table(header: string[], rows: string[][]): string[] {
@@ -15,7 +15,21 @@ function list(numbers: readonly number[]): string {
 /** Silent stations are context, not work: the plan shows the first few. */
 const SILENT_LINES = 10;
 
-export function formatPlan(plan: PlanSummary): string[] {
+/** The command that lists a whole plan, for the lines that say a list is cut. */
+function fullPlanHint(workflowId: string | undefined): string {
+  return `cp-sync plan ${workflowId ?? '<workflowId>'} --format csv (or json, sql; --output FILE) lists them all`;
+}
+
+function sum(lists: readonly (readonly number[])[]): number {
+  return lists.reduce((total, list) => total + list.length, 0);
+}
+
+/**
+ * The plan for people: its counts and the first entries of each list (the workflow keeps PLAN_SAMPLE_LIMIT). A cut
+ * list says how many entries it leaves out and how to get them all.
+ */
+export function formatPlan(plan: PlanSummary, workflowId?: string): string[] {
+  const hint = fullPlanHint(workflowId);
   const lines = [
     `Plan ${plan.fingerprint}: ${plan.pointsToCreate} charging points to create on ${plan.stationsToChange} stations` +
       (plan.testDeviceId !== undefined ? ` (⚠️  TEST MODE: only device ${plan.testDeviceId} is written)` : ''),
@@ -46,9 +60,17 @@ export function formatPlan(plan: PlanSummary): string[] {
         ]),
       ).map((l) => `  ${l}`),
     );
+    const withPoints = plan.stations.filter((s) => s.missing.length > 0);
+    const moreStations = plan.stationsToChange + plan.skippedStations - withPoints.length;
+    const moreSurplus = plan.surplusPoints - sum(plan.stations.map((s) => s.surplus));
+    if (moreStations > 0 || moreSurplus > 0) {
+      const parts = [moreStations > 0 ? `${moreStations} more stations with missing points` : undefined, moreSurplus > 0 ? `${moreSurplus} more surplus points` : undefined];
+      lines.push(`  … and ${parts.filter((p) => p !== undefined).join(' and ')}: ${hint}`);
+    }
   }
   if (plan.notFoundDeviceIds.length > 0) {
     lines.push('', `Devices without a station (${plan.notFound}):`, ...plan.notFoundDeviceIds.map((id) => `  ${id}`));
+    if (plan.notFound > plan.notFoundDeviceIds.length) lines.push(`  … and ${plan.notFound - plan.notFoundDeviceIds.length} more: ${hint}`);
   }
   if (plan.ambiguities && plan.ambiguities.length > 0) {
     lines.push(
@@ -56,17 +78,23 @@ export function formatPlan(plan: PlanSummary): string[] {
       `Ambiguous devices (${plan.ambiguousDevices}): the id and the id without dashes name two stations; the exact match is used`,
       ...plan.ambiguities.map((a) => `  ${a.deviceId}: station ${a.stationId} (used), not ${a.otherStationId}`),
     );
+    const more = (plan.ambiguousDevices ?? 0) - plan.ambiguities.length;
+    if (more > 0) lines.push(`  … and ${more} more: cp-sync plan ${workflowId ?? '<workflowId>'} --format json lists them all`);
   }
   const silent = plan.silentStationSamples ?? [];
   if (silent.length > 0) {
     const shown = silent.slice(0, SILENT_LINES);
     lines.push('', `Silent stations (${plan.silentStations}): live in the database, no message during the window`, ...shown.map((s) => `  ${s.stationId} (${s.stationName}, id ${s.stationPk})`));
-    if ((plan.silentStations ?? 0) > shown.length) lines.push(`  … and ${(plan.silentStations ?? 0) - shown.length} more (cp_sync_silent_stations holds them all)`);
+    if ((plan.silentStations ?? 0) > shown.length) {
+      lines.push(`  … and ${(plan.silentStations ?? 0) - shown.length} more: cp-sync plan ${workflowId ?? '<workflowId>'} --format json lists them all`);
+    }
   }
   if (plan.rejectedSamples.length > 0) {
     lines.push('', `Rejected messages (${plan.rejected}):`, ...plan.rejectedSamples.map((r) => `  ${r.topic} ${JSON.stringify(r.payload)}: ${r.reason}`));
+    if (plan.rejectedSamples.length >= PLAN_SAMPLE_LIMIT) {
+      lines.push(`  … the first ${plan.rejectedSamples.length} samples; cp-sync plan ${workflowId ?? '<workflowId>'} --format json lists every stored one`);
+    }
   }
-  if (plan.truncated) lines.push('', `(lists above are cut at ${plan.stations.length} stations; the counts are complete)`);
   return lines;
 }
 

@@ -6,14 +6,18 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { ConfigError, loadDotEnv, loadSyncDefaults, loadTemporalConfig, type TemporalConfig } from '../config';
+import { ConfigError, loadDatabaseConfig, loadDotEnv, loadSyncDefaults, loadTemporalConfig, type TemporalConfig } from '../config';
 import { parseDuration } from '../domain/duration';
 import { connectClient } from '../temporal/connection';
 import { DEFAULT_WORKFLOW_ID, MAX_COLLECTORS, type SyncInput, type SyncResult } from '../shared';
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
 import { collectionProgress } from './progress';
-import { checkSchemaBeforeStart, runMigrate, runPrune, schemaError } from './maintenance';
+import { checkSchemaBeforeStart, openCheckedDatabase, runMigrate, runPrune, schemaError } from './maintenance';
+import { fileOutput, stdoutOutput, writeTo, type Output } from './output';
+import { PLAN_FORMATS, writePlan, type PlanFormat } from './plan-export';
+import { planRun } from '../db/plan-reader';
+import { packageVersion } from './version';
 import { approve, awaitResult, loadStatus, reject, startSync } from './sync-client';
 
 interface Session {
@@ -70,7 +74,12 @@ interface StartOptions {
   autoApprove?: boolean;
   collectors?: number;
   json?: boolean;
+  /** start: wait for the end of the run and exit with its status. */
+  wait?: boolean;
+  detailedExitcode?: boolean;
 }
+
+const DETAILED_EXITCODE_HELP = `with --dry-run: exit 0 when there is nothing to create, ${EXIT.changesPending} when points would be created`;
 
 function addStartOptions(command: Command): Command {
   return command
@@ -88,6 +97,7 @@ function syncInput(options: StartOptions): SyncInput {
   const defaults = loadSyncDefaults(process.env);
   if (options.dryRun && options.autoApprove) throw new CliError('--dry-run and --auto-approve contradict each other; choose one', EXIT.usage);
   if (options.account !== undefined && !/^[^/+#]+$/.test(options.account)) throw new CliError('--account: expected one topic level, without /, + or #', EXIT.usage);
+  if (options.detailedExitcode && !options.dryRun) throw new CliError('--detailed-exitcode: expected --dry-run too (it tells a dry run with work to do from one without)', EXIT.usage);
   const collectors = options.collectors ?? defaults.collectors;
   return {
     collectorDurationMs: options.duration ?? defaults.collectorDurationMs,
@@ -120,10 +130,10 @@ async function start(options: StartOptions, say: (lines: string[]) => void = pri
   return handle;
 }
 
-function report(result: SyncResult, json: boolean | undefined): void {
-  if (json) printJson(result);
+function report(result: SyncResult, options: { json?: boolean; detailedExitcode?: boolean }, extra: Record<string, unknown> = {}): void {
+  if (options.json) printJson({ ...extra, ...result });
   else printLines(formatReport(result));
-  process.exitCode = exitCodeForPhase(result.phase);
+  process.exitCode = exitCodeForPhase(result.phase, { detailed: options.detailedExitcode });
 }
 
 /** Resolves to undefined when the operator interrupts (Ctrl-C, end of input) instead of answering. */
@@ -167,7 +177,7 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
   await followUntilPlanned(handle, input.collectorDurationMs);
   const status = await loadStatus(handle);
   if (status.collectionNote) say([`Note: ${status.collectionNote}`]);
-  if (status.plan) say(['', ...formatPlan(status.plan), '']);
+  if (status.plan) say(['', ...formatPlan(status.plan, handle.workflowId), '']);
   if (status.phase === 'awaiting-approval') {
     if (options.yes) {
       await approve(handle, { comment: 'cp-sync run --yes' });
@@ -193,14 +203,65 @@ async function run(options: StartOptions & { yes?: boolean }): Promise<void> {
     }
   }
   const result = await awaitResult(handle);
-  report(result, options.json);
+  report(result, options);
   const { temporal } = await connect();
   if (!options.json) printLines([``, `Web UI: ${webUiLink(temporal, handle.workflowId, handle.firstExecutionRunId)}`]);
+}
+
+const planFormatOption = (value: string): PlanFormat => {
+  if (!(PLAN_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${PLAN_FORMATS.join(', ')}`);
+  return value as PlanFormat;
+};
+
+interface PlanOptions {
+  format: PlanFormat;
+  json?: boolean;
+  output?: string;
+}
+
+/**
+ * `cp-sync plan`: the table is the workflow's summary (no database needed); json, csv and sql stream the whole plan
+ * from the tool's tables, found by the run id (the plan's run key).
+ */
+async function showPlan(workflowId: string, options: PlanOptions): Promise<void> {
+  if (options.json && options.format !== 'table' && options.format !== 'json') throw new CliError(`--json is --format json; it contradicts --format ${options.format}`, EXIT.usage);
+  const format: PlanFormat = options.json ? 'json' : options.format;
+  const handle = await handleFor(workflowId);
+  const status = await loadStatus(handle);
+  if (!status.plan) throw new CliError(`No plan yet: sync ${workflowId} is ${status.phase}.`, EXIT.failed);
+  const plan = status.plan;
+  // Opened only to write: an export that fails before its first row leaves no temporary file behind.
+  const output = (): Output => (options.output ? fileOutput(options.output) : stdoutOutput());
+  if (format === 'table') {
+    await writeTo(output(), (out) => out.write(`${[`Sync ${workflowId}: ${status.phase}`, ...formatPlan(plan, workflowId)].join('\n')}\n`));
+    return;
+  }
+  const runId = (await handle.describe()).runId;
+  let config;
+  try {
+    config = loadDatabaseConfig(process.env);
+  } catch (err) {
+    throw err instanceof ConfigError ? new ConfigError(`--format ${format} reads the plan from the tool's tables: ${err.message}`) : err;
+  }
+  const db = await openCheckedDatabase(config);
+  try {
+    const run = await planRun(db, runId);
+    if (!run) {
+      throw new CliError(
+        `The rows of sync ${workflowId}'s plan (run ${runId}) are not in ${config.toolDatabase} (pruned, or another CP_SYNC_DATABASE?); \`cp-sync plan ${workflowId}\` shows its summary.`,
+        EXIT.failed,
+      );
+    }
+    await writeTo(output(), (out) => writePlan(db, format, { workflowId, runId, phase: status.phase, summary: plan }, out, { appliedAt: run.applied }));
+  } finally {
+    await db.close();
+  }
 }
 
 function buildProgram(): Command {
   const program = new Command('cp-sync')
     .description('Find the charging points that stations report over MQTT but ocpp-db lacks, and create them after approval.')
+    .version(packageVersion(), '-V, --version', "print cp-sync's version")
     .showHelpAfterError()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .exitOverride();
@@ -208,20 +269,36 @@ function buildProgram(): Command {
   program
     .command('worker')
     .description('run a worker: the workflow and its activities, on TEMPORAL_TASK_QUEUE (needs the MQTT and MySQL settings)')
-    .action(async () => {
+    .option('--check', 'do not run one: exit 0 when a worker of this host polls TEMPORAL_TASK_QUEUE (a container healthcheck), 1 otherwise')
+    .action(async (options: { check?: boolean }) => {
+      if (options.check) {
+        const { checkWorker } = await import('../worker-health');
+        printLines([await checkWorker(loadTemporalConfig(process.env))]);
+        return;
+      }
       const { runWorker } = await import('../worker');
       await runWorker(process.env);
     });
 
   addStartOptions(program.command('start').description('start a sync and print its id'))
-    .option('--json', 'print {"workflowId", "runId"}')
+    .option('--json', 'print {"workflowId", "runId"} (with --wait: and the result)')
+    .option('--wait', 'wait for the end of the run, print its report and exit with its status')
+    .option('--detailed-exitcode', `${DETAILED_EXITCODE_HELP} (needs --wait)`)
     .action(async (options: StartOptions) => {
-      await start(options);
+      if (options.detailedExitcode && !options.wait) throw new CliError('--detailed-exitcode: expected --wait too (start returns at once otherwise)', EXIT.usage);
+      if (!options.wait) {
+        await start(options);
+        return;
+      }
+      const say = (lines: string[]): void => printLines(lines, options.json ? process.stderr : process.stdout);
+      const handle = await start({ ...options, json: false }, say);
+      report(await awaitResult(handle), options, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
     });
 
   addStartOptions(program.command('run').description('start a sync, show its progress and plan, ask y/N on a terminal, apply, and print the report'))
     .option('-y, --yes', 'approve the plan without asking')
     .option('--json', 'print the final result as JSON')
+    .option('--detailed-exitcode', DETAILED_EXITCODE_HELP)
     .action(run);
 
   program
@@ -239,13 +316,10 @@ function buildProgram(): Command {
   program
     .command('plan <workflowId>')
     .description('show the plan: what would be created, surplus points, devices without a station, rejected messages')
-    .option('--json', 'print the plan as JSON')
-    .action(async (workflowId: string, options: { json?: boolean }) => {
-      const status = await loadStatus(await handleFor(workflowId));
-      if (!status.plan) throw new CliError(`No plan yet: sync ${workflowId} is ${status.phase}.`, EXIT.failed);
-      if (options.json) printJson({ workflowId, phase: status.phase, ...status.plan });
-      else printLines([`Sync ${workflowId}: ${status.phase}`, ...formatPlan(status.plan)]);
-    });
+    .option('--format <format>', `${PLAN_FORMATS.join(', ')}: json, csv and sql list the whole plan from the tool's tables (need the database settings)`, planFormatOption, 'table')
+    .option('--json', 'shorthand for --format json')
+    .option('-o, --output <file>', 'write to this file (complete or not at all: written aside, then renamed) instead of stdout')
+    .action(showPlan);
 
   program
     .command('approve <workflowId>')
@@ -277,7 +351,7 @@ function buildProgram(): Command {
     .description('wait for the end of the run and print its report')
     .option('--json', 'print the result as JSON')
     .action(async (workflowId: string, options: { json?: boolean }) => {
-      report(await awaitResult(await handleFor(workflowId)), options.json);
+      report(await awaitResult(await handleFor(workflowId)), options);
     });
 
   program
@@ -310,7 +384,8 @@ function buildProgram(): Command {
     `
 Exit status: 0 success (applied, nothing-to-do, dry-run, or the command did its job); 1 failure;
 2 bad usage or configuration; 3 rejected; 4 expired; 5 approval or rejection refused; 6 a sync with that id is already running;
-7 the tool's tables are missing or at another version (run: cp-sync migrate); 130 interrupted at the run prompt (the sync keeps waiting for approval).`,
+7 the tool's tables are missing or at another version (run: cp-sync migrate);
+8 with --detailed-exitcode, a dry run whose plan would create points; 130 interrupted at the run prompt (the sync keeps waiting for approval).`,
   );
   return program;
 }

@@ -8,7 +8,7 @@ import { tablesFor, type SyncDatabase } from '../db/tables';
 import { CliError, EXIT } from './exit-codes';
 
 /** Opens the tool's database after checking its schema version; `close` ends the pool. */
-async function openCheckedDatabase(config: DatabaseConfig): Promise<SyncDatabase & { close: () => Promise<void> }> {
+export async function openCheckedDatabase(config: DatabaseConfig): Promise<SyncDatabase & { close: () => Promise<void> }> {
   const pool = createPool(config, 2);
   try {
     await assertSchemaReady(pool, config);

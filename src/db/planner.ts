@@ -1,29 +1,19 @@
 /**
- * The diff, set-based and streamed: one query joins the run's devices with their stations and live points,
- * the rows stream through the pure rules of domain/plan, and the plan is written back in batches. Memory stays
- * flat whatever the fleet size; only a capped summary is returned.
+ * The diff, set-based and streamed: two sorted streams (the run's devices matched to stations, every live station with
+ * its live points), both in station key order, merged in one pass by the pure rules of domain/plan-merge: no query
+ * runs per device and no sort spills to disk. The plan is written back in batches while the streams are paused, so
+ * memory stays flat whatever the fleet size; only a capped summary is returned.
  */
 import type { RowDataPacket } from 'mysql2';
+import { AttemptQueries } from './attempt-queries';
 import { streamRows, type Pool } from './pool';
 import { asPointStationId, asText, readOcppLayout, type OcppLayout } from './ocpp-layout';
 import type { SyncDatabase, Tables } from './tables';
-import { isTestDevice, missingPointIds, PlanFingerprint, surplusPointIds } from '../domain/plan';
+import { PlanFingerprint } from '../domain/plan';
+import { mergePlan, parsePointIds, type LiveStation, type MatchedDevice, type PlanEvent } from '../domain/plan-merge';
 import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from '../shared';
 
 const ROWS_PER_INSERT = 1000;
-
-/** One device as the diff query returns it; station columns are null when no station matched. */
-interface DeviceRow {
-  device_id: string;
-  connectors: number;
-  station_pk: string | null;
-  station_id: string | null;
-  station_name: string | null;
-  live_points: string | null;
-  /** Set when the undashed id names another live station than the exact id (which wins). */
-  other_pk: string | null;
-  other_station_id: string | null;
-}
 
 /** Called for every device, in station order, for the log lines operators grep for. */
 export interface PlanListener {
@@ -36,71 +26,53 @@ export interface PlanListener {
 
 export interface PlanOptions {
   runKey: string;
+  /** The attempt's connections and tags, so that a cancelled or timed-out attempt's queries are killed. */
+  queries?: AttemptQueries;
   testDeviceId?: string;
   onProgress?: (devices: number) => void;
   listener?: PlanListener;
 }
 
 /**
- * Exact station_id match first, the undashed one otherwise (the original's two-way lookup); when both name live
- * stations, the exact one wins and the other is reported. Device ids are converted to station_id's own collation
- * (ocpp-layout.ts), so station_id's unique index serves both lookups. Points are read per station through
- * charging_points' station_id index, compared in that column's own type.
+ * The run's devices matched to their stations, in station key order (devices without a station last). Exact
+ * station_id match first, the undashed one otherwise (the original's two-way lookup); when both name live stations,
+ * the exact one wins and the other is reported. Device ids are converted to station_id's own collation
+ * (ocpp-layout.ts), so station_id's unique index serves both lookups. Only keys travel here (the station's name and
+ * points come from the live-stations stream), so the sort stays narrow.
  */
-function diffQuery(t: Tables, layout: OcppLayout): string {
+function devicesQuery(t: Tables, layout: OcppLayout): string {
+  const ambiguous = 'exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id';
   return `
-  SELECT o.device_id, o.connectors,
-         s.id AS station_pk, s.station_id, s.name AS station_name,
-         (SELECT GROUP_CONCAT(p.point_id ORDER BY p.point_id) FROM ${t.points} p
-           WHERE p.station_id = ${asPointStationId('s.id', layout)} AND p.deleted IS NULL) AS live_points,
-         CASE WHEN exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id THEN plain.id END AS other_pk,
-         CASE WHEN exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id THEN plain.station_id END AS other_station_id
+  SELECT o.device_id AS deviceId, o.connectors, COALESCE(exact.id, plain.id) AS stationPk,
+         CASE WHEN ${ambiguous} THEN plain.id END AS otherStationPk,
+         CASE WHEN ${ambiguous} THEN plain.station_id END AS otherStationId
     FROM ${t.observations} o
     LEFT JOIN ${t.stations} exact ON exact.station_id = ${asText('o.device_id', layout.stationId)} AND exact.deleted IS NULL
     LEFT JOIN ${t.stations} plain ON o.device_plain <> o.device_id
                                  AND plain.station_id = ${asText('o.device_plain', layout.stationId)} AND plain.deleted IS NULL
-    LEFT JOIN ${t.stations} s ON s.id = COALESCE(exact.id, plain.id)
    WHERE o.run_key = ?
-   ORDER BY s.id IS NULL, s.id, o.device_id`;
-}
-
-/** Every live station, in key order: merged with the diff's stations (also in key order) to find the silent ones. */
-function liveStationsQuery(t: Tables): string {
-  return `SELECT id AS station_pk, station_id, name AS station_name FROM ${t.stations} WHERE deleted IS NULL ORDER BY id`;
-}
-
-interface StationRow {
-  station_pk: string;
-  station_id: string;
-  station_name: string;
+   ORDER BY stationPk IS NULL, stationPk, o.device_id`;
 }
 
 /**
- * Silent stations: live in the database, matched by no device of the run. The diff streams its matched stations in
- * ascending key order; this walks the live stations in the same order beside it (a merge, one primary-key scan, no
- * second join) and calls `silent` for every station the diff passed by.
+ * Every live station with its live points, in key order: a primary-key scan of the stations (no sort) joined to
+ * charging_points through its station_id index, compared in that column's own type.
  */
-class SilentStationMerge {
-  private current: IteratorResult<StationRow> | undefined;
-
-  constructor(
-    private readonly stations: AsyncIterator<StationRow>,
-    private readonly silent: (station: StationRow) => Promise<void>,
-  ) {}
-
-  /** The diff has reached station `pk` (undefined: the diff has no more stations). */
-  async reach(pk: string | undefined): Promise<void> {
-    const target = pk === undefined ? undefined : BigInt(pk);
-    for (;;) {
-      this.current ??= await this.stations.next();
-      if (this.current.done) return;
-      const key = BigInt(this.current.value.station_pk);
-      if (target !== undefined && key > target) return;
-      if (target === undefined || key < target) await this.silent(this.current.value);
-      this.current = undefined;
-    }
-  }
+function liveStationsQuery(t: Tables, layout: OcppLayout): string {
+  return `
+  SELECT s.id AS stationPk, s.station_id AS stationId, s.name AS stationName, GROUP_CONCAT(p.point_id) AS livePoints
+    FROM ${t.stations} s
+    LEFT JOIN ${t.points} p ON p.station_id = ${asPointStationId('s.id', layout)} AND p.deleted IS NULL
+   WHERE s.deleted IS NULL
+   GROUP BY s.id
+   ORDER BY s.id`;
 }
+
+/**
+ * The devices' sort holds only keys (about 100 bytes a device): this lets a million devices sort in memory instead
+ * of spilling to disk. The server allocates what the rows need, up to this.
+ */
+const DIFF_SORT_BUFFER_BYTES = 256 * 1024 * 1024;
 
 /** The window closed before the collector ever subscribed: planning on no data would wrongly say "nothing to do". */
 export class NeverCollectedError extends Error {
@@ -110,25 +82,23 @@ export class NeverCollectedError extends Error {
   }
 }
 
-function parsePointIds(list: string | null): number[] {
-  return list === null || list === '' ? [] : list.split(',').map(Number);
-}
 
 /** Rows to insert, flushed in multi-row INSERTs of ROWS_PER_INSERT. */
 class BatchWriter {
   private rows: unknown[][] = [];
   constructor(
-    private readonly pool: Pool,
+    private readonly queries: AttemptQueries,
     private readonly insert: string,
   ) {}
 
-  async add(row: unknown[]): Promise<void> {
+  /** A promise only when the batch is full and being written. */
+  add(row: unknown[]): Promise<void> | undefined {
     this.rows.push(row);
-    if (this.rows.length >= ROWS_PER_INSERT) await this.flush();
+    return this.rows.length >= ROWS_PER_INSERT ? this.flush() : undefined;
   }
 
   async flush(): Promise<void> {
-    if (this.rows.length > 0) await this.pool.query(this.insert, [this.rows.splice(0)]);
+    if (this.rows.length > 0) await this.queries.query(this.insert, [this.rows.splice(0)]);
   }
 }
 
@@ -153,16 +123,14 @@ export async function buildPlan(db: SyncDatabase, options: PlanOptions): Promise
 
 async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
   const { runKey, testDeviceId, listener } = options;
+  const queries = options.queries ?? new AttemptQueries(pool);
   const layout = await readOcppLayout(pool, t.ocppDatabase);
-  for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await pool.query(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
+  for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await queries.query(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
 
-  const [[counters]] = await pool.query<RowDataPacket[]>(
-    `SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`,
-    [runKey],
-  );
+  const [counters] = await queries.query<RowDataPacket[]>(`SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`, [runKey]);
   if (!counters) throw new NeverCollectedError(runKey);
-  const [[stationCount]] = await pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
-  const [rejectedSamples] = await pool.query<RowDataPacket[]>(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [
+  const [stationCount] = await queries.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
+  const rejectedSamples = await queries.query<RowDataPacket[]>(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [
     runKey,
     PLAN_SAMPLE_LIMIT + 1,
   ]);
@@ -197,34 +165,10 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
   };
   listener?.stationsInDatabase(summary.stationsInDatabase);
   const fingerprint = new PlanFingerprint();
-  const planRows = new BatchWriter(
-    pool,
-    `INSERT INTO ${t.planStations} (run_key, station_pk, device_id, station_id, station_name, expected, live_points, missing, surplus, skipped) VALUES ?`,
-  );
-  const notFoundRows = new BatchWriter(pool, `INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
-  const ambiguityRows = new BatchWriter(pool, `INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
-  const silentRows = new BatchWriter(pool, `INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
-
-  // Two devices can name one station (its id with and without dashes): the station keeps the highest count.
-  let pending: { row: DeviceRow; live: number[] } | undefined;
-  const settleStation = async (): Promise<void> => {
-    if (!pending) return;
-    const { row, live } = pending;
-    pending = undefined;
-    const station: PlanStation = {
-      deviceId: row.device_id,
-      stationId: row.station_id!,
-      stationPk: row.station_pk!,
-      stationName: row.station_name!,
-      expected: row.connectors,
-      livePoints: live.length,
-      missing: missingPointIds(row.connectors, live),
-      surplus: surplusPointIds(row.connectors, live),
-      skipped: testDeviceId !== undefined && !isTestDevice(row.device_id, testDeviceId),
-    };
+  const planStation = (station: PlanStation): Promise<void> | undefined => {
     listener?.station(station);
     fingerprint.add(station);
-    if (station.missing.length === 0 && station.surplus.length === 0) return;
+    if (station.missing.length === 0 && station.surplus.length === 0) return undefined;
     if (station.skipped && station.missing.length > 0) summary.skippedStations++;
     else if (station.missing.length > 0) {
       summary.stationsToChange++;
@@ -232,7 +176,7 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     }
     summary.surplusPoints += station.surplus.length;
     sample(summary.stations, station, summary);
-    await planRows.add([
+    return planRows.add([
       runKey,
       station.stationPk,
       station.deviceId,
@@ -245,78 +189,82 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
       station.skipped ? 1 : 0,
     ]);
   };
+  const planRows = new BatchWriter(
+    queries,
+    `INSERT INTO ${t.planStations} (run_key, station_pk, device_id, station_id, station_name, expected, live_points, missing, surplus, skipped) VALUES ?`,
+  );
+  const notFoundRows = new BatchWriter(queries, `INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
+  const ambiguityRows = new BatchWriter(queries, `INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
+  const silentRows = new BatchWriter(queries, `INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
 
-  const connection = await pool.getConnection();
-  const stationsConnection = await pool.getConnection();
+  const connection = await queries.connection();
+  const stationsConnection = await queries.connection().catch((err: unknown) => {
+    queries.done(connection, true);
+    throw err;
+  });
   try {
-    const silentStations = new SilentStationMerge(
-      streamRows<StationRow>(stationsConnection, liveStationsQuery(t), [], 1000)[Symbol.asyncIterator](),
-      async (station) => {
-        summary.silentStations = (summary.silentStations ?? 0) + 1;
-        sample(silentStationSamples, { stationPk: station.station_pk, stationId: station.station_id, stationName: station.station_name }, summary);
-        await silentRows.add([runKey, station.station_pk, station.station_id, station.station_name]);
-      },
-    );
     // GROUP_CONCAT stops at 1024 bytes by default on MySQL: a station's live point ids must arrive whole.
-    await connection.query('SET SESSION group_concat_max_len = 1048576');
-    for await (const row of streamRows<DeviceRow>(connection, diffQuery(t, layout), [runKey], 500)) {
-      summary.processedDevices++;
-      if (summary.processedDevices % 10_000 === 0) options.onProgress?.(summary.processedDevices);
-      listener?.device(row.device_id, row.connectors);
-      await silentStations.reach(row.station_pk ?? undefined);
-      if (row.station_pk === null) {
-        await settleStation();
-        listener?.notFound(row.device_id);
-        summary.notFound++;
-        sample(summary.notFoundDeviceIds, row.device_id, summary);
-        await notFoundRows.add([runKey, row.device_id, row.connectors]);
-        continue;
+    await stationsConnection.query('SET SESSION group_concat_max_len = 1048576');
+    await connection.query('SET SESSION sort_buffer_size = ?', [DIFF_SORT_BUFFER_BYTES]);
+    // Keys arrive as strings (bigNumberStrings): the rows are the merge's input as they are.
+    const devices = streamRows<MatchedDevice>(connection, queries.tag(devicesQuery(t, layout)), [runKey], 1000);
+    const stations = streamRows<LiveStation>(stationsConnection, queries.tag(liveStationsQuery(t, layout)), [], 1000);
+    const onEvent = (event: PlanEvent): void | Promise<void> => {
+      switch (event.kind) {
+        case 'device':
+          summary.processedDevices++;
+          if (summary.processedDevices % 10_000 === 0) options.onProgress?.(summary.processedDevices);
+          listener?.device(event.deviceId, event.connectors);
+          return;
+        case 'notFound':
+          listener?.notFound(event.deviceId);
+          summary.notFound++;
+          sample(summary.notFoundDeviceIds, event.deviceId, summary);
+          return notFoundRows.add([runKey, event.deviceId, event.connectors]);
+        case 'ambiguous': {
+          const { ambiguity } = event;
+          listener?.ambiguous?.(ambiguity);
+          summary.ambiguousDevices = (summary.ambiguousDevices ?? 0) + 1;
+          sample(ambiguities, ambiguity, summary);
+          return ambiguityRows.add([runKey, ambiguity.deviceId, event.stationPk, ambiguity.stationId, event.otherStationPk, ambiguity.otherStationId]);
+        }
+        case 'silent':
+          summary.silentStations = (summary.silentStations ?? 0) + 1;
+          sample(silentStationSamples, event.station, summary);
+          return silentRows.add([runKey, event.station.stationPk, event.station.stationId, event.station.stationName]);
+        case 'station':
+          return planStation(event.station);
       }
-      if (row.other_pk !== null) {
-        const ambiguity: AmbiguousDevice = { deviceId: row.device_id, stationId: row.station_id!, otherStationId: row.other_station_id! };
-        listener?.ambiguous?.(ambiguity);
-        summary.ambiguousDevices = (summary.ambiguousDevices ?? 0) + 1;
-        sample(ambiguities, ambiguity, summary);
-        await ambiguityRows.add([runKey, row.device_id, row.station_pk, row.station_id, row.other_pk, row.other_station_id]);
-      }
-      if (pending && pending.row.station_pk === row.station_pk) {
-        // Same station reached through its other spelling: keep the higher count (and its device id).
-        if (row.connectors > pending.row.connectors) pending.row = row;
-        continue;
-      }
-      await settleStation();
-      pending = { row, live: parsePointIds(row.live_points) };
-    }
-    await settleStation();
-    for (const writer of [planRows, notFoundRows, ambiguityRows]) await writer.flush();
-
-    await silentStations.reach(undefined);
-    await silentRows.flush();
+    };
+    await mergePlan(devices, stations, onEvent, testDeviceId);
+    for (const writer of [planRows, notFoundRows, ambiguityRows, silentRows]) await writer.flush();
   } finally {
-    connection.release();
-    // The live-stations stream may still be open (an error mid-diff): a released connection with a half-read result
-    // would be handed to the next user, so it is destroyed instead.
-    stationsConnection.destroy();
+    // A stream may still be open (an error mid-diff), and the sessions carry the diff's settings: a released
+    // connection would hand both to the next user, so both are destroyed instead.
+    queries.done(connection, true);
+    queries.done(stationsConnection, true);
   }
   summary.fingerprint = fingerprint.digest();
   return summary;
 }
 
 /** Recomputes the fingerprint of a stored plan, so that apply writes exactly what was approved. */
-export async function storedPlanFingerprint({ pool, tables }: SyncDatabase, runKey: string): Promise<string> {
+export async function storedPlanFingerprint({ pool, tables }: SyncDatabase, runKey: string, queries = new AttemptQueries(pool)): Promise<string> {
   const fingerprint = new PlanFingerprint();
-  const connection = await pool.getConnection();
+  const connection = await queries.connection();
+  let complete = false;
   try {
     const rows = streamRows<{ station_pk: string; missing: string; skipped: number }>(
       connection,
-      `SELECT station_pk, missing, skipped FROM ${tables.planStations} WHERE run_key = ? ORDER BY station_pk`,
+      queries.tag(`SELECT station_pk, missing, skipped FROM ${tables.planStations} WHERE run_key = ? ORDER BY station_pk`),
       [runKey],
     );
     for await (const row of rows) {
       fingerprint.add({ stationPk: row.station_pk, missing: parsePointIds(row.missing), skipped: row.skipped === 1 });
     }
+    complete = true;
   } finally {
-    connection.release();
+    queries.done(connection, !complete);
   }
   return fingerprint.digest();
 }

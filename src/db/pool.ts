@@ -40,7 +40,9 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
  * of the runs in flight borrow one for each flush.
  */
 export function createPool(config: DatabaseConfig, connectionLimit = 6): Pool {
-  const pool = mysql.createPool({ ...connectionOptions(config), connectionLimit });
+  const options = connectionOptions(config);
+  const pool = mysql.createPool({ ...options, connectionLimit });
+  optionsByPool.set(pool, options);
   const { lockWaitTimeoutSeconds } = config;
   if (lockWaitTimeoutSeconds !== undefined) {
     // Emitted with the callback connection before it is handed out, so this runs before its first query.
@@ -52,22 +54,11 @@ export function createPool(config: DatabaseConfig, connectionLimit = 6): Pool {
   return pool;
 }
 
-/** Runs `work` in one transaction on one connection: commit on success, rollback on any error. */
-export async function inTransaction<T>(pool: Pool, work: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await pool.getConnection();
-  try {
-    await connection.beginTransaction();
-    try {
-      const result = await work(connection);
-      await connection.commit();
-      return result;
-    } catch (err) {
-      await connection.rollback().catch(() => undefined);
-      throw err;
-    }
-  } finally {
-    connection.release();
-  }
+const optionsByPool = new WeakMap<Pool, mysql.ConnectionOptions>();
+
+/** How `pool` connects, to open a connection beside it (db/attempt-queries.ts); undefined for a pool made elsewhere. */
+export function poolConnectionOptions(pool: Pool): mysql.ConnectionOptions | undefined {
+  return optionsByPool.get(pool);
 }
 
 /**

@@ -17,3 +17,15 @@ export function allocateIdBlock(highestExistingId: bigint | null, count: number)
   }
   return Array.from({ length: count }, (_, i) => first + BigInt(i));
 }
+
+/**
+ * The id at `offset` (0-based) of the block that allocateIdBlock would allocate above `highestExistingId`, for a
+ * block streamed row by row; refuses an unsafe id the same way.
+ */
+export function idInBlock(highestExistingId: bigint | null, offset: number): bigint {
+  const id = (highestExistingId ?? 0n) + 1n + BigInt(offset);
+  if (id > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`charging_points.id would pass ${Number.MAX_SAFE_INTEGER} (highest id is ${highestExistingId}); refusing to create unsafe ids`);
+  }
+  return id;
+}

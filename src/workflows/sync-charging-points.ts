@@ -30,6 +30,7 @@ import {
 } from '../shared';
 import { activityRetryingSignal, approveSignal, rejectSignal, statusQuery } from './definitions';
 import { currentDetails } from './details';
+import { recordPhase } from './metrics';
 import { validateSyncInput } from './input';
 import { resultOf } from './result';
 
@@ -84,7 +85,10 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
 
   setHandler(statusQuery, () => status);
   const tell = (): void => setCurrentDetails(currentDetails(status));
+  let awaitingSince: Date | undefined;
   const setPhase = (phase: Phase): void => {
+    if (phase === 'awaiting-approval') awaitingSince = new Date();
+    recordPhase(status.phase, phase, awaitingSince);
     status.phase = phase;
     tell();
   };

@@ -16,7 +16,12 @@ export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** The process's peak resident set size, for runs measured with runMeasured. */
+  peakRssKiB?: number;
 }
+
+/** GNU time's report, appended to stderr by runMeasured and taken off again. */
+const PEAK_RSS_LINE = /\n?cp-sync-peak-rss-kib=(\d+)\n?$/;
 
 /** `npm run -s build`, so that dist/ is the code under test. */
 export async function buildCli(): Promise<void> {
@@ -37,10 +42,24 @@ export class CliRunner {
 
   /** Runs `cp-sync <args>`; `env` is added to (or, with undefined, removed from) the runner's environment. */
   run(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliRun> {
+    return this.spawnRun(process.execPath, [CLI, ...args], args, env, timeoutMs);
+  }
+
+  /** Like run, under GNU time (/usr/bin/time): the run's peakRssKiB is the process's maximum resident set size. */
+  async runMeasured(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliRun & { peakRssKiB: number }> {
+    const run = await this.spawnRun('/usr/bin/time', ['-f', 'cp-sync-peak-rss-kib=%M', process.execPath, CLI, ...args], args, env, timeoutMs);
+    const match = PEAK_RSS_LINE.exec(run.stderr);
+    if (!match) throw new Error(`/usr/bin/time reported no peak RSS:\n${describeRun(run)}`);
+    run.stderr = run.stderr.replace(PEAK_RSS_LINE, '');
+    run.peakRssKiB = Number(match[1]);
+    return run as CliRun & { peakRssKiB: number };
+  }
+
+  private spawnRun(command: string, argv: string[], args: string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<CliRun> {
     const merged = { ...this.env(), ...env };
     const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
     return new Promise((resolveRun, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: this.cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(command, argv, { cwd: this.cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -55,7 +74,7 @@ export class CliRunner {
       });
       child.on('close', (code) => {
         clearTimeout(timer);
-        const run = { args, code, stdout, stderr };
+        const run: CliRun = { args, code, stdout, stderr };
         this.runs.push(run);
         resolveRun(run);
       });
@@ -95,6 +114,8 @@ export interface WorkerProcess {
   stop: () => Promise<number | null>;
   /** SIGKILL: the worker dies at once, as in a crash. */
   kill: () => Promise<number | null>;
+  /** SIGSTOP: the worker freezes with its connections open, as a hung or partitioned host (kill() ends it). */
+  freeze: () => void;
 }
 
 /** Starts `cp-sync worker` as its own process and resolves once it listens; `stop()` ends it with SIGTERM. */
@@ -122,6 +143,9 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
     kill: async () => {
       child.kill('SIGKILL');
       return exited;
+    },
+    freeze: () => {
+      child.kill('SIGSTOP');
     },
   };
 }

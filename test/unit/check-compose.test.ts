@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
-import { checkCompose, envExampleNames, fileExistsIn, findVariables } from '../../tools/compose/check-compose';
+import { checkCompose, envExampleNames, fileExistsIn, findVariables, namesHost, unpinnedImage } from '../../tools/compose/check-compose';
 
 const root = path.resolve(__dirname, '..', '..');
 const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
@@ -10,9 +10,9 @@ const envExampleText = fs.existsSync(envExamplePath) ? fs.readFileSync(envExampl
 
 interface Compose { services: Record<string, Record<string, unknown>>; [key: string]: unknown }
 
-/** The real compose file, changed by `mutate`, as YAML text again. */
+/** The real compose file (anchors and merge keys resolved, as Compose does), changed by `mutate`, as YAML text again. */
 function broken(mutate: (compose: Compose) => void): string {
-  const compose = parse(composeText) as Compose;
+  const compose = parse(composeText, { merge: true }) as Compose;
   mutate(compose);
   return stringify(compose);
 }
@@ -33,8 +33,10 @@ describe('checkCompose', () => {
   });
 
   it('has the services of the stack, the worker waiting for the other three and for migrate to complete', () => {
-    const compose = parse(composeText) as Compose;
-    expect(Object.keys(compose.services).sort()).toEqual(['migrate', 'mosquitto', 'mysql', 'temporal', 'worker']);
+    const compose = parse(composeText, { merge: true }) as Compose;
+    expect(Object.keys(compose.services).sort()).toEqual(['demo-migrate', 'demo-seed', 'demo-simulator', 'demo-sync', 'demo-worker', 'migrate', 'mosquitto', 'mysql', 'temporal', 'worker']);
+    for (const name of ['demo-migrate', 'demo-seed', 'demo-simulator', 'demo-sync', 'demo-worker']) expect(service(compose, name).profiles).toEqual(['demo']);
+    expect(service(compose, 'worker').healthcheck).toMatchObject({ test: ['CMD', 'node', 'dist/cli/main.js', 'worker', '--check'] });
     expect(service(compose, 'worker').depends_on).toEqual({
       migrate: { condition: 'service_completed_successfully' },
       mysql: { condition: 'service_healthy' },
@@ -134,6 +136,46 @@ describe('checkCompose', () => {
       /neither an image nor a build/,
     ],
     [
+      'a long-running service without a healthcheck',
+      (c) => {
+        remove(service(c, 'worker'), 'healthcheck');
+      },
+      'worker',
+      /has no healthcheck \(a long-running service needs one/,
+    ],
+    [
+      'an image without a tag',
+      (c) => {
+        service(c, 'mysql').image = 'mysql';
+      },
+      'mysql',
+      /not pinned \(no tag/,
+    ],
+    [
+      'an image on latest through a variable default',
+      (c) => {
+        service(c, 'temporal').image = 'temporalio/temporal:${TEMPORAL_IMAGE_TAG:-latest}';
+      },
+      'temporal',
+      /not pinned \(latest/,
+    ],
+    [
+      'a one-shot that talks to the database without waiting for it',
+      (c) => {
+        remove(service(c, 'migrate'), 'depends_on');
+      },
+      'migrate',
+      /talks to service "mysql" \(OCPP_MYSQL_HOST\) but does not depend_on it/,
+    ],
+    [
+      'the demo worker that does not wait for the broker it collects from',
+      (c) => {
+        remove(service(c, 'demo-worker').depends_on, 'mosquitto');
+      },
+      'demo-worker',
+      /talks to service "mosquitto" \(CLOUD_HOST\)/,
+    ],
+    [
       'an undeclared named volume',
       (c) => {
         service(c, 'temporal').volumes = ['temporal-state:/data'];
@@ -170,6 +212,35 @@ describe('checkCompose', () => {
 
   it('reports text that is not YAML', () => {
     expect(checkCompose('services: [unclosed')[0]).toMatch(/not valid YAML/);
+  });
+});
+
+describe('unpinnedImage', () => {
+  it.each<[string, string | undefined]>([
+    ['mysql:8.4.3', undefined],
+    ['temporalio/temporal:${TEMPORAL_IMAGE_TAG:-1.9.1}', undefined],
+    ['registry.example.com:5000/team/app:2.1', undefined],
+    [`eclipse-mosquitto@sha256:${'a'.repeat(64)}`, undefined],
+    ['mysql', 'no tag: Docker pulls latest'],
+    ['registry.example.com:5000/team/app', 'no tag: Docker pulls latest'],
+    ['mysql:latest', 'latest changes under you: name a version'],
+    ['mysql:${MYSQL_TAG}', 'a variable without a default decides the version'],
+  ])('%s', (image, expected) => {
+    expect(unpinnedImage(image)).toBe(expected);
+  });
+});
+
+describe('namesHost', () => {
+  it.each<[string, string, boolean]>([
+    ['mysql', 'mysql', true],
+    ['temporal:7233', 'temporal', true],
+    ['mqtt://mosquitto:1883', 'mosquitto', true],
+    ['mqtt://user:pw@mosquitto:1883/x', 'mosquitto', true],
+    ['charging-points-sync-demo', 'demo', false],
+    ['mysql-replica', 'mysql', false],
+    ['ocpp_demo', 'demo', false],
+  ])('%j names %s: %s', (value, host, expected) => {
+    expect(namesHost(value, host)).toBe(expected);
   });
 });
 

@@ -5,6 +5,8 @@ import {
   ConfigError,
   loadDatabaseConfig,
   loadLogLevel,
+  loadObservabilityConfig,
+  secretValues,
   loadMqttConfig,
   loadSyncDefaults,
   loadTemporalConfig,
@@ -233,6 +235,27 @@ describe('loadLogLevel', () => {
   });
 });
 
+describe('loadObservabilityConfig', () => {
+  it('defaults: text lines at info, no metrics endpoint', () => {
+    expect(loadObservabilityConfig({})).toEqual({ logLevel: 'info', logFormat: 'text', metricsBindAddress: undefined });
+  });
+
+  it.each(['127.0.0.1:9464', '0.0.0.0:9464', '[::]:9464'])('METRICS_BIND_ADDRESS %s', (address) => {
+    expect(loadObservabilityConfig({ METRICS_BIND_ADDRESS: address, LOG_FORMAT: 'json' })).toMatchObject({ logFormat: 'json', metricsBindAddress: address });
+  });
+});
+
+describe('secretValues', () => {
+  it('lists the MQTT credentials, the database password and the Temporal API key', () => {
+    const secrets = secretValues({
+      mqtt: loadMqttConfig(anEnv({ CLOUD_HOST: 'mqtt://u1:p1-secret@broker:1883', CLOUD_CREDENTIALS: JSON.stringify({ username: 'mqtt-user', password: CREDENTIALS_SECRET }) })),
+      database: loadDatabaseConfig(anEnv({ OCPP_MYSQL_PASSWORD: 'db-secret' })),
+      temporal: loadTemporalConfig({ TEMPORAL_API_KEY: 'api-key-secret' }),
+    });
+    expect(secrets).toEqual(expect.arrayContaining([CREDENTIALS_SECRET, 'mqtt-user', 'u1:p1-secret', 'p1-secret', 'db-secret', 'api-key-secret']));
+  });
+});
+
 describe('a bad value', () => {
   // [case, the variable the message must start with, the loader, the environment]
   const cases: [string, string, (env: Env) => unknown, Env][] = [
@@ -269,6 +292,9 @@ describe('a bad value', () => {
     ['TEMPORAL_TLS maybe', 'TEMPORAL_TLS', loadTemporalConfig, anEnv({ TEMPORAL_TLS: 'maybe' })],
     ['TEMPORAL_UI_URL not a URL', 'TEMPORAL_UI_URL', loadTemporalConfig, anEnv({ TEMPORAL_UI_URL: 'ui.internal' })],
     ['LOG_LEVEL verbose', 'LOG_LEVEL', loadLogLevel, anEnv({ LOG_LEVEL: 'verbose' })],
+    ['LOG_FORMAT logfmt', 'LOG_FORMAT', loadObservabilityConfig, anEnv({ LOG_FORMAT: 'logfmt' })],
+    ['METRICS_BIND_ADDRESS without port', 'METRICS_BIND_ADDRESS', loadObservabilityConfig, anEnv({ METRICS_BIND_ADDRESS: '127.0.0.1' })],
+    ['METRICS_BIND_ADDRESS a host name', 'METRICS_BIND_ADDRESS', loadObservabilityConfig, anEnv({ METRICS_BIND_ADDRESS: 'localhost:9464' })],
     ['OCPP_MYSQL_SSL required', 'OCPP_MYSQL_SSL', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'required' })],
     ['OCPP_MYSQL_SSL true', 'OCPP_MYSQL_SSL', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'true' })],
     ['verify-identity to an IPv4 address', 'OCPP_MYSQL_HOST', loadDatabaseConfig, anEnv({ OCPP_MYSQL_SSL: 'verify-identity', OCPP_MYSQL_SSL_CA_PATH: CA })],

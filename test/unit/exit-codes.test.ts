@@ -21,3 +21,17 @@ describe('exitCodeForPhase', () => {
     expect(exitCodeForPhase(phase) === EXIT.ok).toBe(SUCCESSFUL_PHASES.includes(phase));
   });
 });
+
+describe('exitCodeForPhase with --detailed-exitcode', () => {
+  it('tells a dry run with points to create (8) from one with nothing to do (0)', () => {
+    expect(exitCodeForPhase('dry-run', { detailed: true })).toBe(EXIT.changesPending);
+    expect(EXIT.changesPending).toBe(8);
+    expect(exitCodeForPhase('nothing-to-do', { detailed: true })).toBe(EXIT.ok);
+    expect(exitCodeForPhase('failed', { detailed: true })).toBe(EXIT.failed);
+  });
+
+  it('takes a code no other status uses', () => {
+    const codes = Object.values(EXIT);
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+});

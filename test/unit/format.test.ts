@@ -132,9 +132,15 @@ describe('formatPlan', () => {
     expect(lines[at + 1]).toBe('  acc123/sweet-home/bad-device/status-control/connectors-count "2.5": payload is not a whole number 0..16');
   });
 
-  it('says when the lists are cut', () => {
-    expect(formatPlan(aPlanSummary({ truncated: true })).at(-1)).toMatch(/cut at 1 stations; the counts are complete/);
-    expect(lines.join('\n')).not.toMatch(/cut at/);
+  it('says how many entries a cut list leaves out, and how to get them all', () => {
+    const cut = formatPlan(
+      aPlanSummary({ stationsToChange: 250, surplusPoints: 7, notFound: 1000, ambiguousDevices: 3, ambiguities: [{ deviceId: 'AB-1', stationId: 'AB-1', otherStationId: 'AB1' }], truncated: true }),
+      'sync-1',
+    );
+    expect(cut).toContain('  … and 249 more stations with missing points and 7 more surplus points: cp-sync plan sync-1 --format csv (or json, sql; --output FILE) lists them all');
+    expect(cut).toContain('  … and 999 more: cp-sync plan sync-1 --format csv (or json, sql; --output FILE) lists them all');
+    expect(cut).toContain('  … and 2 more: cp-sync plan sync-1 --format json lists them all');
+    expect(lines.join('\n')).not.toMatch(/more/);
   });
 
   it('has no table for a plan without stations', () => {
@@ -149,7 +155,7 @@ describe('formatPlan: what the window did not hear, and ambiguous devices', () =
     const lines = formatPlan(aPlanSummary({ silentStations: 12, silentStationSamples: silent, brokerDroppedMessages: 7, ambiguousDevices: 0, ambiguities: [] }));
     expect(lines[2]).toBe('  12 live stations sent nothing during the window · the broker dropped 7 messages (all its clients) during the window');
     const start = lines.indexOf('Silent stations (12): live in the database, no message during the window');
-    expect(lines.slice(start + 1, start + 12)).toEqual([...silent.slice(0, 10).map((s) => `  ${s.stationId} (${s.stationName}, id ${s.stationPk})`), '  … and 2 more (cp_sync_silent_stations holds them all)']);
+    expect(lines.slice(start + 1, start + 12)).toEqual([...silent.slice(0, 10).map((s) => `  ${s.stationId} (${s.stationName}, id ${s.stationPk})`), '  … and 2 more: cp-sync plan <workflowId> --format json lists them all']);
   });
 
   it('names each ambiguous device, the station used and the one not used', () => {

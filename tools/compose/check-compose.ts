@@ -1,10 +1,14 @@
 /**
  * Static check of docker-compose.yml, since no Docker engine runs on the development and CI machines:
  *   npm run build && npm run compose:check        (node dist-tools/tools/compose/check-compose.js)
- * It checks what would otherwise only fail at `docker compose up`: every service has an image or a build (and
- * the Dockerfile exists), every depends_on names a real service with `condition: service_healthy` and that
- * service has a healthcheck (or `service_completed_successfully` on a one-shot that is never restarted), the worker is pointed at the stack's own services, named volumes are declared,
- * mounted local files exist, and every `${VAR}` has a default or is listed in .env.example.
+ * It checks what would otherwise only fail at `docker compose up`, or silently run badly: every service has an image
+ * or a build (and the Dockerfile exists); every pulled image is pinned to a version (no tag, `latest` or a variable
+ * defaulting to it fails); every long-running service has a healthcheck (only a one-shot, `restart: "no"`, may go
+ * without); every depends_on names a real service with `condition: service_healthy` and that service has a
+ * healthcheck (or `service_completed_successfully` on a one-shot that is never restarted); a service whose
+ * environment names another service as a host (`mysql`, `temporal:7233`, `mqtt://mosquitto:1883`) waits for it;
+ * the worker is pointed at the stack's own services; named volumes are declared; mounted local files exist; and
+ * every `${VAR}` has a default or is listed in .env.example. YAML anchors and merge keys (`<<: *x`) are resolved.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -199,6 +203,27 @@ function volumeSourcesOf(service: YamlMap): { named: string[]; local: string[] }
   return { named, local };
 }
 
+/**
+ * Why an image reference is not pinned, or undefined when it is: a digest, or a tag other than `latest`. A
+ * variable counts by its default (`${TAG:-1.9.1}`): that is what a plain `docker compose up` pulls.
+ */
+export function unpinnedImage(image: string): string | undefined {
+  const resolved = image.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}/g, '$1');
+  if (resolved.includes('$')) return 'a variable without a default decides the version';
+  if (/@sha256:[0-9a-f]{64}$/.test(resolved)) return undefined;
+  const lastPart = resolved.slice(resolved.lastIndexOf('/') + 1);
+  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : undefined;
+  if (tag === undefined || tag === '') return 'no tag: Docker pulls latest';
+  if (tag === 'latest') return 'latest changes under you: name a version';
+  return undefined;
+}
+
+/** Whether an environment value names service `host` as a host (`mysql`, `temporal:7233`, `mqtt://mosquitto:1883`). */
+export function namesHost(value: string, host: string): boolean {
+  const escaped = host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?:^|//|@|[\\s,])${escaped}(?::\\d+)?(?:$|[/\\s,?])`).test(value);
+}
+
 interface Analysis {
   problems: string[];
   serviceCount: number;
@@ -206,7 +231,7 @@ interface Analysis {
 
 function analyse(composeText: string, envExampleText: string | undefined, options: CheckComposeOptions): Analysis {
   const problems: string[] = [];
-  const doc = parseDocument(composeText);
+  const doc = parseDocument(composeText, { merge: true });
   if (doc.errors.length > 0) {
     return { problems: doc.errors.map((error) => `not valid YAML: ${error.message.split('\n')[0] ?? error.name}`), serviceCount: 0 };
   }
@@ -254,6 +279,20 @@ function analyse(composeText: string, envExampleText: string | undefined, option
       if (!isMap(target) || !hasHealthcheck(target)) {
         problems.push(`service "${dependency}": has no healthcheck, but service "${name}" waits for it to be healthy`);
       }
+    }
+
+    if (!hasHealthcheck(service) && service.restart !== 'no') {
+      problems.push(`service "${name}": has no healthcheck (a long-running service needs one; a one-shot says restart: "no")`);
+    }
+    if (hasImage && build === undefined) {
+      const unpinned = unpinnedImage(service.image as string);
+      if (unpinned !== undefined) problems.push(`service "${name}": image ${String(service.image)} is not pinned (${unpinned})`);
+    }
+    const dependencies = dependenciesOf(service);
+    for (const other of Object.keys(services)) {
+      if (other === name || dependencies.has(other)) continue;
+      const variable = [...environmentOf(service)].find(([, value]) => value !== undefined && namesHost(value, other))?.[0];
+      if (variable !== undefined) problems.push(`service "${name}": talks to service "${other}" (${variable}) but does not depend_on it`);
     }
 
     const volumes = volumeSourcesOf(service);

@@ -3,11 +3,12 @@
  * connector count on `demo/sweet-home/<deviceId>/status-control/connectors-count` (QoS 1, not retained, so
  * nothing outlives the simulator on the broker), as real stations do.
  *
- *   node dist-tools/tools/demo/simulator.js [--seconds N] [--interval-ms MS]
+ *   node dist-tools/tools/demo/simulator.js [--seconds N] [--interval-ms MS] [--alive-file PATH]
  *
  * Broker: CLOUD_HOST (default mqtt://127.0.0.1:1883) and CLOUD_CREDENTIALS, from the environment only (never
  * .env: fake counts must not reach a real broker by accident). Stops cleanly on SIGTERM/SIGINT or after N seconds.
  */
+import { writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { ConfigError, loadMqttConfig } from '../../src/config';
 import { redactUserInfo } from '../../src/domain/redact';
@@ -16,9 +17,10 @@ import { DEMO_ACCOUNT, DEMO_DEVICES, demoTopic } from './demo-fleet';
 const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
 const CONNECT_TIMEOUT_MS = 15_000;
 
-const USAGE = `Usage: node dist-tools/tools/demo/simulator.js [--seconds N] [--interval-ms MS]
+const USAGE = `Usage: node dist-tools/tools/demo/simulator.js [--seconds N] [--interval-ms MS] [--alive-file PATH]
   --seconds N        stop after N seconds (default: run until SIGTERM or Ctrl-C)
   --interval-ms MS   time between two rounds of messages (default 1000)
+  --alive-file PATH  touch PATH whenever the broker acknowledges a message (a container healthcheck reads its age)
 Broker: CLOUD_HOST (default ${DEFAULT_BROKER}), CLOUD_CREDENTIALS (JSON connect options), from the environment.`;
 
 class UsageError extends Error {}
@@ -26,6 +28,7 @@ class UsageError extends Error {}
 interface Options {
   seconds?: number;
   intervalMs: number;
+  aliveFile?: string;
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
@@ -34,6 +37,11 @@ function parseArgs(argv: string[]): Options | 'help' {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return 'help';
     const [name, inline] = arg.split('=', 2) as [string, string | undefined];
+    if (name === '--alive-file') {
+      options.aliveFile = inline ?? argv[++i];
+      if (options.aliveFile === undefined || options.aliveFile === '') throw new UsageError(`--alive-file: expected a path\n${USAGE}`);
+      continue;
+    }
     if (name !== '--seconds' && name !== '--interval-ms') throw new UsageError(`unknown option ${arg}\n${USAGE}`);
     const raw = inline ?? argv[++i];
     const value = raw !== undefined && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
@@ -87,7 +95,10 @@ async function main(argv: string[]): Promise<void> {
     for (const device of DEMO_DEVICES) {
       const payload = device.payloads[round % device.payloads.length]!;
       client.publish(demoTopic(device.deviceId), payload, { qos: 1, retain: false }, (err) => {
-        if (!err) published++;
+        if (!err) {
+          published++;
+          if (options.aliveFile !== undefined) writeFileSync(options.aliveFile, `${new Date().toISOString()}\n`);
+        }
         else if (failed++ === 0) process.stderr.write(`Simulator: publish failed (${err.message}); retrying every round\n`);
       });
     }

@@ -1,0 +1,74 @@
+/**
+ * The sync's own Prometheus metrics: names (one place, also for the workflow's, workflows/metrics.ts), help texts,
+ * and the few calls the activities make. They go through Temporal's metric meter, so that one endpoint
+ * (METRICS_BIND_ADDRESS, temporal/runtime.ts) serves them beside the SDK's; without it the meter discards them.
+ * Only type imports here: the workflow bundle imports the names.
+ */
+import type { MetricMeter } from '@temporalio/common';
+
+/** Counter names without `_total`: the exporter adds it (countersTotalSuffix). */
+export const METRICS = {
+  messagesReceived: 'cp_sync_messages_received',
+  messagesRejected: 'cp_sync_messages_rejected',
+  brokerDropped: 'cp_sync_broker_dropped_messages',
+  devices: 'cp_sync_plan_devices',
+  devicesNotFound: 'cp_sync_plan_devices_not_found',
+  pointsToCreate: 'cp_sync_plan_points_to_create',
+  pointsCreated: 'cp_sync_points_created',
+  activityAttempts: 'cp_sync_activity_attempts',
+  plans: 'cp_sync_plans',
+  approvalWait: 'cp_sync_approval_wait_seconds',
+  awaitingApprovalSince: 'cp_sync_awaiting_approval_since_timestamp_seconds',
+} as const;
+
+/** Approval waits are minutes to days: the exporter's default buckets (up to 10 s) would put them all in +Inf. */
+export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
+  [METRICS.approvalWait]: [60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600],
+};
+
+/** An attempt that failed may be retried: `cp_sync_plans_total{outcome="failed"}` counts the runs that gave up. */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'cancelled';
+
+export interface SyncMetrics {
+  /** A batch of MQTT messages stored by the collector (received includes the rejected ones). */
+  collected(received: number, rejected: number): void;
+  /** The broker's own dropped-messages counter rose by `count` during a window (all its clients). */
+  brokerDropped(count: number): void;
+  /** The plan this worker built last. */
+  planBuilt(plan: { processedDevices: number; notFound: number; pointsToCreate: number }): void;
+  pointsCreated(count: number): void;
+  attempt(activity: string, outcome: AttemptOutcome): void;
+}
+
+export function createSyncMetrics(meter: MetricMeter): SyncMetrics {
+  const received = meter.createCounter(METRICS.messagesReceived, undefined, 'MQTT messages received on the connectors-count topics, rejected ones included');
+  const rejected = meter.createCounter(METRICS.messagesRejected, undefined, 'MQTT messages rejected (bad topic or payload)');
+  const dropped = meter.createCounter(METRICS.brokerDropped, undefined, "Messages the broker reported dropped ($SYS, all its clients) while a collector listened");
+  const devices = meter.createGauge(METRICS.devices, 'int', undefined, 'Unique devices in the last plan this worker built');
+  const notFound = meter.createGauge(METRICS.devicesNotFound, 'int', undefined, 'Devices without a station in the last plan this worker built');
+  const toCreate = meter.createGauge(METRICS.pointsToCreate, 'int', undefined, 'Points to create in the last plan this worker built');
+  const created = meter.createCounter(METRICS.pointsCreated, undefined, 'Charging points created in ocpp-db');
+  const attempts = meter.createCounter(METRICS.activityAttempts, undefined, 'Activity attempts by activity and outcome (succeeded, failed, cancelled; a failed attempt may be retried)');
+  return {
+    collected(count, rejectedCount) {
+      if (count > 0) received.add(count);
+      if (rejectedCount > 0) rejected.add(rejectedCount);
+    },
+    brokerDropped(count) {
+      if (count > 0) dropped.add(count);
+    },
+    planBuilt(plan) {
+      devices.set(plan.processedDevices);
+      notFound.set(plan.notFound);
+      toCreate.set(plan.pointsToCreate);
+    },
+    pointsCreated(count) {
+      if (count > 0) created.add(count);
+    },
+    attempt(activity, outcome) {
+      attempts.add(1, { activity, outcome });
+    },
+  };
+}
+
+export const noMetrics: SyncMetrics = { collected: () => undefined, brokerDropped: () => undefined, planBuilt: () => undefined, pointsCreated: () => undefined, attempt: () => undefined };

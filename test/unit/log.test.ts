@@ -1,0 +1,69 @@
+import { createConsoleLog, formatRecord, redactor, type LogRecord } from '../../src/log';
+import { RuntimeLogger } from '../../src/temporal/runtime';
+
+const time = new Date('2026-11-28T21:00:00.123Z');
+const inRun: LogRecord = { time, level: 'info', msg: 'Connected to MQTT broker', context: { workflowId: 'wf-1', runId: 'run-1', activity: 'collectConnectorCounts', attempt: 2 } };
+
+describe('formatRecord', () => {
+  test('text: ISO time, level, workflow id, then the original wording unchanged', () => {
+    expect(formatRecord(inRun, 'text')).toBe('2026-11-28T21:00:00.123Z INFO  [wf-1] Connected to MQTT broker');
+    expect(formatRecord({ time, level: 'error', msg: 'x' }, 'text')).toBe('2026-11-28T21:00:00.123Z ERROR x');
+  });
+
+  test('text: fields after the wording; JSON-only metadata left out', () => {
+    const record: LogRecord = { time, level: 'warn', msg: 'Approval refused', fields: { by: 'bob' }, jsonOnly: { namespace: 'default' } };
+    expect(formatRecord(record, 'text')).toBe('2026-11-28T21:00:00.123Z WARN  Approval refused {"by":"bob"}');
+  });
+
+  test('json: one object with time, level, msg, the run, and the fields; a field never overwrites them', () => {
+    const line = formatRecord({ ...inRun, fields: { msg: 'overwrite?', state: 'RUNNING', big: 10n }, jsonOnly: { namespace: 'default' } }, 'json');
+    expect(JSON.parse(line)).toEqual({
+      time: '2026-11-28T21:00:00.123Z',
+      level: 'info',
+      msg: 'Connected to MQTT broker',
+      workflowId: 'wf-1',
+      runId: 'run-1',
+      activity: 'collectConnectorCounts',
+      attempt: 2,
+      namespace: 'default',
+      state: 'RUNNING',
+      big: '10',
+    });
+  });
+});
+
+describe('redactor', () => {
+  test.each([
+    ['text', 'password p@ss"w0rd! in a line', 'password *** in a line'],
+    ['json-escaped', JSON.stringify({ msg: 'p@ss"w0rd!' }), '{"msg":"***"}'],
+  ])('replaces a secret in its %s form', (_form, line, expected) => {
+    expect(redactor(['p@ss"w0rd!'])(line)).toBe(expected);
+  });
+
+  test('ignores secrets too short to be told from words', () => {
+    expect(redactor(['ab', ''])('about')).toBe('about');
+  });
+});
+
+describe('createConsoleLog', () => {
+  test('debug lines only at LOG_LEVEL=debug; errors on their own stream; the context of the current activity', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const options = { write: (l: string) => out.push(l), writeError: (l: string) => err.push(l), format: 'json' as const, context: () => ({ workflowId: 'wf-2' }) };
+    const info = createConsoleLog({ ...options, level: 'info' });
+    info.debug('topic :>>  a/b');
+    info.info('Found 3 charging stations');
+    info.error('=== Failed ===');
+    createConsoleLog({ ...options, level: 'debug' }).debug('topic :>>  a/b');
+    expect(out.map((l) => JSON.parse(l) as { msg: string; workflowId: string }).map((l) => `${l.workflowId} ${l.msg}`)).toEqual(['wf-2 Found 3 charging stations', 'wf-2 topic :>>  a/b']);
+    expect(err.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(['error']);
+  });
+});
+
+describe('RuntimeLogger (the SDK lines)', () => {
+  test('takes the run from the SDK metadata and keeps the rest as fields', () => {
+    const records: LogRecord[] = [];
+    new RuntimeLogger((r) => records.push(r)).warn('Approval refused', { workflowId: 'wf-3', runId: 'r-3', namespace: 'default', sdkComponent: 'workflow', by: 'eve' });
+    expect(records[0]).toMatchObject({ level: 'warn', msg: 'Approval refused', context: { workflowId: 'wf-3', runId: 'r-3' }, fields: { by: 'eve' }, jsonOnly: { namespace: 'default', sdkComponent: 'workflow' } });
+  });
+});

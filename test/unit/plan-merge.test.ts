@@ -1,0 +1,125 @@
+import { compareStationKeys, mergePlan, parsePointIds, StreamOrderError, type LiveStation, type MatchedDevice, type PlanEvent } from '../../src/domain/plan-merge';
+
+async function* from<T>(items: T[]): AsyncGenerator<T> {
+  for (const item of items) yield await Promise.resolve(item);
+}
+
+function device(deviceId: string, connectors: number, stationPk: string | null, other?: { pk: string; id: string }): MatchedDevice {
+  return { deviceId, connectors, stationPk, otherStationPk: other?.pk ?? null, otherStationId: other?.id ?? null };
+}
+
+function live(stationPk: string, livePoints: string | null, stationId = `ST-${stationPk}`): LiveStation {
+  return { stationPk, stationId, stationName: `Station ${stationPk}`, livePoints };
+}
+
+async function merge(devices: MatchedDevice[], stations: LiveStation[], testDeviceId?: string): Promise<PlanEvent[]> {
+  const events: PlanEvent[] = [];
+  await mergePlan(from(devices), from(stations), (event) => void events.push(event), testDeviceId);
+  return events;
+}
+
+function facts(events: PlanEvent[]): string[] {
+  return events.flatMap((e) => {
+    switch (e.kind) {
+      case 'device':
+        return [];
+      case 'station':
+        return [`station ${e.station.stationPk} by ${e.station.deviceId}: live ${e.station.livePoints}, missing [${e.station.missing.join(',')}], surplus [${e.station.surplus.join(',')}]${e.station.skipped ? ' skipped' : ''}`];
+      case 'notFound':
+        return [`not found ${e.deviceId}`];
+      case 'ambiguous':
+        return [`ambiguous ${e.ambiguity.deviceId}: ${e.ambiguity.stationId} over ${e.ambiguity.otherStationId}`];
+      case 'silent':
+        return [`silent ${e.station.stationPk}`];
+    }
+  });
+}
+
+describe('compareStationKeys', () => {
+  it.each([
+    ['9', '10', -1],
+    ['10', '9', 1],
+    ['123', '123', 0],
+    ['18446744073709551614', '18446744073709551615', -1],
+  ])('%s vs %s', (a, b, sign) => {
+    expect(Math.sign(compareStationKeys(a, b))).toBe(sign);
+  });
+});
+
+describe('parsePointIds', () => {
+  it('reads the database list, empty or null as none', () => {
+    expect(parsePointIds('3,1,2')).toEqual([3, 1, 2]);
+    expect(parsePointIds('')).toEqual([]);
+    expect(parsePointIds(null)).toEqual([]);
+  });
+});
+
+describe('mergePlan', () => {
+  it('meets devices and live stations in key order: missing, surplus, silent, not found', async () => {
+    const events = await merge(
+      [device('A', 3, '2'), device('B', 1, '10'), device('C', 2, '11'), device('X', 2, null)],
+      [live('1', null), live('2', '1,3'), live('5', '1'), live('10', '1,2,4'), live('11', '2,1'), live('12', null)],
+    );
+    expect(facts(events)).toEqual([
+      'silent 1',
+      'station 2 by A: live 2, missing [2], surplus []',
+      'silent 5',
+      'station 10 by B: live 3, missing [], surplus [2,4]',
+      'station 11 by C: live 2, missing [], surplus []',
+      'not found X',
+      'silent 12',
+    ]);
+    expect(events.filter((e) => e.kind === 'device').map((e) => (e.kind === 'device' ? e.deviceId : ''))).toEqual(['A', 'B', 'C', 'X']);
+  });
+
+  it('a station named by both spellings keeps the higher count, and is not silent', async () => {
+    const events = await merge([device('AB-1', 2, '7'), device('AB1', 4, '7')], [live('7', '1')]);
+    expect(facts(events)).toEqual(['station 7 by AB1: live 1, missing [2,3,4], surplus []']);
+  });
+
+  it('equal counts: the first device (in device id order) stays', async () => {
+    const events = await merge([device('AB-1', 2, '7'), device('AB1', 2, '7')], [live('7', null)]);
+    expect(facts(events)).toEqual(['station 7 by AB-1: live 0, missing [1,2], surplus []']);
+  });
+
+  it('reports an ambiguous device with the station it was matched to', async () => {
+    const events = await merge([device('AMB-3', 1, '3', { pk: '4', id: 'AMB3' })], [live('3', null, 'AMB-3'), live('4', null, 'AMB3')]);
+    expect(facts(events)).toEqual(['ambiguous AMB-3: AMB-3 over AMB3', 'station 3 by AMB-3: live 0, missing [1], surplus []', 'silent 4']);
+    expect(events.find((e) => e.kind === 'ambiguous')).toMatchObject({ stationPk: '3', otherStationPk: '4' });
+  });
+
+  it('a device whose station is gone from the live stations is not found', async () => {
+    expect(facts(await merge([device('GONE', 1, '3')], [live('2', null), live('4', null)]))).toEqual(['silent 2', 'not found GONE', 'silent 4']);
+  });
+
+  it('test mode marks every station but the test device skipped', async () => {
+    const events = await merge([device('T-1', 1, '1'), device('U-2', 1, '2')], [live('1', null), live('2', null)], 'T1');
+    expect(facts(events)).toEqual(['station 1 by T-1: live 0, missing [1], surplus []', 'station 2 by U-2: live 0, missing [1], surplus [] skipped']);
+  });
+
+  it('no devices: every live station is silent; no stations: every device is not found', async () => {
+    expect(facts(await merge([], [live('1', null), live('2', '1')]))).toEqual(['silent 1', 'silent 2']);
+    expect(facts(await merge([device('A', 1, null)], []))).toEqual(['not found A']);
+  });
+
+  it('keys past 2^53 stay exact', async () => {
+    const events = await merge([device('BIG', 2, '9007199254740993')], [live('9007199254740992', null), live('9007199254740993', '1')]);
+    expect(facts(events)).toEqual(['silent 9007199254740992', 'station 9007199254740993 by BIG: live 1, missing [2], surplus []']);
+  });
+
+  it('refuses devices out of station order instead of planning wrongly', async () => {
+    await expect(merge([device('A', 1, '10'), device('B', 1, '9')], [])).rejects.toThrow(StreamOrderError);
+    await expect(merge([device('A', 1, null), device('B', 1, '9')], [])).rejects.toThrow(/out of station order/);
+  });
+
+  it('waits for the sink: a batch being written pauses the merge', async () => {
+    const order: string[] = [];
+    await mergePlan(from([device('A', 1, '1'), device('B', 1, '2')]), from([live('1', null), live('2', null)]), async (event) => {
+      if (event.kind !== 'station') return;
+      order.push(`start ${event.station.stationPk}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      order.push(`end ${event.station.stationPk}`);
+    });
+    expect(order).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+  });
+});
