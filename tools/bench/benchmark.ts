@@ -210,7 +210,7 @@ interface WorkerProcess {
   child: ChildProcess;
   /** Its last 64 KiB of output, for errors. */
   tail(): string;
-  /** Each collector's `Collected N messages …` line. */
+  /** Each collector's `Collected N messages …` line (after the log's time and level, if any). */
   collected: string[];
   /** Everything it printed, with --keep (for a profile of what it did). */
   all: string[];
@@ -228,8 +228,8 @@ function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        if (line.startsWith('Collected ')) collected.push(line);
-        if (line.startsWith('Worker listening')) {
+        if (/\bCollected \d+ messages /.test(line)) collected.push(line);
+        if (line.includes('Worker listening on task queue')) {
           clearTimeout(timer);
           resolve({ child: worker, tail: () => tail, collected, all });
         }
@@ -401,7 +401,7 @@ async function main(): Promise<void> {
     const { received: bareReceived } = await ask<{ received: number }>(bare, 'stop');
     const figures = await historyFigures(handle);
     // Each collector's share, from its last line (`Collected N messages … (collector i of K)`).
-    const perCollector = worker.collected.map((line) => Number(/^Collected (\d+) messages/.exec(line)?.[1]));
+    const perCollector = worker.collected.map((line) => Number(/\bCollected (\d+) messages/.exec(line)?.[1]));
     if (options.keep) writeFileSync(join(tmpdir(), `${database}-worker.log`), worker.all.join(''));
     const received = result.plan?.messages ?? 0;
 
