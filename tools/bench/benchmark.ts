@@ -223,7 +223,10 @@ function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> {
   const collected: string[] = [];
   const all: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not start within 60 s:\n${tail}`)), 60_000);
+    const timer = setTimeout(() => {
+      worker.kill('SIGKILL');
+      reject(new Error(`the worker did not start within 60 s:\n${tail}`));
+    }, 60_000);
     worker.stdout.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
