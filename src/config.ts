@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from './shared';
+import { DEFAULT_TASK_QUEUE, MAX_COLLECTORS } from './shared';
 import { parseDuration } from './domain/duration';
 import { redactUserInfo } from './domain/redact';
 
@@ -324,6 +324,8 @@ export interface SyncDefaults {
   approvalTimeoutMs: number;
   maxConnectors: number;
   testDeviceId?: string;
+  /** Collector activities per sync (MQTT shared subscription when above 1). */
+  collectors: number;
 }
 
 export function loadSyncDefaults(env: Env): SyncDefaults {
@@ -332,6 +334,7 @@ export function loadSyncDefaults(env: Env): SyncDefaults {
     approvalTimeoutMs: parse(env, 'APPROVAL_TIMEOUT', duration('a positive duration'), '24h'),
     maxConnectors: parse(env, 'MAX_CONNECTORS', boundedInt('a whole number of connectors from 1 to 1000', 1, 1000), '16'),
     testDeviceId: parse(env, 'TEST_DEVICE_ID', optionalString),
+    collectors: parse(env, 'COLLECTORS', boundedInt(`a whole number of collectors from 1 to ${MAX_COLLECTORS}`, 1, MAX_COLLECTORS), '1'),
   };
 }
 

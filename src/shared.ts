@@ -52,7 +52,15 @@ export interface SyncInput {
   autoApproveMaxStations?: number;
   /** MQTT account (topic level 1) to listen to; `+` (all accounts) by default. */
   account?: string;
+  /**
+   * Collector activities that split the stream over an MQTT shared subscription (`$share/…`), each with a session
+   * of its own, on as many workers as there are. 1 or absent: one collector, with a plain subscription.
+   */
+  collectors?: number;
 }
+
+/** The most collectors one sync may run (each holds a connection and a session on the broker). */
+export const MAX_COLLECTORS = 64;
 
 /** Counters of the collection window, as heartbeated and as stored. */
 export interface CollectionProgress {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, Runtime, Worker, type LogLevel as SdkLogLevel, type LogMetadata, type Logger, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { activityLogContext, attemptMetrics } from './activities/observability';
-import { loadDatabaseConfig, loadMqttConfig, loadNotifyWebhookUrl, loadObservabilityConfig, loadSyncDefaults, loadTemporalConfig, secretValues, type Env } from './config';
+import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadNotifyWebhookUrl, loadObservabilityConfig, loadSyncDefaults, loadTemporalConfig, secretValues, type Env } from './config';
 import { databaseTlsProblem } from './db/errors';
 import { createPool } from './db/pool';
 import { assertSchemaReady } from './db/migrator';
@@ -67,6 +67,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const database = loadDatabaseConfig(env);
   const { testDeviceId: workerTestDeviceId } = loadSyncDefaults(env);
   const webhookUrl = loadNotifyWebhookUrl(env);
+  const logLevel = loadLogLevel(env);
   const output = log ?? createWorkerLog(env);
   const metrics = createSyncMetrics(Runtime.instance().metricMeter);
 
@@ -93,7 +94,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       namespace: temporal.namespace,
       taskQueue: taskQueue ?? temporal.taskQueue,
       workflowBundle: await workflowCode(),
-      activities: createActivities({ pool, tables, mqtt, log: output, metrics, workerTestDeviceId, notify: { webhookUrl, ui: temporal } }),
+      activities: createActivities({ pool, tables, mqtt, log: output, metrics, logLevel, workerTestDeviceId, notify: { webhookUrl, ui: temporal } }),
       interceptors: { activity: [attemptMetrics(metrics)] },
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',

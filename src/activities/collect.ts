@@ -1,11 +1,13 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { MqttConfig } from '../config';
 import { BrokerDropWatch, type BrokerDrops } from '../mqtt/broker-drops';
-import { Collector, sessionClientId } from '../mqtt/collector';
+import { sessionClientId, shareGroupOf } from '../mqtt/collector';
+import { ThreadedCollector } from '../mqtt/threaded-collector';
 import { ObservationStore } from '../db/observation-store';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
+import type { LogLevel } from '../config';
 import { topicFilterFor, type CollectionOutcome, type CollectionProgress } from '../shared';
 
 export interface CollectInput {
@@ -19,6 +21,24 @@ export interface CollectInput {
    * before it existed.
    */
   windowEndsAt?: string;
+  /**
+   * One of several collectors of the run (`--collectors N`, N > 1): each subscribes to the run's MQTT shared
+   * subscription with a session of its own, and the broker splits the stream between them. Absent: the one
+   * collector, with a plain subscription.
+   */
+  collector?: { index: number; of: number };
+}
+
+/** One collector's share of the run: its MQTT session key, what it subscribes to, and how it names itself. */
+function collectorOf(input: CollectInput): { sessionKey: string; topicFilter: string; label: string } {
+  const filter = topicFilterFor(input.account);
+  if (input.collector === undefined || input.collector.of <= 1) return { sessionKey: input.runKey, topicFilter: filter, label: '' };
+  const { index, of } = input.collector;
+  return {
+    sessionKey: index === 0 ? input.runKey : `${input.runKey}#${index}`,
+    topicFilter: `$share/${shareGroupOf(input.runKey)}/${filter}`,
+    label: ` (collector ${index + 1} of ${of})`,
+  };
 }
 
 /** How often counts are written to the database and progress is heartbeated. */
@@ -60,7 +80,7 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
  * come back from the last heartbeat; `devices` may count a device heard by two attempts twice (it is progress for
  * people; the plan counts exactly). Beside it, the broker's dropped-messages counter ($SYS) is recorded.
  */
-export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics }) {
+export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel }) {
   const store = new ObservationStore(deps);
 
   return async function collectConnectorCounts(input: CollectInput): Promise<CollectionOutcome> {
@@ -80,30 +100,35 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
     }
     if (resumed) deps.log.info(`Resuming the collection window (attempt ${context.info.attempt}): ${progress.messages} messages so far`);
 
-    const collector = await Collector.connect({
+    const share = collectorOf(input);
+    // The socket is read in a thread of its own: neither the flushes below nor anything else this worker does can
+    // hold up the intake.
+    const collector = await ThreadedCollector.connect({
       url: deps.mqtt.url,
       connectOptions: deps.mqtt.options,
-      topicFilter: topicFilterFor(input.account),
+      topicFilter: share.topicFilter,
       maxConnectors: input.maxConnectors,
       log: deps.log,
-      session: { runKey: input.runKey, expirySeconds: sessionExpirySeconds(windowEndsAt, context.info.startToCloseTimeoutMs) },
+      debug: deps.logLevel === 'debug',
+      session: { runKey: share.sessionKey, expirySeconds: sessionExpirySeconds(windowEndsAt, context.info.startToCloseTimeoutMs) },
     });
     // Recorded once subscribed: a run without this row never heard the broker, and its plan says so.
     await store.startRun(input.runKey, input.workflowId).catch(async (err: unknown) => {
       await collector.close({ endSession: false });
       throw err;
     });
-    const drops = BrokerDropWatch.start({
+    // Broker-wide figures: one collector of the run watches them.
+    const drops = (input.collector?.index ?? 0) === 0 ? BrokerDropWatch.start({
       url: deps.mqtt.url,
       connectOptions: deps.mqtt.options,
       clientId: `${sessionClientId(input.runKey, deps.mqtt.options.clientId)}-sys`,
       log: deps.log,
-    });
+    }) : undefined;
     let dropsRecorded: BrokerDrops | undefined;
     let dropsFailed = false;
     // Never fails the window: the figures are for people, the counts are what matter.
     const recordDrops = async (): Promise<void> => {
-      const figures = drops.figures;
+      const figures = drops?.figures;
       if (!figures || (figures.first === dropsRecorded?.first && figures.last === dropsRecorded.last)) return;
       try {
         await store.recordBrokerDrops(input.runKey, figures);
@@ -147,15 +172,15 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
     const stopListening = async (endSession: boolean): Promise<void> => {
       clearInterval(ticker);
       await collector.close({ endSession });
-      await drops.close();
+      await drops?.close();
       await flushing.catch(() => undefined);
       await withRetries(5, flush);
     };
     const windowOver = (): void => {
       deps.log.info('Collection completed!');
       deps.log.info('Disconnected from broker');
-      deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)`);
-      const figures = drops.figures;
+      deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)${share.label}`);
+      const figures = drops?.figures;
       if (figures && figures.last > figures.first) {
         deps.metrics.brokerDropped(figures.last - figures.first);
         deps.log.info(`The broker dropped ${figures.last - figures.first} messages (all its clients) while this collector listened: devices may be missing`);
@@ -167,14 +192,18 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
     });
 
     try {
-      await Promise.race([context.cancelled, pastTheWindow]);
+      await Promise.race([context.cancelled, pastTheWindow, collector.lost]);
       // The window is over and no cancellation came (see WINDOW_GRACE_MS): stop by ourselves.
       await stopListening(true);
       deps.log.info(`The window ended ${WINDOW_GRACE_MS / 1000} s ago and the workflow has not stopped the collection yet: stopping it here`);
       windowOver();
       return progress;
     } catch (err) {
-      if (!(err instanceof CancelledFailure)) throw err;
+      if (!(err instanceof CancelledFailure)) {
+        // The collector's thread died: store what it handed over (the retry resumes the run's session for the rest).
+        await stopListening(false).catch(() => undefined);
+        throw err;
+      }
       const details = context.cancellationDetails;
       // Only the workflow's timer ends the window (a cancel request). A worker shutting down, or an attempt given
       // up by the server (timed out, not found), leaves the session to the next attempt.
@@ -190,7 +219,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       clearTimeout(deadline);
       clearInterval(ticker);
       await collector.close({ endSession: false }).catch(() => undefined);
-      await drops.close();
+      await drops?.close();
     }
   };
 }

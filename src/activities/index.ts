@@ -2,7 +2,7 @@
  * The activities, built from their dependencies (connections and configuration live in the worker, never in
  * workflow input). The workflow imports only the type.
  */
-import type { MqttConfig } from '../config';
+import type { LogLevel, MqttConfig } from '../config';
 import type { Pool } from '../db/pool';
 import type { Tables } from '../db/tables';
 import type { Log } from '../log';
@@ -19,6 +19,8 @@ export interface ActivityDeps {
   mqtt: MqttConfig;
   log: Log;
   metrics: SyncMetrics;
+  /** LOG_LEVEL: at `debug` the collector also reports every message. */
+  logLevel?: LogLevel;
   /** The worker's TEST_DEVICE_ID, if any (see createDiffActivity). */
   workerTestDeviceId?: string;
   /** NOTIFY_WEBHOOK_URL (secret) and where the Web UI shows a run, for notifications. */

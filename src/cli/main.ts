@@ -10,7 +10,7 @@ import { ConfigError, loadDatabaseConfig, loadDotEnv, loadSyncDefaults, loadTemp
 import { parseDuration } from '../domain/duration';
 import { connectClient } from '../temporal/connection';
 import { webUiLink } from '../domain/web-ui-link';
-import { DEFAULT_WORKFLOW_ID, PHASES, type Phase, type SyncInput, type SyncResult } from '../shared';
+import { DEFAULT_WORKFLOW_ID, MAX_COLLECTORS, PHASES, type Phase, type SyncInput, type SyncResult } from '../shared';
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
 import { formatPlan, formatProgress, formatReport, formatStatus } from './format';
 import { formatRuns, isPhase, listRuns } from './list';
@@ -49,6 +49,12 @@ function printJson(value: unknown): void {
 function printLines(lines: string[], stream: NodeJS.WritableStream = process.stdout): void {
   stream.write(`${lines.join('\n')}\n`);
 }
+
+const collectorsOption = (value: string): number => {
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_COLLECTORS)) throw new InvalidArgumentError(`expected a whole number of collectors from 1 to ${MAX_COLLECTORS}`);
+  return n;
+};
 
 const durationOption = (value: string): number => {
   const ms = parseDuration(value);
@@ -91,6 +97,7 @@ interface SyncOptions {
   autoApprove?: boolean;
   autoApproveMaxPoints?: number;
   autoApproveMaxStations?: number;
+  collectors?: number;
 }
 
 interface StartOptions extends SyncOptions {
@@ -116,7 +123,8 @@ function addSyncOptions(command: Command): Command {
     .option('--dry-run', 'stop after the plan; nothing is written')
     .option('--auto-approve', 'apply any plan without waiting for an operator (no limit)')
     .option('--auto-approve-max-points <n>', 'apply without an operator a plan that creates at most n points; a bigger one waits for approval', countOption)
-    .option('--auto-approve-max-stations <m>', 'apply without an operator a plan that changes at most m stations (with --auto-approve-max-points: both must hold)', countOption);
+    .option('--auto-approve-max-stations <m>', 'apply without an operator a plan that changes at most m stations (with --auto-approve-max-points: both must hold)', countOption)
+    .option('--collectors <n>', 'collectors that split the MQTT stream over a shared subscription (default: COLLECTORS, 1)', collectorsOption);
 }
 
 function syncInput(options: SyncOptions & { detailedExitcode?: boolean }): SyncInput {
@@ -128,6 +136,7 @@ function syncInput(options: SyncOptions & { detailedExitcode?: boolean }): SyncI
   }
   if (options.account !== undefined && !/^[^/+#]+$/.test(options.account)) throw new CliError('--account: expected one topic level, without /, + or #', EXIT.usage);
   if (options.detailedExitcode && !options.dryRun) throw new CliError('--detailed-exitcode: expected --dry-run too (it tells a dry run with work to do from one without)', EXIT.usage);
+  const collectors = options.collectors ?? defaults.collectors;
   return {
     collectorDurationMs: options.duration ?? defaults.collectorDurationMs,
     approvalTimeoutMs: options.approvalTimeout ?? defaults.approvalTimeoutMs,
@@ -138,6 +147,8 @@ function syncInput(options: SyncOptions & { detailedExitcode?: boolean }): SyncI
     autoApprove: options.autoApprove ?? false,
     ...(options.autoApproveMaxPoints !== undefined ? { autoApproveMaxPoints: options.autoApproveMaxPoints } : {}),
     ...(options.autoApproveMaxStations !== undefined ? { autoApproveMaxStations: options.autoApproveMaxStations } : {}),
+    // Absent for one collector: the input of a plain sync stays what it always was.
+    ...(collectors > 1 ? { collectors } : {}),
   };
 }
 
@@ -163,7 +174,7 @@ async function start(options: StartOptions, say: (lines: string[]) => void = pri
   else {
     say([
       `Started sync ${handle.workflowId} (run ${runId}) on task queue ${temporal.taskQueue}`,
-      `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${decisionNote(input)}`,
+      `  collecting for ${input.collectorDurationMs} ms${input.testDeviceId ? `; ⚠️  TEST MODE: Only processing device: ${input.testDeviceId}` : ''}${decisionNote(input)}${input.collectors ? `; ${input.collectors} collectors (shared subscription)` : ''}`,
       `  Web UI: ${webUiLink(temporal, handle.workflowId, runId)}`,
     ]);
   }

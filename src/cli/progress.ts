@@ -3,16 +3,21 @@ import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/c
 import { temporal } from '@temporalio/proto';
 import type { ActivityRetry, CollectionProgress } from '../shared';
 
-/** The collection window's live counters: the heartbeat details of the pending collect activity. */
+/**
+ * The collection window's live counters: the heartbeat details of the pending collect activities, summed over the
+ * run's collectors (`--collectors N`: each hears its share of the stream).
+ */
 export async function collectionProgress(handle: WorkflowHandle): Promise<CollectionProgress | undefined> {
   const description = await handle.describe();
+  let total: CollectionProgress | undefined;
   for (const activity of description.raw.pendingActivities ?? []) {
     if (activity.activityType?.name !== 'collectConnectorCounts') continue;
     const payload = activity.heartbeatDetails?.payloads?.[0];
-    if (!payload) return undefined;
-    return defaultPayloadConverter.fromPayload<CollectionProgress>(payload);
+    if (!payload) continue;
+    const one = defaultPayloadConverter.fromPayload<CollectionProgress>(payload);
+    total = { messages: (total?.messages ?? 0) + one.messages, devices: (total?.devices ?? 0) + one.devices, rejected: (total?.rejected ?? 0) + one.rejected };
   }
-  return undefined;
+  return total;
 }
 
 const STATES: Record<number, string> = {

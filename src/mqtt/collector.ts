@@ -25,6 +25,8 @@ export interface CollectorOptions {
   topicFilter: string;
   maxConnectors: number;
   log: Log;
+  /** LOG_LEVEL=debug: a line per message (built only then: at fleet scale they cost more than the counting). */
+  debug?: boolean;
   /** How long to keep trying to reach the broker before giving up (and letting Temporal retry). */
   connectTimeoutMs?: number;
   /** The run's persistent session. */
@@ -47,6 +49,14 @@ const DEFAULT_CLIENT_ID_PREFIX = 'cp-sync';
 export function sessionClientId(runKey: string, configuredClientId?: unknown): string {
   const prefix = typeof configuredClientId === 'string' && configuredClientId.trim() !== '' ? configuredClientId.trim() : DEFAULT_CLIENT_ID_PREFIX;
   return `${prefix}-${createHash('sha256').update(runKey).digest('hex').slice(0, 15)}`;
+}
+
+/**
+ * The run's MQTT shared-subscription group (`$share/<group>/<filter>`): the same for all of a run's collectors, so
+ * that the broker hands each message to one of them; different per run, so that two syncs each hear everything.
+ */
+export function shareGroupOf(runKey: string): string {
+  return `cp-sync-${createHash('sha256').update(`share:${runKey}`).digest('hex').slice(0, 15)}`;
 }
 
 /** MQTT 5 unless CLOUD_CREDENTIALS says otherwise (`"protocolVersion": 4` for an MQTT 3.1.1-only broker). */
@@ -117,7 +127,7 @@ export class Collector {
       await client.endAsync(true);
       throw err;
     }
-    log.info('Subscribed to connectors-count');
+    log.info(options.topicFilter.startsWith('$share/') ? `Subscribed to connectors-count (shared subscription ${options.topicFilter})` : 'Subscribed to connectors-count');
     return collector;
   }
 
@@ -168,8 +178,10 @@ export class Collector {
 
   private receive(topic: string, payload: Buffer): void {
     const text = payload.toString('utf8');
-    this.options.log.debug(`topic :>>  ${topic}`);
-    this.options.log.debug(`message :>>  ${excerpt(text)}`);
+    if (this.options.debug) {
+      this.options.log.debug(`topic :>>  ${topic}`);
+      this.options.log.debug(`message :>>  ${excerpt(text)}`);
+    }
     this.messages++;
     const parsed = parseMessage(topic, text, this.options.maxConnectors);
     if (parsed.ok) {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { ERROR_TYPES, type SyncInput } from '../shared';
+import { ERROR_TYPES, MAX_COLLECTORS, type SyncInput } from '../shared';
 
 /**
  * A sync can be started from anywhere (`temporal workflow start`, a script), not only from cp-sync: a malformed
@@ -24,6 +24,7 @@ export function validateSyncInput(input: unknown): SyncInput {
   for (const limit of ['autoApproveMaxPoints', 'autoApproveMaxStations']) {
     if (value[limit] !== undefined) positiveInt(limit);
   }
+  if (value.collectors !== undefined) positiveInt('collectors', MAX_COLLECTORS);
   optional('testDeviceId', 'string');
   optional('account', 'string');
   optional('dryRun', 'boolean');

@@ -231,28 +231,39 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
   });
   const windowScope = new CancellationScope();
   const windowEndsAt = new Date(Date.now() + input.collectorDurationMs).toISOString();
-  const collecting = windowScope.run(() => collectConnectorCounts({ runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors, windowEndsAt }));
-  await Promise.race([sleep(input.collectorDurationMs, { summary: 'Collection window' }), collecting]);
-  // Past this point the window has closed (a failed collection would have thrown above).
-  windowScope.cancel();
-  const lost = 'the collector was lost near the end of the window (worker stopped); counts stored until then are used';
+  const base = { runKey, workflowId, account: input.account, maxConnectors: input.maxConnectors, windowEndsAt };
+  // One collector: the plain subscription, scheduled exactly as before shared subscriptions existed (so that older
+  // histories replay). More: one activity each, splitting the stream over the run's shared subscription.
+  const of = input.collectors ?? 1;
+  const collectors = windowScope.run(() =>
+    Promise.resolve(of <= 1 ? [collectConnectorCounts(base)] : Array.from({ length: of }, (_, index) => collectConnectorCounts({ ...base, collector: { index, of } }))),
+  );
+  const scheduled = await collectors;
   try {
-    // A collector whose worker died near the end is retried by the server when its heartbeat times out; when that
-    // retry starts after the window has closed, it does not listen and says so.
-    const outcome = await collecting;
-    if (outcome?.windowClosedBeforeRetry) {
-      log.warn(lost);
-      return lost;
-    }
-  } catch (err) {
-    if (isCancellation(err)) return undefined;
-    // The server does not retry an activity whose cancellation was requested: a collector whose worker died near
-    // the end of the window times out instead. What it stored is complete up to its last heartbeat.
-    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-      log.warn(lost);
-      return lost;
-    }
-    throw err;
+    await Promise.race([sleep(input.collectorDurationMs, { summary: 'Collection window' }), Promise.all(scheduled)]);
+  } finally {
+    // The window has closed, or a collection failed (and the others stop with it).
+    windowScope.cancel();
   }
-  return undefined;
+  const lost = `${of > 1 ? 'a collector' : 'the collector'} was lost near the end of the window (worker stopped); counts stored until then are used`;
+  let note: string | undefined;
+  for (const collecting of scheduled) {
+    try {
+      // A collector whose worker died near the end is retried by the server when its heartbeat times out; when that
+      // retry starts after the window has closed, it does not listen and says so.
+      const outcome = await collecting;
+      if (outcome?.windowClosedBeforeRetry) note = lost;
+    } catch (err) {
+      if (isCancellation(err)) continue;
+      // The server does not retry an activity whose cancellation was requested: a collector whose worker died near
+      // the end of the window times out instead. What it stored is complete up to its last heartbeat.
+      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+        note = lost;
+        continue;
+      }
+      throw err;
+    }
+  }
+  if (note !== undefined) log.warn(note);
+  return note;
 }

@@ -205,15 +205,16 @@ describe('loadTemporalConfig', () => {
 
 describe('loadSyncDefaults', () => {
   it('defaults to the original tool: a 60 s window, 16 connectors, normal mode; 24 h to approve', () => {
-    expect(loadSyncDefaults({})).toEqual({ collectorDurationMs: 60_000, approvalTimeoutMs: 86_400_000, maxConnectors: 16, testDeviceId: undefined });
+    expect(loadSyncDefaults({})).toEqual({ collectorDurationMs: 60_000, approvalTimeoutMs: 86_400_000, maxConnectors: 16, testDeviceId: undefined, collectors: 1 });
   });
 
   it('reads every variable', () => {
-    expect(loadSyncDefaults({ COLLECTOR_DURATION: '5000', APPROVAL_TIMEOUT: '15m', MAX_CONNECTORS: '8', TEST_DEVICE_ID: '6r43-lnud' })).toEqual({
+    expect(loadSyncDefaults({ COLLECTOR_DURATION: '5000', APPROVAL_TIMEOUT: '15m', MAX_CONNECTORS: '8', TEST_DEVICE_ID: '6r43-lnud', COLLECTORS: '3' })).toEqual({
       collectorDurationMs: 5000,
       approvalTimeoutMs: 900_000,
       maxConnectors: 8,
       testDeviceId: '6r43-lnud',
+      collectors: 3,
     });
   });
 
@@ -278,6 +279,7 @@ describe('a bad value', () => {
     ['OCPP_MYSQL_LOCK_WAIT_TIMEOUT 0', 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', loadDatabaseConfig, anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '0' })],
     ['OCPP_MYSQL_LOCK_WAIT_TIMEOUT 2s', 'OCPP_MYSQL_LOCK_WAIT_TIMEOUT', loadDatabaseConfig, anEnv({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: '2s' })],
     ['COLLECTOR_DURATION soon', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: 'soon' })],
+    ['COLLECTORS 0', 'COLLECTORS', loadSyncDefaults, anEnv({ COLLECTORS: '0' })],
     ['COLLECTOR_DURATION 0', 'COLLECTOR_DURATION', loadSyncDefaults, anEnv({ COLLECTOR_DURATION: '0' })],
     ['APPROVAL_TIMEOUT -1h', 'APPROVAL_TIMEOUT', loadSyncDefaults, anEnv({ APPROVAL_TIMEOUT: '-1h' })],
     ['MAX_CONNECTORS 0', 'MAX_CONNECTORS', loadSyncDefaults, anEnv({ MAX_CONNECTORS: '0' })],

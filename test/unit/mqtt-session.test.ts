@@ -1,4 +1,4 @@
-import { protocolVersionOf, sessionClientId } from '../../src/mqtt/collector';
+import { protocolVersionOf, sessionClientId, shareGroupOf } from '../../src/mqtt/collector';
 
 const RUN = '01a21933-9537-73da-9e21-2cdc7c974c4d';
 
@@ -34,5 +34,13 @@ describe('protocolVersionOf', () => {
     [{ protocolVersion: 'five' }, 5],
   ])('%p → MQTT protocol level %p', (options, version) => {
     expect(protocolVersionOf(options)).toBe(version);
+  });
+});
+
+describe('shareGroupOf', () => {
+  it("is one group per run (a run's collectors share the stream; two runs each hear everything), a valid topic level", () => {
+    expect(shareGroupOf(RUN)).toBe(shareGroupOf(RUN));
+    expect(shareGroupOf(RUN)).not.toBe(shareGroupOf('01a21933-9537-73da-9e21-2cdc7c974c4e'));
+    expect(shareGroupOf(RUN)).toMatch(/^cp-sync-[0-9a-f]{15}$/);
   });
 });

@@ -28,6 +28,8 @@ describe('validateSyncInput', () => {
     ['a window as text', { ...aSyncInput(), collectorDurationMs: '60000' }, 'input.collectorDurationMs'],
     ['a fractional approval timeout', aSyncInput({ approvalTimeoutMs: 1.5 }), 'input.approvalTimeoutMs'],
     ['too many connectors', aSyncInput({ maxConnectors: 1001 }), 'input.maxConnectors: expected a whole number from 1 to 1000'],
+    ['too many collectors', aSyncInput({ collectors: 65 }), 'input.collectors: expected a whole number from 1 to 64'],
+    ['collectors not a number', aSyncInput({ collectors: '2' as unknown as number }), 'input.collectors: expected a whole number from 1 to 64'],
     ['a numeric test device', { ...aSyncInput(), testDeviceId: 42 }, 'input.testDeviceId: expected a string or nothing'],
     ['a wildcard account', aSyncInput({ account: 'acc/+' }), 'input.account: expected one MQTT topic level'],
     ['dryRun as text', { ...aSyncInput(), dryRun: 'yes' }, 'input.dryRun: expected a boolean or nothing'],

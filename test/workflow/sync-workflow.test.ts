@@ -544,6 +544,39 @@ describe('syncChargingPoints', () => {
   });
 
   describe('the collection window', () => {
+    it('with --collectors 3, runs three collectors (one index each, same run and window), cancels them all, then plans once', async () => {
+      await withRun(aSyncInput({ dryRun: true, collectors: 3, account: 'acc9' }), {}, async ({ handle, calls }) => {
+        await result(handle);
+        const { runId } = await handle.describe();
+        const windowEndsAt = calls.collect[0]?.windowEndsAt;
+        expect(calls.collect.map((c) => c.collector?.index).sort()).toEqual([0, 1, 2]);
+        for (const input of calls.collect) expect(input).toMatchObject({ runKey: runId, account: 'acc9', windowEndsAt, collector: { of: 3 } });
+        expect(calls.events.filter((e) => e === 'collect cancelled')).toHaveLength(3);
+        expect(calls.events.at(-1)).toBe('diff');
+        expect(calls.diff).toHaveLength(1);
+      });
+    });
+
+    it('ends the window when one of several collectors fails for good, and stops the others', async () => {
+      let started = 0;
+      const collect = (): Promise<CollectionOutcome> => {
+        if (started++ === 0) return Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: 'not authorised', nonRetryable: true }));
+        return new Promise<CollectionOutcome>((_resolve, reject) => {
+          const context = Context.current();
+          const beat = setInterval(() => context.heartbeat(), 50);
+          context.cancelled.catch((err: unknown) => {
+            clearInterval(beat);
+            reject(err instanceof Error ? err : new Error(String(err)));
+          });
+        });
+      };
+      await withRun(aSyncInput({ dryRun: true, collectors: 2, collectorDurationMs: HOUR }), { collect }, async ({ handle, calls }) => {
+        await expect(result(handle)).rejects.toThrow(WorkflowFailedError);
+        expect(calls.diff).toHaveLength(0);
+        expect((await status(handle)).failedDuring).toBe('collecting');
+      });
+    });
+
     it('cancels the collection when the window timer fires, then builds the plan', async () => {
       await withRun(aSyncInput({ dryRun: true }), {}, async ({ handle, calls }) => {
         await result(handle);

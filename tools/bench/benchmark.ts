@@ -1,170 +1,484 @@
 /**
- * `npm run bench [-- --devices 100000]`: measures the diff and the apply at fleet scale against the real
- * database, and the size of what Temporal would carry. It seeds its own database (cps_bench, or --database NAME), fills the
- * collection table directly (the MQTT window is not what is measured here), then times buildPlan and applyPlan
- * and prints the figures. Bounded: it stops by itself and drops its database unless --keep.
+ * `npm run bench -- --devices N [--rate R] [--collectors K] [--json] [--keep] [--collector-only]`: the sync end to
+ * end, as production runs it, with the raw limits of the same run beside it.
+ *
+ *   - a database of its own (`cps_bench_<random>`: ocpp-db's tables and the tool's), dropped afterwards unless --keep;
+ *   - the fleet of fleet.ts, seeded into it;
+ *   - a real worker process (`node dist/cli/main.js worker`) on a task queue of its own; its peak RSS is the VmHWM
+ *     of that process alone;
+ *   - the real workflow (auto-approve) on the Temporal server, K collectors;
+ *   - a publisher process sending every device's count at R msg/s (QoS 1) during the window, and a bare mqtt.js
+ *     subscriber process on the same stream;
+ *   - afterwards every row is checked (`rowsCorrect`), and the raw limits are measured on the same database: the
+ *     bare subscriber's count, the plain GROUP BY join of the run's devices with stations and live points, and a
+ *     plain 1,000-row multi-row INSERT of the same new points (rolled back).
+ *
+ * --keep also writes the worker's output to <tmpdir>/<database>-worker.log.
+ *
+ * --collector-only: no stations, a dry run; only the intake is compared (collectors against the bare subscriber),
+ * to find the lossless rate of one collector, of two, and of the bare subscriber.
+ *
+ * Services as for the e2e tests: MariaDB (OCPP_MYSQL_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306),
+ * Temporal (TEMPORAL_ADDRESS, default 127.0.0.1:7233), Mosquitto (CLOUD_HOST, default mqtt://127.0.0.1:1883).
  */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { RowDataPacket } from 'mysql2';
-import { loadDatabaseConfig, type Env } from '../../src/config';
-import { applyPlan } from '../../src/db/applier';
-import { createOcppSchema } from '../demo/ocpp-schema';
-import { buildPlan } from '../../src/db/planner';
-import { createPool, streamRows, type Pool } from '../../src/db/pool';
+import { loadDatabaseConfig, type DatabaseConfig, type Env } from '../../src/config';
 import { migrate } from '../../src/db/migrator';
-import { tablesFor, type SyncDatabase } from '../../src/db/tables';
-import { undashed } from '../../src/domain/plan';
+import { createPool, streamRows, type Pool } from '../../src/db/pool';
+import { tablesFor } from '../../src/db/tables';
+import { WORKFLOW_TYPE, type SyncInput, type SyncResult } from '../../src/shared';
+import { createOcppSchema } from '../demo/ocpp-schema';
+import { repoRoot } from '../repo-root';
+import { benchDevice, missingPoints } from './fleet';
+import type { PublishJob, PublishReport } from './publisher';
 
 const ROWS_PER_INSERT = 5000;
+const RAW_INSERT_ROWS = 1000;
+const WINDOW_MARGIN_MS = 20_000;
+const EventType = temporal.api.enums.v1.EventType;
+
+class UsageError extends Error {}
+
+interface Options {
+  devices: number;
+  rate: number;
+  collectors: number;
+  json: boolean;
+  keep: boolean;
+  collectorOnly: boolean;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string', default: '10000' },
+      rate: { type: 'string', default: '10000' },
+      collectors: { type: 'string', default: '1' },
+      json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      'collector-only': { type: 'boolean', default: false },
+    },
+  });
+  const whole = (name: string, raw: string, max: number): number => {
+    const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= 1 && n <= max)) throw new UsageError(`--${name}: expected a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  return {
+    devices: whole('devices', values.devices, 10_000_000),
+    rate: whole('rate', values.rate, 1_000_000),
+    collectors: whole('collectors', values.collectors, 64),
+    json: values.json,
+    keep: values.keep,
+    collectorOnly: values['collector-only'],
+  };
+}
+
+const say = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+const seconds = (ms: number): number => Math.round(ms) / 1000;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function insertChunked(pool: Pool, sql: string, rows: unknown[][]): Promise<void> {
   for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) await pool.query(sql, [rows.slice(start, start + ROWS_PER_INSERT)]);
 }
 
-function deviceId(i: number): string {
-  const hex = i.toString(16).padStart(16, '0');
-  return `${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8, 12)}-${hex.slice(12)}`;
+interface Seeded {
+  messages: number;
+  expectedNew: Set<string>;
+  lastPointId: number;
 }
 
-/** A deterministic fleet: most stations complete, some missing points, some with gaps, some unknown devices. */
-async function seed({ pool, tables }: SyncDatabase, devices: number, runKey: string): Promise<void> {
-  const stations: unknown[][] = [];
-  const points: unknown[][] = [];
-  const observations: unknown[][] = [];
-  let pointId = 1;
+/** Seeds stations and points (not in --collector-only) and works out what the sync must create. */
+async function seed(pool: Pool, devices: number, withStations: boolean): Promise<Seeded> {
+  let stations: unknown[][] = [];
+  let points: unknown[][] = [];
+  const expectedNew = new Set<string>();
+  let messages = 0;
+  let pointId = 0;
+  const flush = async (): Promise<void> => {
+    await insertChunked(pool, 'INSERT INTO charging_stations (id, name, station_id) VALUES ?', stations);
+    await insertChunked(pool, 'INSERT INTO charging_points (id, name, point_id, station_id) VALUES ?', points);
+    stations = [];
+    points = [];
+  };
   for (let i = 1; i <= devices; i++) {
-    const device = deviceId(i);
-    const count = 1 + (i % 4);
-    observations.push([runKey, device, undashed(device), count]);
-    if (i % 50 === 0) continue; // 2 % of devices have no station
-    // Every third station is stored without dashes, as some backends do.
-    stations.push([i, `Station ${i}`, i % 3 === 0 ? undashed(device) : device]);
-    for (let p = 1; p <= count; p++) {
-      const missing = (i % 10 === 0 && p > 1) || (i % 7 === 0 && p === 2); // 10 % miss points, some have gaps
-      if (!missing) points.push([pointId++, `Station ${i}`, p, String(i)]);
-    }
+    const device = benchDevice(i);
+    messages += device.messages;
+    if (!withStations || !device.station) continue;
+    const { pk, stationId } = device.station;
+    stations.push([pk, `Station ${pk}`, stationId]);
+    for (const p of device.station.points) points.push([++pointId, `Station ${pk}`, p, String(pk)]);
+    for (const p of missingPoints(device)) expectedNew.add(`${pk}/${p}`);
+    if (points.length >= 50_000) await flush();
   }
-  await insertChunked(pool, 'INSERT INTO charging_stations (id, name, station_id) VALUES ?', stations);
-  await insertChunked(pool, 'INSERT INTO charging_points (id, name, point_id, station_id) VALUES ?', points);
-  await pool.query(`INSERT INTO ${tables.runs} (run_key, workflow_id, started) VALUES (?, 'bench', NOW())`, [runKey]);
-  await insertChunked(pool, `INSERT INTO ${tables.observations} (run_key, device_id, device_plain, connectors) VALUES ?`, observations);
+  await flush();
+  return { messages, expectedNew, lastPointId: pointId };
 }
 
-/**
- * The raw limit of the diff on the same database: the plain join of the run's devices with their stations (exact id
- * only) and their live points, grouped per device, streamed to this process and discarded.
- */
-async function rawJoinMs({ pool, tables }: SyncDatabase, runKey: string): Promise<number> {
+/** A checksum of a table's rows: unchanged rows give the same one. */
+async function checksum(pool: Pool, table: string, where = '1'): Promise<string> {
+  const [[row]] = await pool.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', id, name, station_id, ${table === 'charging_points' ? 'point_id' : 'status'}, IFNULL(deleted, '-')))), 0) AS x FROM ${table} WHERE ${where}`,
+  );
+  return `${row?.n}/${row?.x}`;
+}
+
+/** Every expected new point exists exactly once, live; nothing else was added; the seeded rows are untouched. */
+async function rowsCorrect(pool: Pool, seeded: Seeded, before: { points: string; stations: string }): Promise<{ ok: boolean; problems: string[] }> {
+  const problems: string[] = [];
+  if ((await checksum(pool, 'charging_points', `id <= ${seeded.lastPointId}`)) !== before.points) problems.push('seeded charging_points changed');
+  if ((await checksum(pool, 'charging_stations')) !== before.stations) problems.push('charging_stations changed');
+  const [rows] = await pool.query<RowDataPacket[]>('SELECT station_id, point_id, deleted FROM charging_points WHERE id > ?', [seeded.lastPointId]);
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const key = `${row.station_id}/${row.point_id}`;
+    if (!seeded.expectedNew.has(key)) problems.push(`unexpected point ${key}`);
+    else if (seen.has(key)) problems.push(`point ${key} created twice`);
+    else if (row.deleted !== null) problems.push(`point ${key} created deleted`);
+    seen.add(key);
+    if (problems.length > 10) break;
+  }
+  if (seen.size !== seeded.expectedNew.size) problems.push(`${seeded.expectedNew.size - seen.size} expected points missing`);
+  return { ok: problems.length === 0, problems };
+}
+
+/** The plain GROUP BY join the diff competes with: the run's devices (dashed or not) with their live stations and live points. */
+async function rawJoin(pool: Pool, tables: ReturnType<typeof tablesFor>, runKey: string): Promise<number> {
   const connection = await pool.getConnection();
   try {
-    const t = performance.now();
+    const started = performance.now();
     const rows = streamRows(
       connection,
-      `SELECT o.device_id, o.connectors, s.id, GROUP_CONCAT(p.point_id) AS points
+      `SELECT s.id, o.connectors, COUNT(p.id) AS live
          FROM ${tables.observations} o
-         JOIN charging_stations s ON s.station_id = o.device_id AND s.deleted IS NULL
+         JOIN charging_stations s ON s.station_id IN (o.device_id, o.device_plain) AND s.deleted IS NULL
          LEFT JOIN charging_points p ON p.station_id = CAST(s.id AS CHAR) AND p.deleted IS NULL
-        WHERE o.run_key = ? GROUP BY o.device_id`,
+        WHERE o.run_key = ?
+        GROUP BY s.id, o.connectors`,
       [runKey],
     );
     for await (const row of rows) void row;
-    return performance.now() - t;
-  } finally {
-    connection.destroy();
-  }
-}
-
-/**
- * The raw limit of the apply: the rows it created, inserted again into the same table (under fresh ids above them) in
- * plain 1,000-row INSERTs, in one transaction that is then rolled back (the rollback is not timed).
- */
-async function rawInsertMs({ pool }: SyncDatabase, firstNewId: string): Promise<number> {
-  const [rows] = await pool.query<RowDataPacket[]>('SELECT id, name, point_id, station_id, created, updated FROM charging_points WHERE id >= ? ORDER BY id', [firstNewId]);
-  const [[top]] = await pool.query<RowDataPacket[]>('SELECT MAX(id) AS id FROM charging_points');
-  const offset = BigInt(String(top!.id)) - BigInt(firstNewId) + 1n;
-  const values: unknown[][] = rows.map((r) => [(BigInt(String(r.id)) + offset).toString(), r.name, r.point_id, r.station_id, r.created, r.updated] as unknown[]);
-  const connection = await pool.getConnection();
-  try {
-    await connection.beginTransaction();
-    const t = performance.now();
-    for (let start = 0; start < values.length; start += 1000) {
-      await connection.query('INSERT INTO charging_points (id, name, point_id, station_id, created, updated) VALUES ?', [values.slice(start, start + 1000)]);
-    }
-    const ms = performance.now() - t;
-    await connection.rollback();
-    return ms;
+    return performance.now() - started;
   } finally {
     connection.release();
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { devices: { type: 'string', default: '100000' }, keep: { type: 'boolean', default: false }, database: { type: 'string', default: 'cps_bench' } },
+/** A plain multi-row INSERT of the same new points (1,000 rows a statement, one transaction), rolled back. */
+async function rawInsert(pool: Pool, seeded: Seeded): Promise<number> {
+  const [[row]] = await pool.query<RowDataPacket[]>('SELECT COALESCE(MAX(id), 0) AS id FROM charging_points');
+  let id = Number(row?.id ?? 0);
+  const now = new Date();
+  const rows = [...seeded.expectedNew].map((key) => {
+    const [station, point] = key.split('/');
+    return [++id, `Station ${station}`, Number(point), station, now, now];
   });
-  // Its own database name, so that two benchmarks on one server do not drop each other's.
-  const database = values.database;
-  if (!/^\w{1,64}$/.test(database)) throw new Error('--database: expected a plain database name (letters, digits, _)');
-  const devices = Number(values.devices);
-  if (!Number.isInteger(devices) || devices <= 0) throw new Error('--devices: expected a positive whole number');
-  const env: Env = { OCPP_MYSQL_USER: 'root', ...process.env, OCPP_MYSQL_DATABASE: database, CP_SYNC_DATABASE: database };
-  const config = loadDatabaseConfig(env);
-  const admin = createPool({ ...config, database: 'mysql' }, 1);
-  await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await admin.end();
-  await createOcppSchema(config);
-  await migrate(config);
-  const pool = createPool(config);
-  const db: SyncDatabase = { pool, tables: tablesFor(config) };
+  const connection = await pool.getConnection();
   try {
-    const runKey = 'bench-run';
-    let t = performance.now();
-    await seed(db, devices, runKey);
-    const seedMs = performance.now() - t;
-
-    const rawJoin = await rawJoinMs(db, runKey);
-    const [[highestBefore]] = await pool.query<RowDataPacket[]>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM charging_points');
-
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    t = performance.now();
-    const plan = await buildPlan(db, { runKey });
-    const diffMs = performance.now() - t;
-    t = performance.now();
-    const applied = await applyPlan(db, { runKey, fingerprint: plan.fingerprint });
-    const applyMs = performance.now() - t;
-    clearInterval(sampler);
-    const rawInsert = await rawInsertMs(db, String(highestBefore!.id));
-
-    const summaryBytes = Buffer.byteLength(JSON.stringify(plan));
-    const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
-    const lines = [
-      `devices                 ${devices}`,
-      `seed (not measured)     ${(seedMs / 1000).toFixed(1)} s`,
-      `diff (buildPlan)        ${(diffMs / 1000).toFixed(2)} s  (${Math.round(devices / (diffMs / 1000))} devices/s)`,
-      `apply (one transaction) ${(applyMs / 1000).toFixed(2)} s  (${applied.created} points created on ${applied.stationsChanged} stations)`,
-      `diff + apply            ${((diffMs + applyMs) / 1000).toFixed(2)} s`,
-      `raw join (same run)     ${(rawJoin / 1000).toFixed(2)} s  (diff / raw join: ${(diffMs / rawJoin).toFixed(2)})`,
-      `raw INSERT (same run)   ${(rawInsert / 1000).toFixed(2)} s  (apply / raw INSERT: ${(applyMs / rawInsert).toFixed(2)})`,
-      `plan summary payload    ${(summaryBytes / 1024).toFixed(1)} KiB (Temporal payload limit for this tool: 128 KiB)`,
-      `peak RSS during diff+apply ${mib(peakRss)} MiB (before: ${mib(rssBefore)} MiB)`,
-      `plan: ${plan.pointsToCreate} points to create, ${plan.notFound} devices without a station, fingerprint ${plan.fingerprint}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    if (applied.created !== plan.pointsToCreate) throw new Error(`applied ${applied.created} points but the plan had ${plan.pointsToCreate}`);
-  } finally {
-    await pool.end();
-    if (!values.keep) {
-      const cleanup = createPool({ ...config, database: 'mysql' }, 1);
-      await cleanup.query(`DROP DATABASE IF EXISTS \`${database}\``);
-      await cleanup.end();
+    await connection.beginTransaction();
+    const started = performance.now();
+    for (let start = 0; start < rows.length; start += RAW_INSERT_ROWS) {
+      await connection.query('INSERT INTO charging_points (id, name, point_id, station_id, created, updated) VALUES ?', [rows.slice(start, start + RAW_INSERT_ROWS)]);
     }
+    const elapsed = performance.now() - started;
+    await connection.rollback();
+    return elapsed;
+  } finally {
+    connection.release();
+  }
+}
+
+function peakRssMiB(pid: number | undefined): number | undefined {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  /** Its last 64 KiB of output, for errors. */
+  tail(): string;
+  /** Each collector's `Collected N messages …` line (after the log's time and level, if any). */
+  collected: string[];
+  /** Everything it printed, with --keep (for a profile of what it did). */
+  all: string[];
+}
+
+function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> {
+  const worker = spawn(process.execPath, [join(repoRoot(), 'dist', 'cli', 'main.js'), 'worker'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  let partial = '';
+  const collected: string[] = [];
+  const all: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      worker.kill('SIGKILL');
+      reject(new Error(`the worker did not start within 60 s:\n${tail}`));
+    }, 60_000);
+    worker.stdout.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (/\bCollected \d+ messages /.test(line)) collected.push(line);
+        if (line.includes('Worker listening on task queue')) {
+          clearTimeout(timer);
+          resolve({ child: worker, tail: () => tail, collected, all });
+        }
+      }
+    });
+    const keep = (chunk: Buffer): void => {
+      tail = (tail + chunk.toString('utf8')).slice(-65_536);
+      if (keepAll) all.push(chunk.toString('utf8'));
+    };
+    worker.stdout.on('data', keep);
+    worker.stderr.on('data', keep);
+    worker.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the worker exited (${code}):\n${tail}`));
+    });
+  });
+}
+
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (answer) => resolve(answer as T));
+    child.once('exit', (code) => reject(new Error(`${child.spawnargs.join(' ')} exited (${code}) without answering`)));
+    child.send(message as object);
+  });
+}
+
+/** Waits until each of the run's collectors has subscribed (its first heartbeat comes after the subscription). */
+async function collectorsListening(handle: WorkflowHandle, collectors: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { raw } = await handle.describe();
+    const listening = (raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'collectConnectorCounts' && (a.heartbeatDetails?.payloads?.length ?? 0) > 0);
+    if (listening.length >= collectors) return;
+    await sleep(200);
+  }
+  throw new Error(`the ${collectors} collector(s) did not subscribe within 60 s`);
+}
+
+interface HistoryFigures {
+  historyBytes: number;
+  largestPayloadBytes: number;
+  windowClosedAt?: number;
+  afterWindowSeconds?: number;
+  diffSeconds?: number;
+  applySeconds?: number;
+}
+
+function eventMs(event: temporal.api.history.v1.IHistoryEvent): number {
+  const time = event.eventTime;
+  return Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
+}
+
+/** Sizes and timings from the run's history: window end (its timer) to completion, each activity's scheduled → completed. */
+async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
+  const history = await handle.fetchHistory();
+  const historyBytes = temporal.api.history.v1.History.encode(history).finish().length;
+  let largestPayloadBytes = 0;
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (value instanceof Uint8Array) return;
+    const record = value as Record<string, unknown>;
+    if (record.data instanceof Uint8Array && 'metadata' in record) {
+      largestPayloadBytes = Math.max(largestPayloadBytes, temporal.api.common.v1.Payload.encode(record).finish().length);
+      return;
+    }
+    for (const child of Object.values(record)) visit(child);
+  };
+  const events = history.events ?? [];
+  events.forEach(visit);
+  const scheduled = new Map<number, { type: string; at: number }>();
+  const figures: HistoryFigures = { historyBytes, largestPayloadBytes };
+  let windowClosedAt: number | undefined;
+  for (const event of events) {
+    if (event.eventType === EventType.EVENT_TYPE_TIMER_FIRED && windowClosedAt === undefined) windowClosedAt = figures.windowClosedAt = eventMs(event);
+    if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      scheduled.set(Number(event.eventId), { type: event.activityTaskScheduledEventAttributes?.activityType?.name ?? '', at: eventMs(event) });
+    }
+    if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const from = scheduled.get(Number(event.activityTaskCompletedEventAttributes?.scheduledEventId));
+      if (from?.type === 'diffStations') figures.diffSeconds = seconds(eventMs(event) - from.at);
+      if (from?.type === 'applyMissingPoints') figures.applySeconds = seconds(eventMs(event) - from.at);
+    }
+    if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED && windowClosedAt !== undefined) {
+      figures.afterWindowSeconds = seconds(eventMs(event) - windowClosedAt);
+    }
+  }
+  return figures;
+}
+
+async function dropDatabase(config: DatabaseConfig, name: string): Promise<void> {
+  const admin = createPool({ ...config, database: 'mysql' }, 1);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const id = randomBytes(4).toString('hex');
+  const database = `cps_bench_${id}`;
+  const taskQueue = `cps-bench-${id}`;
+  const account = `bench-${id}`;
+  const broker = process.env.CLOUD_HOST?.trim() || 'mqtt://127.0.0.1:1883';
+  const temporalAddress = process.env.TEMPORAL_ADDRESS?.trim() || '127.0.0.1:7233';
+  const env: Env = {
+    OCPP_MYSQL_USER: 'root',
+    ...process.env,
+    OCPP_MYSQL_DATABASE: database,
+    CP_SYNC_DATABASE: database,
+    CLOUD_HOST: broker,
+    CLOUD_CREDENTIALS: '{}',
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    LOG_LEVEL: 'info',
+  };
+  const config = loadDatabaseConfig(env);
+  let pool: Pool | undefined;
+  let worker: WorkerProcess | undefined;
+  let bare: ChildProcess | undefined;
+  let publisher: ChildProcess | undefined;
+  let connection: Connection | undefined;
+  try {
+    await createOcppSchema(config);
+    await migrate(config);
+    pool = createPool(config);
+    const tables = tablesFor(config);
+    say(`seeding ${options.devices} devices into ${database}…`);
+    const seeded = await seed(pool, options.devices, !options.collectorOnly);
+    const before = { points: await checksum(pool, 'charging_points'), stations: await checksum(pool, 'charging_stations') };
+
+    worker = await startWorker(env, options.keep);
+    // Before any sync: mostly the workflow bundle that the worker builds when it starts.
+    const workerStartRssMiB = peakRssMiB(worker.child.pid);
+    bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await ask(bare, { url: broker, account });
+    publisher = fork(join(__dirname, 'publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+
+    connection = await Connection.connect({ address: temporalAddress });
+    const client = new Client({ connection });
+    // The window: the publishing time plus room for the collectors to connect (slow on a loaded machine) and the
+    // last messages to arrive. A publisher still sending when it closes would count as the collector's loss, so the
+    // report says whether it finished in time (publishedInWindow).
+    const windowMs = Math.ceil((seeded.messages / options.rate) * 1000) + WINDOW_MARGIN_MS;
+    const input: SyncInput = {
+      collectorDurationMs: windowMs,
+      approvalTimeoutMs: 3_600_000,
+      maxConnectors: 16,
+      account,
+      ...(options.collectorOnly ? { dryRun: true } : { autoApprove: true }),
+      ...(options.collectors > 1 ? { collectors: options.collectors } : {}),
+    };
+    const handle = await client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: `cps-bench-${id}`, args: [input] });
+    await collectorsListening(handle, options.collectors);
+    say(`publishing ${seeded.messages} messages at ${options.rate}/s (window ${windowMs} ms, ${options.collectors} collector(s))…`);
+    const published = await ask<PublishReport>(publisher, { url: broker, account, devices: options.devices, rate: options.rate } satisfies PublishJob);
+    const publishEndedAt = Date.now();
+    const result = (await handle.result()) as SyncResult;
+    const workerPeakRssMiB = peakRssMiB(worker.child.pid);
+    const { received: bareReceived } = await ask<{ received: number }>(bare, 'stop');
+    const figures = await historyFigures(handle);
+    // Each collector's share, from its last line (`Collected N messages … (collector i of K)`).
+    const perCollector = worker.collected.map((line) => Number(/\bCollected (\d+) messages/.exec(line)?.[1]));
+    if (options.keep) writeFileSync(join(tmpdir(), `${database}-worker.log`), worker.all.join(''));
+    const received = result.plan?.messages ?? 0;
+
+    let check: { ok: boolean; problems: string[] } | undefined;
+    let rawJoinMs: number | undefined;
+    let rawInsertMs: number | undefined;
+    if (!options.collectorOnly) {
+      check = await rowsCorrect(pool, seeded, before);
+      say('measuring the raw limits (join, insert)…');
+      rawJoinMs = await rawJoin(pool, tables, handle.firstExecutionRunId ?? (await handle.describe()).runId);
+      rawInsertMs = await rawInsert(pool, seeded);
+    }
+    const report = {
+      devices: options.devices,
+      collectors: options.collectors,
+      rate: options.rate,
+      published: published.published,
+      publishSeconds: published.seconds,
+      publishedRate: Math.round(published.published / published.seconds),
+      publishedInWindow: figures.windowClosedAt !== undefined && publishEndedAt <= figures.windowClosedAt,
+      received,
+      perCollector,
+      bareReceived,
+      lost: published.published - received,
+      bareLost: published.published - bareReceived,
+      phase: result.phase,
+      pointsCreated: result.apply?.created ?? 0,
+      expectedPoints: seeded.expectedNew.size,
+      afterWindowSeconds: figures.afterWindowSeconds,
+      diffSeconds: figures.diffSeconds,
+      applySeconds: figures.applySeconds,
+      rawJoinSeconds: rawJoinMs === undefined ? undefined : seconds(rawJoinMs),
+      rawInsertSeconds: rawInsertMs === undefined ? undefined : seconds(rawInsertMs),
+      workerPeakRssMiB,
+      workerStartRssMiB,
+      historyBytes: figures.historyBytes,
+      largestPayloadBytes: figures.largestPayloadBytes,
+      rowsCorrect: check?.ok ?? false,
+      problems: check?.problems ?? [],
+      database,
+      /** --keep: the database stays for inspection; otherwise it is dropped when the benchmark ends. */
+      kept: options.keep,
+    };
+    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      const rows: [string, unknown][] = [
+        ['devices', report.devices],
+        ['collectors', report.collectors],
+        ['published (QoS 1, acknowledged)', `${report.published} in ${report.publishSeconds} s (${report.publishedRate}/s, asked ${report.rate}/s)`],
+        ['publisher done before window end', report.publishedInWindow],
+        ['received by the collector(s)', `${report.received} (lost ${report.lost})${report.perCollector.length > 1 ? ` [${report.perCollector.join(' + ')}]` : ''}`],
+        ['received by a bare subscriber', `${report.bareReceived} (lost ${report.bareLost})`],
+        ['phase', report.phase],
+        ['window close → applied', `${report.afterWindowSeconds} s`],
+        ['diff', `${report.diffSeconds} s (raw join ${report.rawJoinSeconds ?? '-'} s)`],
+        ['apply', `${report.applySeconds ?? '-'} s for ${report.pointsCreated} points (raw INSERT ${report.rawInsertSeconds ?? '-'} s)`],
+        ['worker peak RSS (VmHWM)', `${report.workerPeakRssMiB} MiB (${report.workerStartRssMiB} MiB once started, before the sync)`],
+        ['history / largest payload', `${(report.historyBytes / 1024).toFixed(1)} KiB / ${(report.largestPayloadBytes / 1024).toFixed(1)} KiB`],
+        ['rows correct', options.collectorOnly ? '(collector only)' : `${report.rowsCorrect}${report.problems.length ? `: ${report.problems.join('; ')}` : ''}`],
+      ];
+      process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(34)}${String(v)}`).join('\n')}\n`);
+    }
+    if (!options.collectorOnly && !report.rowsCorrect) process.exitCode = 1;
+  } finally {
+    await stopProcess(publisher);
+    await stopProcess(bare);
+    await stopProcess(worker?.child);
+    await connection?.close();
+    await pool?.end();
+    if (!options.keep) await dropDatabase(config, database);
   }
 }
 
 main().catch((err: Error) => {
   process.stderr.write(`benchmark failed: ${err.message}\n`);
-  process.exitCode = 1;
+  process.exitCode = err instanceof UsageError ? 2 : 1;
 });

@@ -1,0 +1,41 @@
+/**
+ * A small run of the end-to-end benchmark (`npm run bench`), so that it keeps working: its own database, a real
+ * worker process, the real workflow, a publisher and a bare subscriber; every row checked afterwards. It runs the
+ * build in dist-tools/ and dist/ (`npm test` builds first; alone: `npm run -s build` first, as for every e2e file).
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { ROOT } from '../support/e2e-cli';
+import { serverConfig } from '../support/e2e-db';
+
+const BENCHMARK = join(ROOT, 'dist-tools', 'tools', 'bench', 'benchmark.js');
+
+test('2,000 devices end to end: every row correct, every figure reported, its database dropped', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [BENCHMARK, '--devices', '2000', '--rate', '1000', '--json'], {
+    cwd: ROOT,
+    timeout: 150_000,
+    env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233' },
+  });
+  const report = JSON.parse(stdout) as Record<string, unknown>;
+  expect(report).toMatchObject({ devices: 2000, collectors: 1, phase: 'applied', rowsCorrect: true, problems: [], kept: false });
+  expect(report.database).toMatch(/^cps_bench_[0-9a-f]{8}$/);
+  for (const field of ['published', 'received', 'bareReceived', 'afterWindowSeconds', 'diffSeconds', 'applySeconds', 'rawJoinSeconds', 'rawInsertSeconds', 'workerPeakRssMiB', 'historyBytes', 'largestPayloadBytes']) {
+    expect(typeof report[field]).toBe('number');
+  }
+  // The fleet: 10 % duplicate messages on top of one per device; every one of them heard.
+  expect(report.published).toBeGreaterThan(2000);
+  expect(report.received).toBe(report.published);
+  expect(report.pointsCreated).toBe(report.expectedPoints);
+  expect(report.largestPayloadBytes as number).toBeLessThanOrEqual(128 * 1024);
+
+  const server = serverConfig();
+  const admin = await mysql.createConnection({ host: server.host, port: server.port, user: server.user, password: server.password });
+  try {
+    const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [report.database]);
+    expect(rows).toHaveLength(0);
+  } finally {
+    await admin.end();
+  }
+}, 180_000);
