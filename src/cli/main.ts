@@ -624,6 +624,9 @@ export async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   void main(process.argv).then((code) => {
     process.exitCode = code;
+    // A worker that failed at start may leave the SDK's runtime (its logger and metrics exporter) holding the
+    // event loop open: a failed command ends once its output is written, whatever is left running.
+    if (code !== EXIT.ok) process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
 }
 

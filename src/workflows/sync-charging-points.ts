@@ -80,6 +80,8 @@ const ACTIVITY_OF_PHASE: Partial<Record<Phase, string>> = { planning: 'diffStati
 
 /** Guards the search-attribute and memo upserts (visibility.ts), which histories recorded before them do not have. */
 const VISIBILITY_PATCH = 'cp-sync-visibility';
+/** The window's timer is cancelled with the collectors when a collection fails first (runs before it left it pending). */
+const WINDOW_TIMER_PATCH = 'cancel-window-timer';
 
 /**
  * One sync: collect for a window bounded by a durable timer, build the plan, wait for an operator (the plan is
@@ -240,30 +242,35 @@ async function collectWindow(input: SyncInput, runKey: string, workflowId: strin
   );
   const scheduled = await collectors;
   try {
-    await Promise.race([sleep(input.collectorDurationMs, { summary: 'Collection window' }), Promise.all(scheduled)]);
+    const windowTimer = (): Promise<void> => sleep(input.collectorDurationMs, { summary: 'Collection window' });
+    await Promise.race([patched(WINDOW_TIMER_PATCH) ? windowScope.run(windowTimer) : windowTimer(), Promise.all(scheduled)]);
   } finally {
     // The window has closed, or a collection failed (and the others stop with it).
     windowScope.cancel();
   }
   const lost = `${of > 1 ? 'a collector' : 'the collector'} was lost near the end of the window (worker stopped); counts stored until then are used`;
   let note: string | undefined;
-  for (const collecting of scheduled) {
-    try {
+  let failure: Error | undefined;
+  // Every collector settles first (each stores its last counts on cancellation), so that a failing one never
+  // leaves the others running after the run has ended.
+  for (const settled of await Promise.allSettled(scheduled)) {
+    if (settled.status === 'fulfilled') {
       // A collector whose worker died near the end is retried by the server when its heartbeat times out; when that
       // retry starts after the window has closed, it does not listen and says so.
-      const outcome = await collecting;
-      if (outcome?.windowClosedBeforeRetry) note = lost;
-    } catch (err) {
-      if (isCancellation(err)) continue;
-      // The server does not retry an activity whose cancellation was requested: a collector whose worker died near
-      // the end of the window times out instead. What it stored is complete up to its last heartbeat.
-      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-        note = lost;
-        continue;
-      }
-      throw err;
+      if (settled.value?.windowClosedBeforeRetry) note = lost;
+      continue;
     }
+    const err: unknown = settled.reason;
+    if (isCancellation(err)) continue;
+    // The server does not retry an activity whose cancellation was requested: a collector whose worker died near
+    // the end of the window times out instead. What it stored is complete up to its last heartbeat.
+    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+      note = lost;
+      continue;
+    }
+    failure ??= err instanceof Error ? err : new Error(String(err));
   }
+  if (failure !== undefined) throw failure;
   if (note !== undefined) log.warn(note);
   return note;
 }

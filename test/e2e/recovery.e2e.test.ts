@@ -8,7 +8,7 @@ import mysql from 'mysql2/promise';
 import { WorkflowFailedError } from '@temporalio/client';
 import { collectionProgress } from '../../src/cli/progress';
 import type { ActivityRetry, SyncResult, SyncStatus } from '../../src/shared';
-import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
+import { byStationId, createdSince, snapshot, syncActivityAttempts } from '../support/e2e-assert';
 import { buildCli, CliRunner, describeRun, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
 import { connectionOptions } from '../support/e2e-db';
@@ -140,7 +140,7 @@ describe('an apply that no retry can fix', () => {
       const failed = await e2e.status(handle);
       expect(failed).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('refusing to create unsafe ids') });
       const history = await handle.fetchHistory();
-      const applyAttempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      const applyAttempts = syncActivityAttempts(history);
       // collect, diff, apply: each started once.
       expect(applyAttempts).toEqual([1, 1, 1]);
       expect((await createdSince(db, before)).size).toBe(0);

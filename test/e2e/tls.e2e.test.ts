@@ -14,7 +14,7 @@ import type { Log } from '../../src/log';
 import { ERROR_TYPES, WORKFLOW_TYPE } from '../../src/shared';
 import { createSyncWorker } from '../../src/worker';
 import type { syncChargingPoints } from '../../src/workflows';
-import { createdSince, snapshot } from '../support/e2e-assert';
+import { createdSince, snapshot, syncActivityAttempts } from '../support/e2e-assert';
 import { buildCli, CliRunner, describeRun } from '../support/e2e-cli';
 import { connectionOptions, type ServerConfig } from '../support/e2e-db';
 import { report, useE2e } from '../support/e2e';
@@ -268,9 +268,7 @@ describe('MQTT: a TLS problem fails the collection at once, not retried, with th
       expect(activity).toBeInstanceOf(ActivityFailure);
       const failure = (activity as ActivityFailure).cause;
       expect(failure).toBeInstanceOf(ApplicationFailure);
-      const attempts = (await handle.fetchHistory()).events!.flatMap((event) =>
-        event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt ?? 0] : [],
-      );
+      const attempts = syncActivityAttempts(await handle.fetchHistory());
       return { ms, failure: failure as ApplicationFailure, attempts, error: (await e2e.status(handle).catch(() => undefined))?.error };
     } finally {
       worker.shutdown();

@@ -109,7 +109,7 @@ test(
     expectExit(await cli.run(['approve', handle.workflowId, '--fingerprint', plan!.fingerprint, '--by', 'exporter']), 0);
     await handle.result();
 
-    const temporalCli = process.env.TEMPORAL_CLI_PATH || 'temporal';
+    const temporalCli = process.env.TEMPORAL_CLI || process.env.TEMPORAL_CLI_PATH || 'temporal';
     const dir = mkdtempSync(join(tmpdir(), 'cp-sync-export-'));
     try {
       const file = join(dir, 'history.json');

@@ -70,3 +70,26 @@ export function byStationId(created: Map<string, number[]>, stations: StationRow
   const names = new Map(stations.map((s) => [s.id, s.station_id]));
   return Object.fromEntries([...created].map(([pk, points]) => [names.get(pk) ?? `unknown station ${pk}`, points]));
 }
+
+/** A run's history, as `handle.fetchHistory()` gives it. */
+interface HistoryLike {
+  events?: Array<{
+    eventId?: { toString(): string } | null;
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+    activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string } | null; attempt?: number | null } | null;
+  }> | null;
+}
+
+/**
+ * The attempt number of every started activity of the sync itself (collect, diff, apply), in order; the
+ * notification activity, which runs beside them whether or not a webhook is set, is left out.
+ */
+export function syncActivityAttempts(history: HistoryLike): number[] {
+  const events = history.events ?? [];
+  const typeOf = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes?.activityType?.name]));
+  return events.flatMap((e) => {
+    const started = e.activityTaskStartedEventAttributes;
+    if (!started || typeOf.get(String(started.scheduledEventId)) === 'sendNotification') return [];
+    return [started.attempt ?? 0];
+  });
+}
