@@ -3,7 +3,7 @@
  * process with only the environment given, in an empty working directory (so that no developer's .env leaks in).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,10 +23,23 @@ export interface CliRun {
 /** GNU time's report, appended to stderr by runMeasured and taken off again. */
 const PEAK_RSS_LINE = /\n?cp-sync-peak-rss-kib=(\d+)\n?$/;
 
-/** `npm run -s build`, so that dist/ is the code under test. */
+/** The newest modification time of a .ts file under `dir`. */
+function newestSource(dir: string): number {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .reduce((newest, file) => Math.max(newest, statSync(join(dir, file)).mtimeMs), 0);
+}
+
+/**
+ * `npm run -s build` when dist/ is missing or older than src/ or tools/, so that dist/ is the code under test.
+ * (`npm test` has just built it: eight test files each building again cost minutes and timed out on a busy machine.)
+ */
 export async function buildCli(): Promise<void> {
+  const tools = join(ROOT, 'dist-tools', 'tools', 'repo-root.js');
+  const fresh = (output: string, sources: string): boolean => existsSync(output) && statSync(output).mtimeMs > newestSource(join(ROOT, sources));
+  if (fresh(CLI, 'src') && fresh(tools, 'tools')) return;
   try {
-    await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT, timeout: 120_000 });
+    await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT, timeout: 300_000 });
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
     throw new Error(`npm run -s build failed; the CLI tests need dist/:\n${stdout ?? ''}${stderr ?? ''}`);
