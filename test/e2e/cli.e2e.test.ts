@@ -9,7 +9,7 @@ import { approve, reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
 import { collectionProgress } from '../../src/cli/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, describeRun, startWorkerProcess, type CliRun, type WorkerProcess } from '../support/e2e-cli';
+import { buildCli, CliRunner, expectExit, startWorkerProcess, type CliRun, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 import type { SyncResult, SyncStatus } from '../../src/shared';
 
@@ -35,9 +35,6 @@ beforeEach(async () => {
   await e2e.db.clearOcppTables();
 });
 
-function expectExit(run: CliRun, code: number): void {
-  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
-}
 
 /** The first line of stderr, and that there is only one. */
 function oneLine(run: CliRun): string {

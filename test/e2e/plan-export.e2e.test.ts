@@ -13,7 +13,7 @@ import { applyPlan } from '../../src/db/applier';
 import { createPool } from '../../src/db/pool';
 import type { PlanSummary, SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { buildCli, CliRunner, expectExit, type CliRun } from '../support/e2e-cli';
 import { serverConfig, type PointRow } from '../support/e2e-db';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 
@@ -41,9 +41,6 @@ beforeEach(async () => {
   await e2e.db.clearOcppTables();
 });
 
-function expectExit(run: CliRun, code: number): void {
-  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
-}
 
 /** Runs an SQL file as a DBA would: the mysql command-line client, as the server's administrator. */
 function runWithMysqlClient(file: string): Promise<void> {

@@ -11,15 +11,12 @@ import { runtimeGrants } from '../../src/db/grants';
 import { SCHEMA_VERSION } from '../../src/db/migrations';
 import { createOcppSchema } from '../../tools/demo/ocpp-schema';
 import { tablesFor } from '../../src/db/tables';
-import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { buildCli, CliRunner, expectExit } from '../support/e2e-cli';
 import { report, useE2e } from '../support/e2e';
 import { serverConfig } from '../support/e2e-db';
 
 const e2e = useE2e('schema');
 
-function expectExit(run: CliRun, code: number): void {
-  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
-}
 
 async function schemaExists(name: string): Promise<boolean> {
   const root = await mysql.createConnection(serverConfig());

@@ -12,7 +12,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { EXIT } from '../../src/cli/exit-codes';
 import type { ListedRun } from '../../src/cli/list';
-import { buildCli, CliRunner, describeRun, type CliRun } from '../support/e2e-cli';
+import { buildCli, CliRunner, expectExit } from '../support/e2e-cli';
 import { report, temporalAddress, useE2e } from '../support/e2e';
 
 const e2e = useE2e('visibility');
@@ -35,9 +35,6 @@ beforeEach(async () => {
   await e2e.db.clearOcppTables();
 });
 
-function expectExit(run: CliRun, code: number): void {
-  if (run.code !== code) throw new Error(`expected exit ${code}\n${describeRun(run)}`);
-}
 
 /**
  * `cp-sync list --json` until `ready` holds for the run `workflowId` (visibility follows the history by about a
