@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
 import type { SyncDatabase } from '../db/tables';
+import type { LogLevel } from '../config';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
 import { DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
@@ -16,10 +17,10 @@ export interface DiffInput {
  * The per-device lines of the original. Devices that need nothing are printed only at LOG_LEVEL=debug, so a
  * large fleet's log shows the stations that matter.
  */
-function originalLogLines(log: Log): PlanListener {
+function originalLogLines(log: Log, debug: boolean): PlanListener {
   let current: { deviceId: string; connectors: number } | undefined;
   const processing = (level: 'info' | 'debug'): void => {
-    if (current) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`);
+    if (current && (level === 'info' || debug)) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`);
   };
   return {
     stationsInDatabase(count) {
@@ -37,6 +38,8 @@ function originalLogLines(log: Log): PlanListener {
     },
     station(station: PlanStation) {
       const mismatch = station.missing.length > 0 || station.surplus.length > 0;
+      // Most stations need nothing: their lines are not even built unless LOG_LEVEL=debug.
+      if (!mismatch && !debug) return;
       const level = mismatch ? 'info' : 'debug';
       log[level](`Processing device: ${station.deviceId}, connector count: ${station.expected}`);
       log[level](`Station found: ${station.stationName} (id: ${station.stationPk}), existing points: ${station.livePoints}`);
@@ -54,7 +57,7 @@ function originalLogLines(log: Log): PlanListener {
  * `workerTestDeviceId` is the worker's own TEST_DEVICE_ID: a worker set up for test mode never writes beyond its
  * test device, even for a sync started without one (the sync's own test device, when given, wins).
  */
-export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; workerTestDeviceId?: string }) {
+export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; logLevel?: LogLevel; workerTestDeviceId?: string }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
     const context = Context.current();
     const { log } = deps;
@@ -76,7 +79,7 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
             runKey: input.runKey,
             testDeviceId,
             queries: attempt,
-            listener: originalLogLines(log),
+            listener: originalLogLines(log, deps.logLevel === 'debug'),
             onProgress: (done) => {
               devices = done;
             },

@@ -9,10 +9,11 @@
  */
 import type { RowDataPacket } from 'mysql2';
 import { AttemptQueries } from './attempt-queries';
-import type { Connection } from './pool';
+import { streamBatches, type Connection } from './pool';
 import { readOcppLayout, type OcppLayout } from './ocpp-layout';
 import type { SyncDatabase, Tables } from './tables';
 import { allocateIdBlock } from '../domain/ids';
+import { parsePointIds } from '../domain/plan-merge';
 import type { ApplyResult } from '../shared';
 
 /**
@@ -20,6 +21,10 @@ import type { ApplyResult } from '../shared';
  * out in multi-row INSERTs, so the time goes to the inserts rather than to round trips. 5,000 stations make IN lists
  * of about 50 KB; 5,000 new rows make an INSERT of about 400 KB: both far below max_allowed_packet (16 MiB by default,
  * 4 MiB on old servers).
+ *
+ * The transaction's connection is kept busy: the next batch's locked re-reads are sent before this batch's points are
+ * worked out and inserted, so the database reads while Node computes, and the plan itself is streamed on a second
+ * connection (it is the tool's own table, written before the approval: it needs no lock).
  */
 const STATIONS_PER_BATCH = 5000;
 const ROWS_PER_INSERT = 5000;
@@ -51,18 +56,24 @@ type Tag = (sql: string) => string;
 
 interface PlannedStation {
   stationPk: string;
-  missing: number[];
+  /** Comma-separated point ids, as the plan stores them. */
+  missing: string;
 }
 
-/** The next batch of the approved plan's stations after `afterPk` (keyset on the plan's primary key). */
-async function plannedStations(connection: Connection, tag: Tag, t: Tables, runKey: string, afterPk: string | undefined): Promise<PlannedStation[]> {
-  const [rows] = await connection.query<RowDataPacket[]>(
-    tag(`SELECT station_pk, missing FROM ${t.planStations}
-      WHERE run_key = ? AND skipped = 0 AND missing <> ''${afterPk === undefined ? '' : ` AND station_pk > ${integerList([afterPk])}`}
-      ORDER BY station_pk LIMIT ${STATIONS_PER_BATCH}`),
+/** A batch's stations (live ones, with their names) and their live point ids, read under shared locks. */
+interface Reread {
+  names: Map<string, string>;
+  live: Map<string, number[]>;
+}
+
+/** The approved plan's stations that have points to create, in batches of STATIONS_PER_BATCH, in key order. */
+function plannedStations(connection: Connection, tag: Tag, t: Tables, runKey: string): AsyncIterable<PlannedStation[]> {
+  return streamBatches<PlannedStation>(
+    connection,
+    tag(`SELECT station_pk AS stationPk, missing FROM ${t.planStations} WHERE run_key = ? AND skipped = 0 AND missing <> '' ORDER BY station_pk`),
     [runKey],
+    STATIONS_PER_BATCH,
   );
-  return rows.map((r) => ({ stationPk: String(r.station_pk), missing: String(r.missing).split(',').map(Number) }));
 }
 
 /**
@@ -104,6 +115,58 @@ async function livePoints(connection: Connection, tag: Tag, t: Tables, layout: O
   return byStation;
 }
 
+/**
+ * Sends a batch's two locking reads at once (they queue on the connection behind what it runs). The promise is
+ * marked handled: a failure surfaces where it is awaited, never as an unhandled rejection of a batch read ahead.
+ */
+function rereadUnderLock(connection: Connection, tag: Tag, t: Tables, layout: OcppLayout, stationPks: string[]): Promise<Reread> {
+  const reread = Promise.all([lockStations(connection, tag, t, stationPks), livePoints(connection, tag, t, layout, stationPks)]).then(([names, live]) => ({ names, live }));
+  reread.catch(() => undefined);
+  return reread;
+}
+
+/**
+ * The new points, sent in multi-row INSERTs as they fill without waiting for each: the next reads queue behind them.
+ * A failure is kept and thrown by the next `check` or by `finish`.
+ */
+class PointInserts {
+  private rows: unknown[][] = [];
+  private readonly sent: Promise<void>[] = [];
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly insert: string,
+  ) {}
+
+  add(row: unknown[]): void {
+    this.rows.push(row);
+    if (this.rows.length >= ROWS_PER_INSERT) this.send();
+  }
+
+  check(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  async finish(): Promise<void> {
+    this.send();
+    await Promise.all(this.sent);
+    this.check();
+  }
+
+  private send(): void {
+    if (this.rows.length === 0) return;
+    const values = this.rows;
+    this.rows = [];
+    this.sent.push(
+      this.connection.query(this.insert, [values]).then(
+        () => undefined,
+        (error: unknown) => void (this.failure ??= { error }),
+      ),
+    );
+  }
+}
+
 export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fingerprint, onStationPoints, onProgress, ...options }: ApplyOptions): Promise<ApplyOutcome> {
   const layout = await readOcppLayout(pool, t.ocppDatabase);
   const queries = options.queries ?? new AttemptQueries(pool);
@@ -134,41 +197,51 @@ export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fin
     let stationsDone = 0;
     let alreadyPresent = 0;
     let stationsGone = 0;
-    let pending: unknown[][] = [];
-    const insertPending = async (): Promise<void> => {
-      if (pending.length === 0) return;
-      const values = pending;
-      pending = [];
-      await connection.query(tag(`INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES ?`), [values]);
-    };
-    for (let batch = await plannedStations(connection, tag, t, runKey, undefined); batch.length > 0; ) {
-      const pks = batch.map((s) => s.stationPk);
-      const names = await lockStations(connection, tag, t, pks);
-      const live = await livePoints(connection, tag, t, layout, pks);
+    const inserts = new PointInserts(connection, tag(`INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES ?`));
+    const createPoints = ({ names, live }: Reread, batch: PlannedStation[]): void => {
       for (const station of batch) {
         const name = names.get(station.stationPk);
         if (name === undefined) {
           stationsGone++;
           continue;
         }
-        const present = new Set(live.get(station.stationPk) ?? []);
-        const stillMissing = station.missing.filter((pointId) => !present.has(pointId));
-        alreadyPresent += station.missing.length - stillMissing.length;
+        const missing = parsePointIds(station.missing);
+        const present = live.get(station.stationPk);
+        const stillMissing = present === undefined ? missing : missing.filter((pointId) => !present.includes(pointId));
+        alreadyPresent += missing.length - stillMissing.length;
         if (stillMissing.length === 0) continue;
         const ids = allocateIdBlock(highest, stillMissing.length);
         highest = ids[ids.length - 1]!;
         const points: NewPoint[] = stillMissing.map((pointId, i) => ({ id: ids[i]!.toString(), name, point_id: pointId, station_id: station.stationPk, created: now, updated: now }));
         onStationPoints?.(name, points);
-        for (const p of points) pending.push([p.id, p.name, p.point_id, p.station_id, p.created, p.updated]);
+        for (const p of points) inserts.add([p.id, p.name, p.point_id, p.station_id, p.created, p.updated]);
         created += points.length;
         stationsChanged++;
-        if (pending.length >= ROWS_PER_INSERT) await insertPending();
       }
       stationsDone += batch.length;
       onProgress?.(stationsDone);
-      batch = batch.length < STATIONS_PER_BATCH ? [] : await plannedStations(connection, tag, t, runKey, batch[batch.length - 1]!.stationPk);
+    };
+    const planConnection = await queries.connection();
+    try {
+      let previous: { batch: PlannedStation[]; reread: Promise<Reread> } | undefined;
+      for await (const batch of plannedStations(planConnection, tag, t, runKey)) {
+        inserts.check();
+        const reread = rereadUnderLock(
+          connection,
+          tag,
+          t,
+          layout,
+          batch.map((s) => s.stationPk),
+        );
+        if (previous) createPoints(await previous.reread, previous.batch);
+        previous = { batch, reread };
+      }
+      if (previous) createPoints(await previous.reread, previous.batch);
+      await inserts.finish();
+    } finally {
+      // A plan stream left half-read (an error mid-apply) must not go back to the pool.
+      queries.done(planConnection, true);
     }
-    await insertPending();
 
     const result: ApplyResult = { created, stationsChanged, alreadyPresent, stationsGone };
     await connection.query(

@@ -6,14 +6,16 @@
  */
 import type { RowDataPacket } from 'mysql2';
 import { AttemptQueries } from './attempt-queries';
-import { streamRows, type Pool } from './pool';
+import { SerialWrites, TableRows } from './plan-writes';
+import { streamBatches, type Connection, type Pool } from './pool';
 import { asPointStationId, asText, readOcppLayout, type OcppLayout } from './ocpp-layout';
 import type { SyncDatabase, Tables } from './tables';
 import { PlanFingerprint } from '../domain/plan';
 import { mergePlan, parsePointIds, type LiveStation, type MatchedDevice, type PlanEvent } from '../domain/plan-merge';
 import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from '../shared';
 
-const ROWS_PER_INSERT = 1000;
+/** Rows of each stream handed to the merge at once (db/pool.ts streamBatches). */
+const ROWS_PER_BATCH = 1000;
 
 /** Called for every device, in station order, for the log lines operators grep for. */
 export interface PlanListener {
@@ -83,34 +85,15 @@ export class NeverCollectedError extends Error {
 }
 
 
-/** Rows to insert, flushed in multi-row INSERTs of ROWS_PER_INSERT. */
-class BatchWriter {
-  private rows: unknown[][] = [];
-  constructor(
-    private readonly queries: AttemptQueries,
-    private readonly insert: string,
-  ) {}
-
-  /** A promise only when the batch is full and being written. */
-  add(row: unknown[]): Promise<void> | undefined {
-    this.rows.push(row);
-    return this.rows.length >= ROWS_PER_INSERT ? this.flush() : undefined;
-  }
-
-  async flush(): Promise<void> {
-    if (this.rows.length > 0) await this.queries.query(this.insert, [this.rows.splice(0)]);
-  }
-}
-
 function sample<T>(list: T[], item: T, summary: PlanSummary): void {
   if (list.length < PLAN_SAMPLE_LIMIT) list.push(item);
   else summary.truncated = true;
 }
 
 /**
- * One plan at a time per pool. A plan holds two connections while it streams (the diff and the live stations) and
- * borrows a third for each batch it writes; two plans at once could hold every connection of the pool and wait on
- * each other for their writes. A plan that waits here is still heartbeated by its activity.
+ * One plan at a time per pool. A plan holds three connections (the two streams and its writes); two plans at once
+ * could hold every connection of the pool between them and wait on each other for a third. A plan that waits here is
+ * still heartbeated by its activity.
  */
 const planTurns = new WeakMap<Pool, Promise<unknown>>();
 
@@ -125,26 +108,118 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
   const { runKey, testDeviceId, listener } = options;
   const queries = options.queries ?? new AttemptQueries(pool);
   const layout = await readOcppLayout(pool, t.ocppDatabase);
-  for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await queries.query(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
+  const connections: Connection[] = [];
+  try {
+    for (let i = 0; i < 3; i++) connections.push(await queries.connection());
+    const [devicesConnection, stationsConnection, writeConnection] = connections as [Connection, Connection, Connection];
+    await Promise.all([
+      devicesConnection.query('SET SESSION sort_buffer_size = ?', [DIFF_SORT_BUFFER_BYTES]),
+      // GROUP_CONCAT stops at 1024 bytes by default on MySQL: a station's live point ids must arrive whole.
+      stationsConnection.query('SET SESSION group_concat_max_len = 1048576'),
+    ]);
+    // Both streams start now: the devices' sort runs in the database while the small reads below go on.
+    // Keys arrive as strings (bigNumberStrings): the rows are the merge's input as they are.
+    const devices = streamBatches<MatchedDevice>(devicesConnection, queries.tag(devicesQuery(t, layout)), [runKey], ROWS_PER_BATCH);
+    const stations = streamBatches<LiveStation>(stationsConnection, queries.tag(liveStationsQuery(t, layout)), [], ROWS_PER_BATCH);
 
-  const [counters] = await queries.query<RowDataPacket[]>(`SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`, [runKey]);
-  if (!counters) throw new NeverCollectedError(runKey);
-  const [stationCount] = await queries.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
-  const rejectedSamples = await queries.query<RowDataPacket[]>(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [
-    runKey,
-    PLAN_SAMPLE_LIMIT + 1,
-  ]);
-  const silentStationSamples: SilentStation[] = [];
-  const ambiguities: AmbiguousDevice[] = [];
+    const read = async (sql: string, params: unknown[] = []): Promise<RowDataPacket[]> => (await writeConnection.query<RowDataPacket[]>(queries.tag(sql), params))[0];
+    for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await read(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
+    const [counters] = await read(`SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`, [runKey]);
+    if (!counters) throw new NeverCollectedError(runKey);
+    const [stationCount] = await read(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
+    const rejectedSamples = await read(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [runKey, PLAN_SAMPLE_LIMIT + 1]);
+
+    const silentStationSamples: SilentStation[] = [];
+    const ambiguities: AmbiguousDevice[] = [];
+    const summary: PlanSummary = { ...emptySummary(counters, Number(stationCount?.n ?? 0), rejectedSamples, testDeviceId), silentStationSamples, ambiguities };
+    listener?.stationsInDatabase(summary.stationsInDatabase);
+    const writes = new SerialWrites(writeConnection, (sql) => queries.tag(sql));
+    const planRows = new TableRows(
+      writes,
+      `INSERT INTO ${t.planStations} (run_key, station_pk, device_id, station_id, station_name, expected, live_points, missing, surplus, skipped) VALUES ?`,
+    );
+    const notFoundRows = new TableRows(writes, `INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
+    const ambiguityRows = new TableRows(writes, `INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
+    const silentRows = new TableRows(writes, `INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
+    const fingerprint = new PlanFingerprint();
+
+    const planStation = (station: PlanStation): void => {
+      listener?.station(station);
+      fingerprint.add(station);
+      if (station.missing.length === 0 && station.surplus.length === 0) return;
+      if (station.skipped && station.missing.length > 0) summary.skippedStations++;
+      else if (station.missing.length > 0) {
+        summary.stationsToChange++;
+        summary.pointsToCreate += station.missing.length;
+      }
+      summary.surplusPoints += station.surplus.length;
+      sample(summary.stations, station, summary);
+      planRows.add([
+        runKey,
+        station.stationPk,
+        station.deviceId,
+        station.stationId,
+        station.stationName,
+        station.expected,
+        station.livePoints,
+        station.missing.join(','),
+        station.surplus.join(','),
+        station.skipped ? 1 : 0,
+      ]);
+    };
+    const event = (event: PlanEvent): void => {
+      switch (event.kind) {
+        case 'device':
+          summary.processedDevices++;
+          if (summary.processedDevices % 10_000 === 0) options.onProgress?.(summary.processedDevices);
+          listener?.device(event.deviceId, event.connectors);
+          return;
+        case 'notFound':
+          listener?.notFound(event.deviceId);
+          summary.notFound++;
+          sample(summary.notFoundDeviceIds, event.deviceId, summary);
+          notFoundRows.add([runKey, event.deviceId, event.connectors]);
+          return;
+        case 'ambiguous': {
+          const { ambiguity } = event;
+          listener?.ambiguous?.(ambiguity);
+          summary.ambiguousDevices = (summary.ambiguousDevices ?? 0) + 1;
+          sample(ambiguities, ambiguity, summary);
+          ambiguityRows.add([runKey, ambiguity.deviceId, event.stationPk, ambiguity.stationId, event.otherStationPk, ambiguity.otherStationId]);
+          return;
+        }
+        case 'silent':
+          summary.silentStations = (summary.silentStations ?? 0) + 1;
+          sample(silentStationSamples, event.station, summary);
+          silentRows.add([runKey, event.station.stationPk, event.station.stationId, event.station.stationName]);
+          return;
+        case 'station':
+          planStation(event.station);
+          return;
+      }
+    };
+    await mergePlan(devices, stations, { event, batchDone: () => writes.keepUp() }, testDeviceId);
+    for (const table of [planRows, notFoundRows, ambiguityRows, silentRows]) table.flush();
+    await writes.finish();
+    summary.fingerprint = fingerprint.digest();
+    return summary;
+  } finally {
+    // A stream may still be open (an error mid-diff), and the sessions carry the diff's settings: a released
+    // connection would hand both to the next user, so all three are destroyed instead.
+    for (const connection of connections) queries.done(connection, true);
+  }
+}
+
+/** The summary before the merge: the run's counters and samples, every count at zero. */
+function emptySummary(counters: RowDataPacket, stationsInDatabase: number, rejectedSamples: RowDataPacket[], testDeviceId: string | undefined): PlanSummary {
   const droppedStart = counters.broker_dropped_start as string | null;
   const droppedEnd = counters.broker_dropped_end as string | null;
-
-  const summary: PlanSummary = {
+  return {
     fingerprint: '',
     testDeviceId,
     processedDevices: 0,
     messages: Number(counters.messages ?? 0),
-    stationsInDatabase: Number(stationCount?.n ?? 0),
+    stationsInDatabase,
     stationsToChange: 0,
     pointsToCreate: 0,
     surplusPoints: 0,
@@ -157,95 +232,10 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     brokerDroppedMessages: droppedStart != null && droppedEnd != null && BigInt(droppedEnd) >= BigInt(droppedStart) ? Number(BigInt(droppedEnd) - BigInt(droppedStart)) : undefined,
     stations: [],
     notFoundDeviceIds: [],
-    silentStationSamples,
-    ambiguities,
     rejectedSamples: rejectedSamples.slice(0, PLAN_SAMPLE_LIMIT).map((r) => ({ topic: String(r.topic), payload: String(r.payload), reason: String(r.reason) }) satisfies RejectedMessage),
     // Samples are distinct messages, so fewer samples than rejects is normal; only the list limit truncates.
     truncated: rejectedSamples.length > PLAN_SAMPLE_LIMIT,
   };
-  listener?.stationsInDatabase(summary.stationsInDatabase);
-  const fingerprint = new PlanFingerprint();
-  const planStation = (station: PlanStation): Promise<void> | undefined => {
-    listener?.station(station);
-    fingerprint.add(station);
-    if (station.missing.length === 0 && station.surplus.length === 0) return undefined;
-    if (station.skipped && station.missing.length > 0) summary.skippedStations++;
-    else if (station.missing.length > 0) {
-      summary.stationsToChange++;
-      summary.pointsToCreate += station.missing.length;
-    }
-    summary.surplusPoints += station.surplus.length;
-    sample(summary.stations, station, summary);
-    return planRows.add([
-      runKey,
-      station.stationPk,
-      station.deviceId,
-      station.stationId,
-      station.stationName,
-      station.expected,
-      station.livePoints,
-      station.missing.join(','),
-      station.surplus.join(','),
-      station.skipped ? 1 : 0,
-    ]);
-  };
-  const planRows = new BatchWriter(
-    queries,
-    `INSERT INTO ${t.planStations} (run_key, station_pk, device_id, station_id, station_name, expected, live_points, missing, surplus, skipped) VALUES ?`,
-  );
-  const notFoundRows = new BatchWriter(queries, `INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
-  const ambiguityRows = new BatchWriter(queries, `INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
-  const silentRows = new BatchWriter(queries, `INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
-
-  const connection = await queries.connection();
-  const stationsConnection = await queries.connection().catch((err: unknown) => {
-    queries.done(connection, true);
-    throw err;
-  });
-  try {
-    // GROUP_CONCAT stops at 1024 bytes by default on MySQL: a station's live point ids must arrive whole.
-    await stationsConnection.query('SET SESSION group_concat_max_len = 1048576');
-    await connection.query('SET SESSION sort_buffer_size = ?', [DIFF_SORT_BUFFER_BYTES]);
-    // Keys arrive as strings (bigNumberStrings): the rows are the merge's input as they are.
-    const devices = streamRows<MatchedDevice>(connection, queries.tag(devicesQuery(t, layout)), [runKey], 1000);
-    const stations = streamRows<LiveStation>(stationsConnection, queries.tag(liveStationsQuery(t, layout)), [], 1000);
-    const onEvent = (event: PlanEvent): void | Promise<void> => {
-      switch (event.kind) {
-        case 'device':
-          summary.processedDevices++;
-          if (summary.processedDevices % 10_000 === 0) options.onProgress?.(summary.processedDevices);
-          listener?.device(event.deviceId, event.connectors);
-          return;
-        case 'notFound':
-          listener?.notFound(event.deviceId);
-          summary.notFound++;
-          sample(summary.notFoundDeviceIds, event.deviceId, summary);
-          return notFoundRows.add([runKey, event.deviceId, event.connectors]);
-        case 'ambiguous': {
-          const { ambiguity } = event;
-          listener?.ambiguous?.(ambiguity);
-          summary.ambiguousDevices = (summary.ambiguousDevices ?? 0) + 1;
-          sample(ambiguities, ambiguity, summary);
-          return ambiguityRows.add([runKey, ambiguity.deviceId, event.stationPk, ambiguity.stationId, event.otherStationPk, ambiguity.otherStationId]);
-        }
-        case 'silent':
-          summary.silentStations = (summary.silentStations ?? 0) + 1;
-          sample(silentStationSamples, event.station, summary);
-          return silentRows.add([runKey, event.station.stationPk, event.station.stationId, event.station.stationName]);
-        case 'station':
-          return planStation(event.station);
-      }
-    };
-    await mergePlan(devices, stations, onEvent, testDeviceId);
-    for (const writer of [planRows, notFoundRows, ambiguityRows, silentRows]) await writer.flush();
-  } finally {
-    // A stream may still be open (an error mid-diff), and the sessions carry the diff's settings: a released
-    // connection would hand both to the next user, so both are destroyed instead.
-    queries.done(connection, true);
-    queries.done(stationsConnection, true);
-  }
-  summary.fingerprint = fingerprint.digest();
-  return summary;
 }
 
 /** Recomputes the fingerprint of a stored plan, so that apply writes exactly what was approved. */
@@ -254,13 +244,13 @@ export async function storedPlanFingerprint({ pool, tables }: SyncDatabase, runK
   const connection = await queries.connection();
   let complete = false;
   try {
-    const rows = streamRows<{ station_pk: string; missing: string; skipped: number }>(
+    const batches = streamBatches<{ station_pk: string; missing: string; skipped: number }>(
       connection,
       queries.tag(`SELECT station_pk, missing, skipped FROM ${tables.planStations} WHERE run_key = ? ORDER BY station_pk`),
       [runKey],
     );
-    for await (const row of rows) {
-      fingerprint.add({ stationPk: row.station_pk, missing: parsePointIds(row.missing), skipped: row.skipped === 1 });
+    for await (const rows of batches) {
+      for (const row of rows) fingerprint.add({ stationPk: row.station_pk, missing: parsePointIds(row.missing), skipped: row.skipped === 1 });
     }
     complete = true;
   } finally {

@@ -49,49 +49,82 @@ export class StreamOrderError extends Error {
   override readonly name = 'StreamOrderError';
 }
 
-/** Receives every fact of the plan in order; a returned promise (a batch being written) pauses the merge. */
-export type PlanEventSink = (event: PlanEvent) => void | Promise<void>;
+/**
+ * Receives every fact of the plan in order. `event` is synchronous (at a million devices, a promise per event costs
+ * more than the event); what it gathers is written in `batchDone`, which the merge awaits between batches of rows, so
+ * at most a batch of each stream's facts waits in memory.
+ */
+export interface PlanEventSink {
+  event(event: PlanEvent): void;
+  batchDone(): Promise<void>;
+}
+
+/** One stream of row batches read a row at a time: only a batch boundary awaits. */
+class BatchCursor<T> {
+  private batch: T[] = [];
+  private index = 0;
+  private ended = false;
+  constructor(private readonly source: AsyncIterator<T[]>) {}
+
+  /** The current row; undefined when the batch is used up (see `needsFill`) or the stream has ended. */
+  current(): T | undefined {
+    return this.batch[this.index];
+  }
+
+  advance(): void {
+    this.index++;
+  }
+
+  needsFill(): boolean {
+    return !this.ended && this.index >= this.batch.length;
+  }
+
+  async fill(): Promise<void> {
+    while (this.needsFill()) {
+      const next = await this.source.next();
+      if (next.done) this.ended = true;
+      else {
+        this.batch = next.value;
+        this.index = 0;
+      }
+    }
+  }
+}
 
 /**
  * Devices must come ordered by station key (devices without a station last, then by device id), live stations by
- * station key. A device whose station is not among the live stations (deleted between the two reads) counts as not
- * found: the apply re-checks every station under lock anyway. Events go to `sink` directly (no generator per
- * event): at a million devices the merge's own cost must stay small beside the queries'.
+ * station key, both in batches. A device whose station is not among the live stations (deleted between the two
+ * reads) counts as not found: the apply re-checks every station under lock anyway.
  */
-export async function mergePlan(devices: AsyncIterable<MatchedDevice>, liveStations: AsyncIterable<LiveStation>, sink: PlanEventSink, testDeviceId?: string): Promise<void> {
-  const stations = liveStations[Symbol.asyncIterator]();
-  let station: LiveStation | undefined;
-  let stationsDone = false;
+export async function mergePlan(devices: AsyncIterable<MatchedDevice[]>, liveStations: AsyncIterable<LiveStation[]>, sink: PlanEventSink, testDeviceId?: string): Promise<void> {
+  const stations = new BatchCursor(liveStations[Symbol.asyncIterator]());
   // The station the devices last matched: passed by afterwards, it is not silent.
   let lastMatchedPk: string | undefined;
   let pending: { device: MatchedDevice; station: LiveStation; live: number[] } | undefined;
 
-  const emit = async (event: PlanEvent): Promise<void> => {
-    const written = sink(event);
-    if (written) await written;
+  /**
+   * Advances the live stations to `pk` (undefined: to the end), reporting every station passed by as silent. True
+   * when it got there; false when the current batch ran out first (fill the cursor, then call again).
+   */
+  const reach = (pk: string | undefined): boolean => {
+    for (let station = stations.current(); station !== undefined; station = stations.current()) {
+      if (pk !== undefined && compareStationKeys(station.stationPk, pk) >= 0) return true;
+      if (station.stationPk !== lastMatchedPk) sink.event({ kind: 'silent', station: { stationPk: station.stationPk, stationId: station.stationId, stationName: station.stationName } });
+      stations.advance();
+    }
+    return !stations.needsFill();
   };
-  /** Advances the live stations to `pk` (undefined: to the end), reporting every station passed by as silent. */
-  const reach = async (pk: string | undefined): Promise<void> => {
-    for (;;) {
-      if (station === undefined) {
-        if (stationsDone) return;
-        const next = await stations.next();
-        if (next.done) {
-          stationsDone = true;
-          return;
-        }
-        station = next.value;
-      }
-      if (pk !== undefined && compareStationKeys(station.stationPk, pk) >= 0) return;
-      if (station.stationPk !== lastMatchedPk) await emit({ kind: 'silent', station: { stationPk: station.stationPk, stationId: station.stationId, stationName: station.stationName } });
-      station = undefined;
+  const reachAcrossBatches = async (pk: string | undefined): Promise<void> => {
+    while (!reach(pk)) {
+      await sink.batchDone();
+      await stations.fill();
     }
   };
-  const settle = async (): Promise<void> => {
+  const settle = (): void => {
     if (!pending) return;
     const { device, station: live, live: livePointIds } = pending;
     pending = undefined;
-    await emit({
+    sink.event({
       kind: 'station',
       station: {
         deviceId: device.deviceId,
@@ -106,36 +139,41 @@ export async function mergePlan(devices: AsyncIterable<MatchedDevice>, liveStati
       },
     });
   };
-  const ambiguity = async (device: MatchedDevice): Promise<void> => {
+  const ambiguity = (device: MatchedDevice): void => {
     if (device.otherStationPk === null || device.stationPk === null || pending === undefined) return;
     const ambiguous: AmbiguousDevice = { deviceId: device.deviceId, stationId: pending.station.stationId, otherStationId: device.otherStationId ?? '' };
-    await emit({ kind: 'ambiguous', ambiguity: ambiguous, stationPk: device.stationPk, otherStationPk: device.otherStationPk });
+    sink.event({ kind: 'ambiguous', ambiguity: ambiguous, stationPk: device.stationPk, otherStationPk: device.otherStationPk });
   };
 
   let previousPk: string | null | undefined;
-  for await (const device of devices) {
-    const pk = device.stationPk === null ? null : String(device.stationPk);
-    if (previousPk !== undefined && (previousPk === null ? pk !== null : pk !== null && compareStationKeys(pk, previousPk) < 0)) {
-      throw new StreamOrderError(`devices out of station order: station ${pk ?? 'none'} after ${previousPk ?? 'none'}`);
+  for await (const batch of devices) {
+    for (const device of batch) {
+      const pk = device.stationPk === null ? null : String(device.stationPk);
+      if (previousPk !== undefined && (previousPk === null ? pk !== null : pk !== null && compareStationKeys(pk, previousPk) < 0)) {
+        throw new StreamOrderError(`devices out of station order: station ${pk ?? 'none'} after ${previousPk ?? 'none'}`);
+      }
+      previousPk = pk;
+      sink.event({ kind: 'device', deviceId: device.deviceId, connectors: device.connectors });
+      if (pk !== null && pending?.station.stationPk === pk) {
+        // Same station reached through its other spelling: keep the higher count (and its device id).
+        if (device.connectors > pending.device.connectors) pending.device = device;
+        ambiguity(device);
+        continue;
+      }
+      settle();
+      if (pk !== null && !reach(pk)) await reachAcrossBatches(pk);
+      const station = stations.current();
+      if (pk === null || station === undefined || station.stationPk !== pk) {
+        sink.event({ kind: 'notFound', deviceId: device.deviceId, connectors: device.connectors });
+        continue;
+      }
+      lastMatchedPk = pk;
+      pending = { device, station, live: parsePointIds(station.livePoints) };
+      ambiguity(device);
     }
-    previousPk = pk;
-    await emit({ kind: 'device', deviceId: device.deviceId, connectors: device.connectors });
-    if (pk !== null && pending?.station.stationPk === pk) {
-      // Same station reached through its other spelling: keep the higher count (and its device id).
-      if (device.connectors > pending.device.connectors) pending.device = device;
-      await ambiguity(device);
-      continue;
-    }
-    await settle();
-    if (pk !== null) await reach(pk);
-    if (pk === null || station === undefined || station.stationPk !== pk) {
-      await emit({ kind: 'notFound', deviceId: device.deviceId, connectors: device.connectors });
-      continue;
-    }
-    lastMatchedPk = pk;
-    pending = { device, station, live: parsePointIds(station.livePoints) };
-    await ambiguity(device);
+    await sink.batchDone();
   }
-  await settle();
-  await reach(undefined);
+  settle();
+  await reachAcrossBatches(undefined);
+  await sink.batchDone();
 }

@@ -1,7 +1,12 @@
-import { compareStationKeys, mergePlan, parsePointIds, StreamOrderError, type LiveStation, type MatchedDevice, type PlanEvent } from '../../src/domain/plan-merge';
+import { compareStationKeys, mergePlan, parsePointIds, StreamOrderError, type LiveStation, type MatchedDevice, type PlanEvent, type PlanEventSink } from '../../src/domain/plan-merge';
 
-async function* from<T>(items: T[]): AsyncGenerator<T> {
-  for (const item of items) yield await Promise.resolve(item);
+/** The rows in batches of `size`, as db/pool's streamBatches hands them over. */
+async function* from<T>(items: T[], size = 1): AsyncGenerator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield await Promise.resolve(items.slice(start, start + size));
+}
+
+function collect(events: PlanEvent[]): PlanEventSink {
+  return { event: (event) => void events.push(event), batchDone: () => Promise.resolve() };
 }
 
 function device(deviceId: string, connectors: number, stationPk: string | null, other?: { pk: string; id: string }): MatchedDevice {
@@ -12,10 +17,17 @@ function live(stationPk: string, livePoints: string | null, stationId = `ST-${st
   return { stationPk, stationId, stationName: `Station ${stationPk}`, livePoints };
 }
 
+/** The merge's events; the same whatever the batch sizes (a row a batch, two, all at once), or the test fails. */
 async function merge(devices: MatchedDevice[], stations: LiveStation[], testDeviceId?: string): Promise<PlanEvent[]> {
-  const events: PlanEvent[] = [];
-  await mergePlan(from(devices), from(stations), (event) => void events.push(event), testDeviceId);
-  return events;
+  const runs: PlanEvent[][] = [];
+  for (const size of [1, 2, 1000]) {
+    const events: PlanEvent[] = [];
+    await mergePlan(from(devices, size), from(stations, size), collect(events), testDeviceId);
+    runs.push(events);
+  }
+  expect(runs[1]).toEqual(runs[0]);
+  expect(runs[2]).toEqual(runs[0]);
+  return runs[0]!;
 }
 
 function facts(events: PlanEvent[]): string[] {
@@ -112,14 +124,29 @@ describe('mergePlan', () => {
     await expect(merge([device('A', 1, null), device('B', 1, '9')], [])).rejects.toThrow(/out of station order/);
   });
 
-  it('waits for the sink: a batch being written pauses the merge', async () => {
-    const order: string[] = [];
-    await mergePlan(from([device('A', 1, '1'), device('B', 1, '2')]), from([live('1', null), live('2', null)]), async (event) => {
-      if (event.kind !== 'station') return;
-      order.push(`start ${event.station.stationPk}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      order.push(`end ${event.station.stationPk}`);
-    });
-    expect(order).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+  it("hands each batch's facts to batchDone before it reads the next batch of either stream", async () => {
+    const devices = [device('A', 1, '1'), device('B', 1, '2'), device('C', 1, '3'), device('D', 1, '9')];
+    const stations = [live('1', null), live('2', null), live('3', null), live('4', null), live('5', null)];
+    let unwritten = 0;
+    let written = 0;
+    const unwrittenAtRead: number[] = [];
+    async function* watched<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T[]> {
+      for await (const batch of batches) {
+        unwrittenAtRead.push(unwritten);
+        yield batch;
+      }
+    }
+    const sink: PlanEventSink = {
+      event: (event) => void (event.kind !== 'device' && unwritten++),
+      batchDone: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        written += unwritten;
+        unwritten = 0;
+      },
+    };
+    await mergePlan(watched(from(devices, 2)), watched(from(stations, 2)), sink);
+    expect(unwrittenAtRead).toEqual([0, 0, 0, 0, 0]);
+    // 3 stations, 2 silent ones, D not found: all written by the end.
+    expect({ written, unwritten }).toEqual({ written: 6, unwritten: 0 });
   });
 });

@@ -217,7 +217,9 @@ interface WorkerProcess {
 }
 
 function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> {
-  const worker = spawn(process.execPath, [join(repoRoot(), 'dist', 'cli', 'main.js'), 'worker'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_WORKER_NODE_ARGS: node flags for the worker alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const worker = spawn(process.execPath, [...nodeArgs, join(repoRoot(), 'dist', 'cli', 'main.js'), 'worker'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   let partial = '';
   const collected: string[] = [];
