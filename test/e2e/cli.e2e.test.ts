@@ -9,7 +9,7 @@ import { approve, reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
 import { collectionProgress } from '../../src/cli/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, expectExit, startWorkerProcess, type CliRun, type WorkerProcess } from '../support/e2e-cli';
+import { expectExit, startWorkerProcess, useCliRunner, type CliRun, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 import { waitFor } from '../support/wait';
 import type { SyncResult, SyncStatus } from '../../src/shared';
@@ -17,24 +17,7 @@ import type { SyncResult, SyncStatus } from '../../src/shared';
 const e2e = useE2e('cli');
 const TEST_TIMEOUT = 40_000;
 
-const cli = new CliRunner(() => ({
-  PATH: process.env.PATH,
-  // The worker's environment, secrets included: the CLI must never print them.
-  ...e2e.env,
-  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
-  COLLECTOR_DURATION: String(WINDOW_MS),
-  APPROVAL_TIMEOUT: '10m',
-}));
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, COLLECTOR_DURATION: String(WINDOW_MS), APPROVAL_TIMEOUT: '10m' }));
 
 
 /** The first line of stderr, and that there is only one. */

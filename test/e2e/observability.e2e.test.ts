@@ -3,24 +3,14 @@
  * object per line (LOG_FORMAT=json), the SDK's own lines in the same format, no webpack report at start, no secret in
  * either format; and Prometheus metrics on METRICS_BIND_ADDRESS, scraped while a plan waits and after it is applied.
  */
-import { buildCli, CliRunner, describeRun, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
+import { describeRun, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';
 import { freePort } from '../support/private-process';
 import { scrape, valueOf, type Sample } from '../support/e2e-metrics';
 import { Publisher, report, useE2e } from '../support/e2e';
 import { waitFor } from '../support/wait';
 
 const e2e = useE2e('obs');
-const cli = new CliRunner(() => ({ PATH: process.env.PATH, ...e2e.env }));
-
-afterAll(() => cli.dispose());
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e);
 
 interface JsonLine {
   time: string;

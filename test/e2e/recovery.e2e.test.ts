@@ -9,7 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { collectionProgress } from '../../src/cli/progress';
 import type { ActivityRetry, SyncResult, SyncStatus } from '../../src/shared';
 import { byStationId, createdSince, snapshot, syncActivityAttempts } from '../support/e2e-assert';
-import { buildCli, CliRunner, describeRun, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
+import { describeRun, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
 import { connectionOptions } from '../support/e2e-db';
 import { waitFor } from '../support/wait';
@@ -17,17 +17,7 @@ import { waitFor } from '../support/wait';
 const LOCK_WAIT_S = 2;
 const e2e = useE2e('recovery', { workerEnv: () => ({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: String(LOCK_WAIT_S) }) });
 
-const cli = new CliRunner(() => ({ PATH: process.env.PATH, ...e2e.env, TEMPORAL_TASK_QUEUE: e2e.taskQueue, APPROVAL_TIMEOUT: '10m' }));
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, APPROVAL_TIMEOUT: '10m' }));
 
 /** How often the waits here look. */
 const POLL_MS = 100;

@@ -9,7 +9,7 @@ import { EXIT } from '../../src/cli/exit-codes';
 import type { ScheduleView } from '../../src/cli/schedules';
 import type { SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, expectExit } from '../support/e2e-cli';
+import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 import { waitFor } from '../support/wait';
 
@@ -30,23 +30,7 @@ afterAll(async () => {
 const e2e = useE2e('schedules');
 const TEST_TIMEOUT = 60_000;
 
-const cli = new CliRunner(() => ({
-  PATH: process.env.PATH,
-  ...e2e.env,
-  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
-  COLLECTOR_DURATION: String(WINDOW_MS),
-  APPROVAL_TIMEOUT: '10m',
-}));
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, COLLECTOR_DURATION: String(WINDOW_MS), APPROVAL_TIMEOUT: '10m' }));
 
 function aScheduleId(): string {
   const id = `cps-e2e-schedule-${randomBytes(4).toString('hex')}`;

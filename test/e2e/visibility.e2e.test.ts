@@ -12,29 +12,14 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { EXIT } from '../../src/cli/exit-codes';
 import type { ListedRun } from '../../src/cli/list';
-import { buildCli, CliRunner, expectExit } from '../support/e2e-cli';
+import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { report, temporalAddress, useE2e } from '../support/e2e';
 import { waitFor } from '../support/wait';
 
 const e2e = useE2e('visibility');
 const TEST_TIMEOUT = 60_000;
 
-const cli = new CliRunner(() => ({
-  PATH: process.env.PATH,
-  ...e2e.env,
-  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
-  APPROVAL_TIMEOUT: '10m',
-}));
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, APPROVAL_TIMEOUT: '10m' }));
 
 
 /**
