@@ -9,31 +9,15 @@ import { approve, reject } from '../../src/cli/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
 import { collectionProgress } from '../../src/cli/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, expectExit, startWorkerProcess, type CliRun, type WorkerProcess } from '../support/e2e-cli';
+import { expectExit, startWorkerProcess, useCliRunner, type CliRun, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
+import { waitFor } from '../support/wait';
 import type { SyncResult, SyncStatus } from '../../src/shared';
 
 const e2e = useE2e('cli');
 const TEST_TIMEOUT = 40_000;
 
-const cli = new CliRunner(() => ({
-  PATH: process.env.PATH,
-  // The worker's environment, secrets included: the CLI must never print them.
-  ...e2e.env,
-  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
-  COLLECTOR_DURATION: String(WINDOW_MS),
-  APPROVAL_TIMEOUT: '10m',
-}));
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, COLLECTOR_DURATION: String(WINDOW_MS), APPROVAL_TIMEOUT: '10m' }));
 
 
 /** The first line of stderr, and that there is only one. */
@@ -176,14 +160,6 @@ describe('cp-sync', () => {
   );
 });
 
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
-  }
-}
-
 describe('cp-sync worker as its own process', () => {
   test(
     "a worker set up with TEST_DEVICE_ID writes only that device even for a sync started without one; run --yes --json prints one JSON document",
@@ -234,7 +210,7 @@ describe('a worker killed mid-window', () => {
         const started = await cli.run(['start', '--id', workflowId, '--account', account, '--duration', '16s', '--dry-run'], { TEMPORAL_TASK_QUEUE: taskQueue });
         expectExit(started, 0);
         const handle = e2e.handle(workflowId);
-        await waitFor(async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, 10_000);
+        await waitFor('a device heard', async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, { timeoutMs: 10_000, intervalMs: 200 });
         await first.kill();
         await before.stop();
         second = await startWorkerProcess(env);

@@ -11,6 +11,7 @@ import { publishOnce, sessionPresent } from '../support/e2e-broker';
 import { start as startMosquitto } from '../support/private-mosquitto';
 import { buildCli, startWorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e } from '../support/e2e';
+import { waitFor } from '../support/wait';
 
 const e2e = useE2e('session');
 
@@ -21,14 +22,6 @@ beforeAll(async () => {
 beforeEach(async () => {
   await e2e.db.clearOcppTables();
 });
-
-async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe("the run's persistent MQTT session", () => {
   test.each([
@@ -56,7 +49,7 @@ describe("the run's persistent MQTT session", () => {
         // The window outlasts the heartbeat timeout (10 s) plus the retry, so that the retry happens inside it.
         const handle = await e2e.start({ account, collectorDurationMs: 20_000, dryRun: true }, undefined, taskQueue);
         const clientId = sessionClientId(handle.firstExecutionRunId);
-        await waitFor('the first collector heard a device', async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, 15_000);
+        await waitFor('the first collector heard a device', async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, { timeoutMs: 15_000, intervalMs: 200 });
         await heard.stop();
         await first[stop]();
         if (stop === 'stop') expect(first.output()).toContain('Worker shutting down mid-window');
@@ -106,7 +99,10 @@ describe("the broker's dropped-messages counter ($SYS)", () => {
         const publisher = await Publisher.start(account, [report('SYS-0001', 1)], { broker: { url: broker.url } });
         try {
           const handle = await e2e.start({ account, collectorDurationMs: 8000, dryRun: true }, undefined, taskQueue);
-          await waitFor('broker_dropped_start recorded', async () => (await e2e.db.runRecord(handle.firstExecutionRunId))?.broker_dropped_start != null, 8000);
+          await waitFor('broker_dropped_start recorded', async () => (await e2e.db.runRecord(handle.firstExecutionRunId))?.broker_dropped_start != null, {
+            timeoutMs: 8000,
+            intervalMs: 200,
+          });
 
           // A subscriber that has gone away with its session kept: its queue fills up and the broker drops the rest.
           const slow = 'cps-e2e-slow-subscriber';

@@ -3,23 +3,14 @@
  * object per line (LOG_FORMAT=json), the SDK's own lines in the same format, no webpack report at start, no secret in
  * either format; and Prometheus metrics on METRICS_BIND_ADDRESS, scraped while a plan waits and after it is applied.
  */
-import { buildCli, CliRunner, describeRun, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
+import { describeRun, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';
 import { freePort } from '../support/private-process';
 import { scrape, valueOf, type Sample } from '../support/e2e-metrics';
 import { Publisher, report, useE2e } from '../support/e2e';
+import { waitFor } from '../support/wait';
 
 const e2e = useE2e('obs');
-const cli = new CliRunner(() => ({ PATH: process.env.PATH, ...e2e.env }));
-
-afterAll(() => cli.dispose());
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e);
 
 interface JsonLine {
   time: string;
@@ -47,13 +38,14 @@ function jsonLines(output: string): JsonLine[] {
 
 /** Scrapes until `ready` holds (workflow metrics are exported after the workflow task completes). */
 async function scrapeUntil(address: string, ready: (samples: Sample[]) => boolean, timeoutMs = 10_000): Promise<Sample[]> {
-  const deadline = Date.now() + timeoutMs;
-  let samples = await scrape(address);
-  while (!ready(samples) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    samples = await scrape(address);
-  }
-  return samples;
+  return waitFor(
+    `the metrics at ${address} get there`,
+    async () => {
+      const samples = await scrape(address);
+      return ready(samples) && samples;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 function expectNoSecretOrBundlerChatter(output: string): void {

@@ -13,32 +13,18 @@ import { applyPlan } from '../../src/db/applier';
 import { createPool } from '../../src/db/pool';
 import type { PlanSummary, SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, expectExit, type CliRun } from '../support/e2e-cli';
+import { expectExit, useCliRunner, type CliRun } from '../support/e2e-cli';
 import { serverConfig, type PointRow } from '../support/e2e-db';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
 
 const e2e = useE2e('plan-export');
 
-const cli = new CliRunner(() => ({
-  PATH: process.env.PATH,
-  ...e2e.env,
-  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
-  COLLECTOR_DURATION: String(WINDOW_MS),
-}));
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, COLLECTOR_DURATION: String(WINDOW_MS) }));
 
 const dir = mkdtempSync(join(tmpdir(), 'cps-plan-export-'));
 
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
 afterAll(() => {
-  cli.dispose();
   rmSync(dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
 });
 
 

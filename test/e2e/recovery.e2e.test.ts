@@ -9,34 +9,18 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { collectionProgress } from '../../src/cli/progress';
 import type { ActivityRetry, SyncResult, SyncStatus } from '../../src/shared';
 import { byStationId, createdSince, snapshot, syncActivityAttempts } from '../support/e2e-assert';
-import { buildCli, CliRunner, describeRun, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
+import { describeRun, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
 import { connectionOptions } from '../support/e2e-db';
+import { waitFor } from '../support/wait';
 
 const LOCK_WAIT_S = 2;
 const e2e = useE2e('recovery', { workerEnv: () => ({ OCPP_MYSQL_LOCK_WAIT_TIMEOUT: String(LOCK_WAIT_S) }) });
 
-const cli = new CliRunner(() => ({ PATH: process.env.PATH, ...e2e.env, TEMPORAL_TASK_QUEUE: e2e.taskQueue, APPROVAL_TIMEOUT: '10m' }));
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, APPROVAL_TIMEOUT: '10m' }));
 
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
-
-async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-  }
-}
+/** How often the waits here look. */
+const POLL_MS = 100;
 
 /** A row lock on the station, held by a separate connection (as another writer would) until `release()`. */
 async function lockStation(station: StationRow): Promise<{ release: () => Promise<void> }> {
@@ -73,17 +57,17 @@ describe('an apply that meets a lock held by another writer', () => {
         await e2e.approve(handle, plan!.fingerprint);
         // cp-sync status --json, as an operator would run it, until it shows the retry.
         shown = await waitFor(
+          'status --json shows a retry',
           async () => {
             const { run, value } = await cli.json<SyncStatus>(['status', handle.workflowId]);
             if (run.code !== 0) throw new Error(describeRun(run));
             return value.retry !== undefined && value;
           },
-          20_000,
-          'status --json shows a retry',
+          { timeoutMs: 20_000, intervalMs: POLL_MS },
         );
         text = (await cli.run(['status', handle.workflowId])).stdout;
         // The workflow's own status (the Web UI's Current Details) knows it too, from the attempt's signal.
-        await waitFor(async () => (await e2e.status(handle)).retry !== undefined, 10_000, 'the status query shows the retry');
+        await waitFor('the status query shows the retry', async () => (await e2e.status(handle)).retry !== undefined, { timeoutMs: 10_000, intervalMs: POLL_MS });
       } finally {
         await lock.release();
       }
@@ -183,9 +167,9 @@ describe('cp-sync worker processes killed with SIGKILL', () => {
         const handle = e2e.handle(workflowId);
         // The apply has started and waits on the lock (it heartbeats meanwhile).
         await waitFor(
-          async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'applyMissingPoints' && a.lastStartedTime),
-          30_000,
           'the apply started',
+          async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'applyMissingPoints' && a.lastStartedTime),
+          { timeoutMs: 30_000, intervalMs: POLL_MS },
         );
         await publisher.stop();
         second = await startWorkerProcess(env);
@@ -195,12 +179,12 @@ describe('cp-sync worker processes killed with SIGKILL', () => {
         await lock.release();
 
         const result = await waitFor(
+          'the run ended',
           async () => {
             const { status } = await handle.describe();
             return status.name !== 'RUNNING' && ((await handle.result()) as SyncResult);
           },
-          40_000,
-          'the run ended',
+          { timeoutMs: 40_000, intervalMs: POLL_MS },
         );
         const seconds = (Date.now() - killedAt) / 1000;
         expect(result).toMatchObject({ phase: 'applied', created: 2 });
@@ -233,7 +217,7 @@ describe('cp-sync worker processes killed with SIGKILL', () => {
         const started = await cli.run(['start', '--id', workflowId, '--account', publisher.account, '--duration', '8s', '--dry-run'], { TEMPORAL_TASK_QUEUE: taskQueue });
         if (started.code !== 0) throw new Error(describeRun(started));
         const handle = e2e.handle(workflowId);
-        await waitFor(async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, 8_000, 'a device heard');
+        await waitFor('a device heard', async () => ((await collectionProgress(handle))?.devices ?? 0) >= 1, { timeoutMs: 8_000, intervalMs: POLL_MS });
         await new Promise((resolveWait) => setTimeout(resolveWait, Math.max(0, startedAt + 6_000 - Date.now())));
         await first.kill();
         second = await startWorkerProcess(env);

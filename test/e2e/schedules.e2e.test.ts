@@ -9,8 +9,9 @@ import { EXIT } from '../../src/cli/exit-codes';
 import type { ScheduleView } from '../../src/cli/schedules';
 import type { SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
-import { buildCli, CliRunner, expectExit } from '../support/e2e-cli';
+import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';
+import { waitFor } from '../support/wait';
 
 const created: string[] = [];
 // Registered before useE2e, so that it runs while the harness's client is still connected.
@@ -29,23 +30,7 @@ afterAll(async () => {
 const e2e = useE2e('schedules');
 const TEST_TIMEOUT = 60_000;
 
-const cli = new CliRunner(() => ({
-  PATH: process.env.PATH,
-  ...e2e.env,
-  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
-  COLLECTOR_DURATION: String(WINDOW_MS),
-  APPROVAL_TIMEOUT: '10m',
-}));
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, COLLECTOR_DURATION: String(WINDOW_MS), APPROVAL_TIMEOUT: '10m' }));
 
 function aScheduleId(): string {
   const id = `cps-e2e-schedule-${randomBytes(4).toString('hex')}`;
@@ -94,12 +79,12 @@ describe('cp-sync schedule', () => {
       expect(described.nextRuns.length).toBeGreaterThan(0);
 
       // The server's list is eventually consistent: the new schedule shows within seconds.
-      let listed: ScheduleView[] = [];
-      for (let i = 0; i < 40 && !listed.some((s) => s.scheduleId === id); i++) {
-        listed = (await cli.json<ScheduleView[]>(['schedule', 'list'])).value;
-        if (!listed.some((s) => s.scheduleId === id)) await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      expect(listed.find((s) => s.scheduleId === id)).toMatchObject({ spec: 'every 1d', paused: false });
+      const listed = await waitFor(
+        `schedule ${id} listed`,
+        async () => (await cli.json<ScheduleView[]>(['schedule', 'list'])).value.find((s) => s.scheduleId === id),
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      expect(listed).toMatchObject({ spec: 'every 1d', paused: false });
 
       const { workflowId } = await triggerWhilePublishing(id, account, 'SCH-0001', 3);
       expect(workflowId.startsWith(`${id}-`)).toBe(true);

@@ -9,6 +9,7 @@ import type { RowDataPacket } from 'mysql2';
 import { buildCli, startWorkerProcess, type WorkerProcess } from '../support/e2e-cli';
 import { useE2e } from '../support/e2e';
 import { connectAsAdmin } from '../support/e2e-db';
+import { waitFor } from '../support/wait';
 
 const e2e = useE2e('stoppable');
 
@@ -31,15 +32,8 @@ async function runningQueries(root: mysql.Connection, workflowId: string): Promi
   return rows.map((r) => ({ id: Number(r.id), state: String(r.state), attempt: Number(/attempt (\d+) \*\//.exec(String(r.info))?.[1]) }));
 }
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
-  }
-}
+/** How often the waits here read the process list. */
+const POLL_MS = 200;
 
 /** Holds every read of charging_stations (LOCK TABLES … WRITE) until released, as a long query would. */
 async function holdStations(): Promise<{ connection: mysql.Connection; release: () => Promise<void> }> {
@@ -66,7 +60,7 @@ test('a retry after a frozen worker kills the abandoned query first: never two c
   let second: WorkerProcess | undefined;
   try {
     await e2e.start({ account: e2e.account() }, workflowId, taskQueue);
-    const abandoned = await waitFor(async () => (await runningQueries(hold.connection, workflowId)).find((q) => q.attempt === 1), 30_000, "the first attempt's query waits");
+    const abandoned = await waitFor("the first attempt's query waits", async () => (await runningQueries(hold.connection, workflowId)).find((q) => q.attempt === 1), { timeoutMs: 30_000, intervalMs: POLL_MS });
 
     // Frozen, its connections stay open: the server keeps its statement (a worker that dies outright closes them, and
     // MariaDB then ends the statement by itself).
@@ -76,14 +70,14 @@ test('a retry after a frozen worker kills the abandoned query first: never two c
     // Temporal retries after the heartbeat timeout (30 s): from then on at most one copy runs, the retry's.
     let most = 0;
     const retry = await waitFor(
+      "the retry's query runs",
       async () => {
         const running = await runningQueries(hold.connection, workflowId);
         if (running.some((q) => q.attempt > 1)) most = Math.max(most, running.length);
         return running.find((q) => q.attempt > 1);
       },
       // Heartbeat timeout, the retry's backoff and a worker starting on a shared 2-core machine.
-      120_000,
-      "the retry's query runs",
+      { timeoutMs: 120_000, intervalMs: POLL_MS },
     ).catch((err: Error) => {
       throw new Error(`${err.message}\nsecond worker:\n${second?.output() ?? ''}`);
     });
@@ -112,10 +106,13 @@ test("a cancelled run's diff query is killed at once, not left waiting in the da
   const hold = await holdStations();
   try {
     const handle = await e2e.start({ account: e2e.account() });
-    await waitFor(async () => (await runningQueries(hold.connection, handle.workflowId)).length > 0, 30_000, "the diff's query waits");
+    await waitFor("the diff's query waits", async () => (await runningQueries(hold.connection, handle.workflowId)).length > 0, { timeoutMs: 30_000, intervalMs: POLL_MS });
     await handle.cancel();
     // The activity hears of the cancellation with its next heartbeat to the server (throttled: up to 24 s).
-    await waitFor(async () => (await runningQueries(hold.connection, handle.workflowId)).length === 0, 40_000, "the cancelled diff's query is gone while the lock is still held");
+    await waitFor("the cancelled diff's query is gone while the lock is still held", async () => (await runningQueries(hold.connection, handle.workflowId)).length === 0, {
+      timeoutMs: 40_000,
+      intervalMs: POLL_MS,
+    });
     expect(e2e.lines.map((l) => l.line)).toEqual(expect.arrayContaining([expect.stringMatching(/^Planning attempt 1 stopped/)]));
   } finally {
     await hold.release();

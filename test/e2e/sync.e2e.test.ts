@@ -5,9 +5,10 @@
  */
 import { temporal } from '@temporalio/proto';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { PlanStation } from '../../src/shared';
+import type { PlanStation, SyncStatus } from '../../src/shared';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
 import { report, useE2e, type StationRow } from '../support/e2e';
+import { waitFor } from '../support/wait';
 
 const e2e = useE2e('sync');
 const TEST_TIMEOUT = 40_000;
@@ -215,7 +216,15 @@ describe('a sync, from MQTT to the database', () => {
       expect(waiting.plan!.fingerprint).not.toBe(stale);
 
       await e2e.approve(handle, stale, 'stale-operator');
-      const refused = await waitForRefusals(handle, 1);
+      let seen: SyncStatus | undefined;
+      const refused = await waitFor(
+        'the stale approval is refused',
+        async () => {
+          seen = await e2e.status(handle);
+          return seen.refusedApprovals.length >= 1 && seen;
+        },
+        { timeoutMs: 10_000, intervalMs: 200, lastSeen: () => JSON.stringify({ phase: seen?.phase, refusedApprovals: seen?.refusedApprovals }) },
+      );
       expect(refused.phase).toBe('awaiting-approval');
       expect(refused.approval).toBeUndefined();
       expect(refused.refusedApprovals).toEqual([
@@ -375,13 +384,3 @@ describe('regressions', () => {
     TEST_TIMEOUT,
   );
 });
-
-/** Waits until the status lists `count` refused approvals. */
-async function waitForRefusals(handle: Parameters<typeof e2e.status>[0], count: number) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const status = await e2e.status(handle);
-    if (status.refusedApprovals.length >= count || Date.now() > deadline) return status;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

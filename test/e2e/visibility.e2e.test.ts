@@ -12,28 +12,14 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { EXIT } from '../../src/cli/exit-codes';
 import type { ListedRun } from '../../src/cli/list';
-import { buildCli, CliRunner, expectExit } from '../support/e2e-cli';
+import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { report, temporalAddress, useE2e } from '../support/e2e';
+import { waitFor } from '../support/wait';
 
 const e2e = useE2e('visibility');
 const TEST_TIMEOUT = 60_000;
 
-const cli = new CliRunner(() => ({
-  PATH: process.env.PATH,
-  ...e2e.env,
-  TEMPORAL_TASK_QUEUE: e2e.taskQueue,
-  APPROVAL_TIMEOUT: '10m',
-}));
-
-beforeAll(async () => {
-  await buildCli();
-}, 120_000);
-
-afterAll(() => cli.dispose());
-
-beforeEach(async () => {
-  await e2e.db.clearOcppTables();
-});
+const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, APPROVAL_TIMEOUT: '10m' }));
 
 
 /**
@@ -41,15 +27,19 @@ beforeEach(async () => {
  * second on the dev server), for at most 15 s.
  */
 async function listedWhen(workflowId: string, args: string[], ready: (run: ListedRun | undefined) => boolean): Promise<ListedRun | undefined> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { run, value } = await cli.json<ListedRun[]>(['list', '--since', '10m', '--limit', '1000', ...args]);
-    expectExit(run, 0);
-    const listed = value.find((r) => r.workflowId === workflowId);
-    if (ready(listed)) return listed;
-    if (Date.now() > deadline) throw new Error(`cp-sync list ${args.join(' ')}: ${workflowId} never got there; last: ${JSON.stringify(listed)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  let listed: ListedRun | undefined;
+  // Wrapped: a run that is not listed (undefined) may be what `ready` waits for.
+  const found = await waitFor(
+    `cp-sync list ${args.join(' ')}: ${workflowId} gets there`,
+    async () => {
+      const { run, value } = await cli.json<ListedRun[]>(['list', '--since', '10m', '--limit', '1000', ...args]);
+      expectExit(run, 0);
+      listed = value.find((r) => r.workflowId === workflowId);
+      return ready(listed) && { listed };
+    },
+    { timeoutMs: 15_000, intervalMs: 250, lastSeen: () => JSON.stringify(listed) },
+  );
+  return found.listed;
 }
 
 test(

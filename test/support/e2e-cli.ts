@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { E2e } from './e2e';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -131,6 +132,24 @@ export class CliRunner {
   dispose(): void {
     rmSync(this.cwd, { recursive: true, force: true });
   }
+}
+
+/**
+ * The set-up of a file that runs the CLI: dist/ is built if stale (beforeAll), the OCPP tables are emptied before each
+ * test and the runner's working directory is removed afterwards. The runner's environment is PATH and the worker's
+ * (secrets included: the CLI must never print them), then `env()` (read at each run). Call it where the file's own
+ * hooks should run around it (jest runs each kind in the order registered).
+ */
+export function useCliRunner(e2e: Pick<E2e, 'db' | 'env'>, env: () => Record<string, string | undefined> = () => ({})): CliRunner {
+  const cli = new CliRunner(() => ({ PATH: process.env.PATH, ...e2e.env, ...env() }));
+  beforeAll(async () => {
+    await buildCli();
+  }, 120_000);
+  afterAll(() => cli.dispose());
+  beforeEach(async () => {
+    await e2e.db.clearOcppTables();
+  });
+  return cli;
 }
 
 /** A readable description of a run, for failure messages. */

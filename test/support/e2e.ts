@@ -28,6 +28,7 @@ import { runtimeGrants } from '../../src/db/grants';
 import { connectAsAdmin, E2eDatabase, serverConfig, type OcppTableLayout, type ServerConfig } from './e2e-db';
 import { brokerUrl, Publisher, type Broker, type Report } from './e2e-mqtt';
 import { registerSearchAttributes } from './search-attributes';
+import { waitFor } from './wait';
 
 export { Publisher, report } from './e2e-mqtt';
 export type { Broker } from './e2e-mqtt';
@@ -282,20 +283,21 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
 
 /** Polls the status query every 200 ms until `done` says so (queries fail until the first workflow task: retried). */
 async function waitUntil(handle: WorkflowHandle, done: (status: SyncStatus) => boolean, timeoutMs: number): Promise<SyncStatus> {
-  const deadline = Date.now() + timeoutMs;
   let last: SyncStatus | undefined;
   let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await handle.query(statusQuery);
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (last !== undefined && done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`sync ${handle.workflowId}: condition not reached within ${timeoutMs} ms (phase ${last?.phase ?? 'unknown'}${lastError ? `; last query error: ${describeError(lastError)}` : ''})`);
+  return waitFor(
+    `sync ${handle.workflowId}: the awaited status`,
+    async () => {
+      try {
+        last = await handle.query(statusQuery);
+        lastError = undefined;
+      } catch (err) {
+        lastError = err;
+      }
+      return last !== undefined && done(last) && last;
+    },
+    { timeoutMs, intervalMs: 200, lastSeen: () => `phase ${last?.phase ?? 'unknown'}${lastError ? `; last query error: ${describeError(lastError)}` : ''}` },
+  );
 }
 
 function describeError(err: unknown): string {

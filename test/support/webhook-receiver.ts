@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from './wait';
 
 export interface ReceivedPost {
   path: string;
@@ -62,13 +63,15 @@ export class WebhookReceiver {
 
   /** Waits until `count` posts about `workflowId` were answered 200. */
   async delivered(workflowId: string, count: number, timeoutMs = 30_000): Promise<ReceivedPost[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ok = this.postsFor(workflowId).filter((p) => p.answered === 200);
-      if (ok.length >= count) return ok;
-      if (Date.now() > deadline) throw new Error(`${ok.length} of ${count} notifications of ${workflowId} delivered within ${timeoutMs} ms: ${JSON.stringify(this.postsFor(workflowId).map((p) => [p.body.event, p.answered]))}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const answered = (): ReceivedPost[] => this.postsFor(workflowId).filter((p) => p.answered === 200);
+    return waitFor(
+      `${count} notifications of ${workflowId} delivered`,
+      () => {
+        const ok = answered();
+        return ok.length >= count && ok;
+      },
+      { timeoutMs, intervalMs: 100, lastSeen: () => `${answered().length} delivered: ${JSON.stringify(this.postsFor(workflowId).map((p) => [p.body.event, p.answered]))}` },
+    );
   }
 
   async close(): Promise<void> {

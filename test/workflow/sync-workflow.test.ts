@@ -20,6 +20,7 @@ import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, 
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from '../../src/workflows/visibility';
 import { registerSearchAttributes } from '../support/search-attributes';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
+import { waitFor } from '../support/wait';
 
 const TEST_SERVER_PATH = process.env.TEMPORAL_TEST_SERVER_PATH ?? path.resolve(__dirname, '..', '..', '.venv', 'bin', 'temporal-test-server');
 const HOUR = 3_600_000;
@@ -176,28 +177,20 @@ async function status(handle: SyncHandle): Promise<SyncStatus> {
   return handle.query(statusQuery);
 }
 
-/** Polls `check` every 50 ms until it gives a value, for at most `timeoutMs`. */
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what = 'the condition', timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** How the tests here poll: every 50 ms, for at most 15 s. */
+const POLL = { timeoutMs: 15_000, intervalMs: 50 };
 
 /** Polls the status query until `ready` holds (signals and timers take a workflow task to show). */
 async function statusWhen(handle: SyncHandle, ready: (status: SyncStatus) => boolean): Promise<SyncStatus> {
   let last: SyncStatus | undefined;
-  try {
-    return await until(async () => {
+  return waitFor(
+    'the status',
+    async () => {
       last = await status(handle);
       return ready(last) && last;
-    });
-  } catch {
-    throw new Error(`the status never got there; last: ${JSON.stringify(last)}`);
-  }
+    },
+    { ...POLL, lastSeen: () => JSON.stringify(last) },
+  );
 }
 
 const awaitingApproval = (handle: SyncHandle): Promise<SyncStatus> => statusWhen(handle, (s) => s.phase === 'awaiting-approval');
@@ -454,7 +447,7 @@ describe('syncChargingPoints', () => {
         const waiting = await awaitingApproval(handle);
         expect(waiting.approval).toBeUndefined();
         expect(waiting.autoApproveExceeded).toBe('6 points to create exceed the auto-approve limit of 5');
-        await until(() => calls.notifications.length === 1, 'the awaiting-approval notification');
+        await waitFor('the awaiting-approval notification', () => calls.notifications.length === 1, POLL);
         expect(calls.notifications[0]).toMatchObject({
           event: 'awaiting-approval',
           workflowId: handle.workflowId,
@@ -607,7 +600,7 @@ describe('syncChargingPoints', () => {
     it('listens for the whole window before the cancellation', async () => {
       await withRun(aSyncInput({ dryRun: true, collectorDurationMs: 2000 }), {}, async ({ handle, calls }) => {
         // Not awaiting the result yet keeps time skipping off: the window passes in real time.
-        await until(() => calls.cancelledAfterMs !== undefined, 'the cancellation of the collection');
+        await waitFor('the cancellation of the collection', () => calls.cancelledAfterMs !== undefined, POLL);
         expect(calls.cancelledAfterMs).toBeGreaterThanOrEqual(1500);
         expect(calls.cancelledAfterMs).toBeLessThan(15_000);
         expect((await result(handle)).phase).toBe('dry-run');
