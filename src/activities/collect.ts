@@ -77,8 +77,9 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
  * wins, so rewriting is harmless): when a worker dies mid-window, the retry on another worker resumes the same
  * window and adds to the same rows, and the same MQTT session (one client id per run), in which the broker kept
  * the messages published meanwhile (QoS 1 redeliveries are harmless for the same reason). The progress counters
- * come back from the last heartbeat; `devices` may count a device heard by two attempts twice (it is progress for
- * people; the plan counts exactly). Beside it, the broker's dropped-messages counter ($SYS) is recorded.
+ * come back from the last heartbeat; `devices` counts the devices this collector stored first (all collectors of a run
+ * add up to the run's devices), and may miss those an attempt that died stored after its last heartbeat (it is
+ * progress for people; the plan counts exactly). Beside it, the broker's dropped-messages counter ($SYS) is recorded.
  */
 export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel }) {
   const store = new ObservationStore(deps);
@@ -87,7 +88,6 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
     const context = Context.current();
     const resumed = context.info.heartbeatDetails as CollectionProgress | undefined;
     const progress: CollectionProgress = { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
-    const devicesBefore = progress.devices;
     const windowEndsAt = input.windowEndsAt !== undefined ? Date.parse(input.windowEndsAt) : NaN;
     if (context.info.attempt > 1 && Date.now() >= windowEndsAt) {
       // The collector was lost and the window closed before this retry: listening now would stretch the window.
@@ -145,7 +145,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       flushing = flushing.then(async () => {
         const batch = collector.drain();
         try {
-          await store.flush(input.runKey, batch);
+          await store.flush(input.runKey, batch, (added) => (progress.devices += added));
         } catch (err) {
           collector.restore(batch);
           throw err;
@@ -153,7 +153,6 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
         deps.metrics.collected(batch.messages, batch.rejectedCount);
         progress.messages += batch.messages;
         progress.rejected += batch.rejectedCount;
-        progress.devices = devicesBefore + collector.devices;
         await recordDrops();
         context.heartbeat(progress);
       });

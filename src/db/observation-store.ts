@@ -26,16 +26,22 @@ export class ObservationStore {
     await this.pool.query(`INSERT IGNORE INTO ${this.db.tables.runs} (run_key, workflow_id, started) VALUES (?, ?, ?)`, [runKey, workflowId, new Date()]);
   }
 
-  /** Idempotent for counts (highest wins), so a retried window never lowers or duplicates a device. */
-  async flush(runKey: string, { counts, messages, rejected, rejectedCount }: Flush): Promise<void> {
+  /**
+   * Idempotent for counts (highest wins), so a retried window never lowers or duplicates a device. `onNewDevices`
+   * hears, after each INSERT, how many of its devices the run had not stored before (the devices heard so far, counted
+   * by the database rather than by a set of a million ids in memory).
+   */
+  async flush(runKey: string, { counts, messages, rejected, rejectedCount }: Flush, onNewDevices?: (count: number) => void): Promise<void> {
     const entries = [...counts];
     for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
       const rows = entries.slice(start, start + ROWS_PER_INSERT).map(([deviceId, connectors]) => [runKey, deviceId, undashed(deviceId), connectors]);
-      await this.pool.query(
+      if (rows.length === 1) rows.push(rows[0]!);
+      const [result] = await this.pool.query<ResultSetHeader>(
         `INSERT INTO ${this.db.tables.observations} (run_key, device_id, device_plain, connectors) VALUES ?
          ON DUPLICATE KEY UPDATE connectors = GREATEST(connectors, VALUES(connectors))`,
         [rows],
       );
+      onNewDevices?.(newRows(result));
     }
     if (rejected.length > 0) {
       const [[row]] = await this.pool.query<RowDataPacket[]>(`SELECT COALESCE(MAX(seq), 0) AS seq FROM ${this.db.tables.rejections} WHERE run_key = ?`, [runKey]);
@@ -64,4 +70,15 @@ export class ObservationStore {
       runKey,
     ]);
   }
+}
+
+/**
+ * Rows an INSERT … ON DUPLICATE KEY UPDATE added, from its "Records: N  Duplicates: D" (MySQL and MariaDB alike).
+ * Only a multi-row statement reports it, so `flush` sends a lone row twice (the second copy is always a duplicate).
+ * A server (or proxy) that reports nothing leaves the figure at 0: it is progress for people, never worth failing
+ * the writes of counts for.
+ */
+export function newRows(result: ResultSetHeader): number {
+  const info = /Records:\s*(\d+)\s+Duplicates:\s*(\d+)/.exec(result.info ?? '');
+  return info ? Number(info[1]) - Number(info[2]) : 0;
 }

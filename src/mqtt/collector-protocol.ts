@@ -14,5 +14,5 @@ export type FromThread =
   | { kind: 'connected' }
   | { kind: 'failed'; message: string; type?: string; nonRetryable?: boolean }
   | { kind: 'log'; level: 'info' | 'debug' | 'error'; line: string }
-  | { kind: 'batch'; batch: Flush; devices: number }
+  | { kind: 'batch'; batch: Flush }
   | { kind: 'closed' };

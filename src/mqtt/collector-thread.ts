@@ -41,7 +41,7 @@ async function run(options: ThreadOptions): Promise<void> {
   }
   const handOver = (): void => {
     const batch = collector.drain();
-    if (batch.messages > 0 || batch.rejectedCount > 0) send({ kind: 'batch', batch, devices: collector.devices });
+    if (batch.messages > 0 || batch.rejectedCount > 0) send({ kind: 'batch', batch });
   };
   const ticker = setInterval(handOver, BATCH_INTERVAL_MS);
   send({ kind: 'connected' });

@@ -85,7 +85,6 @@ export class Collector {
   private messages = 0;
   private rejected: RejectedMessage[] = [];
   private rejectedCount = 0;
-  private readonly devicesSeen = new Set<string>();
   private readonly rejectionsSeen = new Set<string>();
   private closed: Promise<void> | undefined;
 
@@ -186,7 +185,6 @@ export class Collector {
     const parsed = parseMessage(topic, text, this.options.maxConnectors);
     if (parsed.ok) {
       keepHighest(this.counts, parsed.value);
-      this.devicesSeen.add(parsed.value.deviceId);
       return;
     }
     this.rejectedCount++;
@@ -216,11 +214,6 @@ export class Collector {
     this.messages += batch.messages;
     this.rejectedCount += batch.rejectedCount;
     this.rejected.unshift(...batch.rejected);
-  }
-
-  /** Distinct devices this collector has seen (this attempt only). */
-  get devices(): number {
-    return this.devicesSeen.size;
   }
 
   /**

@@ -35,7 +35,6 @@ function emptyFlush(): Flush {
 
 export class ThreadedCollector {
   private pending = emptyFlush();
-  private seen = 0;
   private closed: Promise<void> | undefined;
   private ended = false;
   private onClosed: (() => void) | undefined;
@@ -61,7 +60,7 @@ export class ThreadedCollector {
             log[message.level](message.line);
             return;
           case 'batch':
-            collector.take(message.batch, message.devices);
+            collector.take(message.batch);
             return;
           case 'connected':
             connected = true;
@@ -93,12 +92,11 @@ export class ThreadedCollector {
     });
   }
 
-  private take(batch: Flush, devices: number): void {
+  private take(batch: Flush): void {
     for (const [deviceId, connectors] of batch.counts) keepHighest(this.pending.counts, { deviceId, connectors });
     this.pending.messages += batch.messages;
     this.pending.rejectedCount += batch.rejectedCount;
     for (const sample of batch.rejected) if (this.pending.rejected.length < REJECTION_SAMPLES_PER_DRAIN) this.pending.rejected.push(sample);
-    this.seen = devices;
   }
 
   /** Hands over everything the thread has passed on since the last drain. */
@@ -114,11 +112,6 @@ export class ThreadedCollector {
     this.pending.messages += batch.messages;
     this.pending.rejectedCount += batch.rejectedCount;
     this.pending.rejected.unshift(...batch.rejected);
-  }
-
-  /** Distinct devices this collector has seen (this attempt only). */
-  get devices(): number {
-    return this.seen;
   }
 
   /**

@@ -7,12 +7,12 @@ import { report, useE2e, type StationRow } from '../support/e2e';
 
 const e2e = useE2e('shared');
 
-/** `Collected N messages … (collector i of 2)`: what each collector heard. */
-function collectedPerCollector(lines: string[]): Map<string, number> {
-  const heard = new Map<string, number>();
+/** `Collected N messages from M unique devices … (collector i of 2)`: what each collector heard. */
+function collectedPerCollector(lines: string[]): Map<string, { messages: number; devices: number }> {
+  const heard = new Map<string, { messages: number; devices: number }>();
   for (const line of lines) {
-    const match = /^Collected (\d+) messages from \d+ unique devices \(\d+ rejected\) \(collector (\d+) of 2\)$/.exec(line);
-    if (match) heard.set(match[2]!, Number(match[1]));
+    const match = /^Collected (\d+) messages from (\d+) unique devices \(\d+ rejected\) \(collector (\d+) of 2\)$/.exec(line);
+    if (match) heard.set(match[3]!, { messages: Number(match[1]), devices: Number(match[2]) });
   }
   return heard;
 }
@@ -38,10 +38,12 @@ test('two collectors split the stream, and the plan and the rows are exact', asy
   const heard = collectedPerCollector(e2e.infoLines());
   expect([...heard.keys()].sort()).toEqual(['1', '2']);
   const [first, second] = [heard.get('1')!, heard.get('2')!];
-  expect(first).toBeGreaterThan(0);
-  expect(second).toBeGreaterThan(0);
+  expect(first.messages).toBeGreaterThan(0);
+  expect(second.messages).toBeGreaterThan(0);
   // The broker hands each message to one of them: together they heard what the run counted, no message twice.
-  expect(first + second).toBe(status.plan!.messages);
+  expect(first.messages + second.messages).toBe(status.plan!.messages);
+  // Each counts the devices it stored first: together, every device once.
+  expect(first.devices + second.devices).toBe(30);
   expect(e2e.infoLines().filter((l) => l.startsWith('Subscribed to connectors-count (shared subscription $share/'))).toHaveLength(2);
 }, 90_000);
 
