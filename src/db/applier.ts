@@ -10,6 +10,7 @@
 import type { RowDataPacket } from 'mysql2';
 import { AttemptQueries } from './attempt-queries';
 import { streamBatches, type Connection } from './pool';
+import { SerialWrites, TableRows } from './write-behind';
 import { readOcppLayout, type OcppLayout } from './ocpp-layout';
 import type { SyncDatabase, Tables } from './tables';
 import { allocateIdBlock } from '../domain/ids';
@@ -28,6 +29,8 @@ import type { ApplyResult } from '../shared';
  */
 const STATIONS_PER_BATCH = 5000;
 const ROWS_PER_INSERT = 5000;
+/** New points that may wait for their INSERT before the next batch is read. */
+const MAX_QUEUED_ROWS = 10_000;
 
 export interface NewPoint {
   id: string;
@@ -125,48 +128,6 @@ function rereadUnderLock(connection: Connection, tag: Tag, t: Tables, layout: Oc
   return reread;
 }
 
-/**
- * The new points, sent in multi-row INSERTs as they fill without waiting for each: the next reads queue behind them.
- * A failure is kept and thrown by the next `check` or by `finish`.
- */
-class PointInserts {
-  private rows: unknown[][] = [];
-  private readonly sent: Promise<void>[] = [];
-  private failure: { error: unknown } | undefined;
-
-  constructor(
-    private readonly connection: Connection,
-    private readonly insert: string,
-  ) {}
-
-  add(row: unknown[]): void {
-    this.rows.push(row);
-    if (this.rows.length >= ROWS_PER_INSERT) this.send();
-  }
-
-  check(): void {
-    if (this.failure) throw this.failure.error;
-  }
-
-  async finish(): Promise<void> {
-    this.send();
-    await Promise.all(this.sent);
-    this.check();
-  }
-
-  private send(): void {
-    if (this.rows.length === 0) return;
-    const values = this.rows;
-    this.rows = [];
-    this.sent.push(
-      this.connection.query(this.insert, [values]).then(
-        () => undefined,
-        (error: unknown) => void (this.failure ??= { error }),
-      ),
-    );
-  }
-}
-
 export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fingerprint, onStationPoints, onProgress, ...options }: ApplyOptions): Promise<ApplyOutcome> {
   const layout = await readOcppLayout(pool, t.ocppDatabase);
   const queries = options.queries ?? new AttemptQueries(pool);
@@ -197,7 +158,8 @@ export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fin
     let stationsDone = 0;
     let alreadyPresent = 0;
     let stationsGone = 0;
-    const inserts = new PointInserts(connection, tag(`INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES ?`));
+    const writes = new SerialWrites(connection, tag, MAX_QUEUED_ROWS);
+    const inserts = new TableRows(writes, `INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES ?`, ROWS_PER_INSERT);
     const createPoints = ({ names, live }: Reread, batch: PlannedStation[]): void => {
       for (const station of batch) {
         const name = names.get(station.stationPk);
@@ -225,7 +187,7 @@ export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fin
     try {
       let previous: { batch: PlannedStation[]; reread: Promise<Reread> } | undefined;
       for await (const batch of plannedStations(planConnection, tag, t, runKey)) {
-        inserts.check();
+        await writes.keepUp();
         const reread = rereadUnderLock(
           connection,
           tag,
@@ -237,7 +199,8 @@ export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fin
         previous = { batch, reread };
       }
       if (previous) createPoints(await previous.reread, previous.batch);
-      await inserts.finish();
+      inserts.flush();
+      await writes.finish();
     } finally {
       // A plan stream left half-read (an error mid-apply) must not go back to the pool.
       queries.done(planConnection, true);

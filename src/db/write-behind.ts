@@ -1,12 +1,10 @@
 /**
- * The plan's rows, written while the merge goes on (db/planner.ts): each table's rows gather into multi-row INSERTs,
- * and the INSERTs run one at a time, in order, on a connection of their own, so the database inserts while Node
- * merges instead of each waiting for the other. Memory stays bounded: past MAX_QUEUED_ROWS the merge waits.
+ * Rows written behind the work that produces them: each table's rows gather into multi-row INSERTs, and the INSERTs
+ * run one at a time, in order, on one connection, so the database inserts while Node works out the next rows instead
+ * of each waiting for the other. The diff writes its plan this way (db/planner.ts), the apply its new points
+ * (db/applier.ts, in its transaction). Memory stays bounded: past `maxQueuedRows` the producer waits (`keepUp`).
  */
 import type { Connection } from './pool';
-
-const ROWS_PER_INSERT = 1000;
-const MAX_QUEUED_ROWS = 5000;
 
 export class SerialWrites {
   private tail: Promise<void> = Promise.resolve();
@@ -16,6 +14,7 @@ export class SerialWrites {
   constructor(
     private readonly connection: Connection,
     private readonly tag: (sql: string) => string,
+    private readonly maxQueuedRows: number,
   ) {}
 
   /** Queues one multi-row INSERT; a failure is kept and thrown by the next `keepUp` or `finish`. */
@@ -34,7 +33,7 @@ export class SerialWrites {
 
   /** Waits only when too many rows are queued; throws a write's failure. */
   async keepUp(): Promise<void> {
-    if (this.queuedRows > MAX_QUEUED_ROWS) await this.tail;
+    if (this.queuedRows > this.maxQueuedRows) await this.tail;
     if (this.failure) throw this.failure.error;
   }
 
@@ -51,11 +50,12 @@ export class TableRows {
   constructor(
     private readonly writes: SerialWrites,
     private readonly insert: string,
+    private readonly rowsPerInsert: number,
   ) {}
 
   add(row: unknown[]): void {
     this.rows.push(row);
-    if (this.rows.length >= ROWS_PER_INSERT) this.flush();
+    if (this.rows.length >= this.rowsPerInsert) this.flush();
   }
 
   flush(): void {
