@@ -133,12 +133,7 @@ function recent(actions: ScheduleDescription['info']['recentActions']): Schedule
 export function viewOfDescription(description: ScheduleDescription): ScheduleView {
   const action = description.action.type === 'startWorkflow' ? description.action : undefined;
   return {
-    scheduleId: description.scheduleId,
-    spec: specText(description.memo),
-    paused: description.state.paused,
-    note: description.state.note,
-    nextRuns: description.info.nextActionTimes.map((d) => d.toISOString()),
-    recentRuns: recent(description.info.recentActions),
+    ...commonView(description),
     running: description.info.runningActions.map((a) => a.workflow.workflowId),
     input: action?.args?.[0] as SyncInput | undefined,
     taskQueue: action?.taskQueue,
@@ -147,14 +142,15 @@ export function viewOfDescription(description: ScheduleDescription): ScheduleVie
   };
 }
 
-function viewOfSummary(summary: ScheduleSummary): ScheduleView {
+/** A schedule as the list shows it: what a description and a list entry both carry. */
+function commonView(schedule: Pick<ScheduleSummary, 'scheduleId' | 'memo' | 'state' | 'info'>): ScheduleView {
   return {
-    scheduleId: summary.scheduleId,
-    spec: specText(summary.memo),
-    paused: summary.state.paused,
-    note: summary.state.note,
-    nextRuns: summary.info.nextActionTimes.map((d) => d.toISOString()),
-    recentRuns: recent(summary.info.recentActions),
+    scheduleId: schedule.scheduleId,
+    spec: specText(schedule.memo),
+    paused: schedule.state.paused,
+    note: schedule.state.note,
+    nextRuns: schedule.info.nextActionTimes.map((d) => d.toISOString()),
+    recentRuns: recent(schedule.info.recentActions),
     running: [],
   };
 }
@@ -163,7 +159,7 @@ function viewOfSummary(summary: ScheduleSummary): ScheduleView {
 export async function listSchedules(client: Client): Promise<ScheduleView[]> {
   const views: ScheduleView[] = [];
   for await (const summary of client.schedule.list()) {
-    if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === WORKFLOW_TYPE) views.push(viewOfSummary(summary));
+    if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === WORKFLOW_TYPE) views.push(commonView(summary));
   }
   return views.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }

@@ -126,12 +126,12 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     const devices = streamBatches<MatchedDevice>(devicesConnection, queries.tag(devicesQuery(t, layout)), [runKey], ROWS_PER_BATCH);
     const stations = streamBatches<LiveStation>(stationsConnection, queries.tag(liveStationsQuery(t, layout)), [], ROWS_PER_BATCH);
 
-    const read = async (sql: string, params: unknown[] = []): Promise<RowDataPacket[]> => (await writeConnection.query<RowDataPacket[]>(queries.tag(sql), params))[0];
-    for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await read(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
-    const [counters] = await read(`SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`, [runKey]);
+    const statement = async (sql: string, params: unknown[] = []): Promise<RowDataPacket[]> => (await writeConnection.query<RowDataPacket[]>(queries.tag(sql), params))[0];
+    for (const table of [t.planStations, t.notFound, t.silentStations, t.ambiguities]) await statement(`DELETE FROM ${table} WHERE run_key = ?`, [runKey]);
+    const [counters] = await statement(`SELECT messages, rejected, broker_dropped_start, broker_dropped_end FROM ${t.runs} WHERE run_key = ?`, [runKey]);
     if (!counters) throw new NeverCollectedError(runKey);
-    const [stationCount] = await read(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
-    const rejectedSamples = await read(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [runKey, PLAN_SAMPLE_LIMIT + 1]);
+    const [stationCount] = await statement(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
+    const rejectedSamples = await statement(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [runKey, PLAN_SAMPLE_LIMIT + 1]);
 
     const silentStationSamples: SilentStation[] = [];
     const ambiguities: AmbiguousDevice[] = [];
