@@ -2,6 +2,20 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
+/** The layers above the I/O ones (db/, mqtt/, temporal/), as import paths from a sibling folder of src/. */
+const ABOVE_IO = 'cli|workflows|activities|worker|worker-health';
+
+/** Nothing in src/ imports the development tools or the tests (they are built apart, and never shipped). */
+const NO_TOOLS_OR_TESTS = { regex: '^\\.{1,2}/(.*/)?(tools|test)(/|$)', message: 'src/ never imports tools/ or test/.' };
+
+/**
+ * One layer's import rule. ESLint keeps only the last no-restricted-imports setting that matches a file, so every
+ * layer's setting carries the rule that holds for all of src/ as well.
+ */
+function layer(files, patterns, paths = []) {
+  return { files, rules: { 'no-restricted-imports': ['error', { paths, patterns: [NO_TOOLS_OR_TESTS, ...patterns] }] } };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'dist-tools/', 'node_modules/', '.venv/', '.stack/', 'coverage/', 'jest.config.js'] },
   eslint.configs.recommended,
@@ -16,21 +30,28 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
     },
   },
-  {
-    // The workflow sandbox is deterministic: no Node built-ins, no I/O libraries.
-    files: ['src/workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'mqtt', 'mysql2', 'mysql2/promise', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map(
-            (name) => ({ name, message: 'Workflow code runs in the deterministic sandbox: no Node built-ins, I/O or non-workflow SDK packages.' }),
-          ),
-          patterns: [{ group: ['../activities', '../activities/*', '../db/*', '../mqtt/*', '../cli/*'], allowTypeImports: true, message: 'Workflows import activities as types only.' }],
-        },
-      ],
-    },
-  },
+  // The layers (docs/development.md): cli → workflows / worker → activities → mqtt / db → config / log → domain / shared.
+  // Nothing imports upwards, and nothing in src/ imports the development tools or the tests.
+  layer(['src/**/*.ts'], []),
+  layer(['src/shared.ts', 'src/config.ts', 'src/metrics.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/)', message: 'shared, config and metrics sit at the bottom: they import only domain/ and shared.' }]),
+  layer(['src/log.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/|config$)', message: 'The log imports only config, domain/ and shared.' }]),
+  layer(['src/domain/**/*.ts'], [{ regex: '^\\.\\./(?!shared$|domain/)', message: 'domain/ decides from its inputs: it imports only domain/ and shared (no I/O, no config, no log).' }]),
+  layer(['src/db/**/*.ts'], [{ regex: `^\\.\\./(mqtt|${ABOVE_IO})(/|$)`, message: 'db/ does I/O for the layers above it and imports none of them (nor mqtt/: shared types live in domain/).' }]),
+  layer(['src/mqtt/**/*.ts'], [{ regex: `^\\.\\./(db|${ABOVE_IO})(/|$)`, message: 'mqtt/ does I/O for the layers above it and imports none of them (nor db/: shared types live in domain/).' }]),
+  layer(['src/temporal/**/*.ts'], [{ regex: `^\\.\\./(db|mqtt|${ABOVE_IO})(/|$)`, message: 'temporal/ connects to the server for the layers above it and imports none of them.' }]),
+  layer(['src/activities/**/*.ts'], [{ regex: '^\\.\\./(cli|workflows|worker|worker-health)(/|$)', message: 'Activities are called by the workflow and the worker: they import neither, nor the CLI.' }]),
+  // The workflow sandbox is deterministic: no Node built-ins, no I/O libraries.
+  layer(
+    ['src/workflows/**/*.ts'],
+    [
+      { group: ['../activities', '../activities/*', '../db/*', '../mqtt/*', '../cli/*'], allowTypeImports: true, message: 'Workflows import activities as types only.' },
+      { regex: '^\\.\\./(cli|worker|worker-health)(/|$)', message: 'Workflows import neither the CLI nor the worker.' },
+    ],
+    [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'mqtt', 'mysql2', 'mysql2/promise', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map((name) => ({
+      name,
+      message: 'Workflow code runs in the deterministic sandbox: no Node built-ins, I/O or non-workflow SDK packages.',
+    })),
+  ),
   {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,

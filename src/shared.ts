@@ -7,11 +7,8 @@ export const DEFAULT_TASK_QUEUE = 'charging-points-sync';
 export const DEFAULT_WORKFLOW_ID = 'charging-points-sync';
 export const WORKFLOW_TYPE = 'syncChargingPoints';
 
-/** The MQTT topic filter of the original tool; `<account>` narrows it to one account. */
-export const ALL_ACCOUNTS = '+';
-export function topicFilterFor(account: string = ALL_ACCOUNTS): string {
-  return `${account}/sweet-home/+/status-control/connectors-count`;
-}
+/** The MQTT topic filter of the original tool; `<account>` narrows it to one account. The shape lives in domain/topic. */
+export { ALL_ACCOUNTS, topicFilterFor } from './domain/topic';
 
 export const PHASES = [
   'collecting',

@@ -6,7 +6,9 @@ import { escape } from 'mysql2';
 import type { SyncDatabase } from '../db/tables';
 import { ambiguities, highestPointId, notFoundDevices, pendingStations, planStations, rejections, silentStations } from '../db/plan-reader';
 import { REJECTION_SAMPLE_LIMIT } from '../db/observation-store';
+import { POINTS_PER_INSERT } from '../db/applier';
 import { idInBlock } from '../domain/ids';
+import { ApplyTally } from '../domain/still-missing';
 import type { Phase, PlanSummary } from '../shared';
 import type { Output } from './output';
 
@@ -86,9 +88,6 @@ export async function writePlanCsv(db: SyncDatabase, plan: PlanToExport, out: Ou
   }
 }
 
-/** Rows per INSERT, as the apply writes them. */
-const ROWS_PER_INSERT = 1000;
-
 export interface SqlExportOptions {
   /** When the export was made, for its header. */
   now?: Date;
@@ -123,33 +122,26 @@ export async function writePlanSql(db: SyncDatabase, plan: PlanToExport, out: Ou
   }
   const highest = await highestPointId(db);
   await out.write(`-- Highest ${t.points}.id now: ${highest ?? 'none (empty table)'}\nSTART TRANSACTION;\nSET @now = UTC_TIMESTAMP(3);\n`);
+  const tally = new ApplyTally();
   let rows = 0;
   let inStatement = 0;
-  let stations = 0;
-  let alreadyPresent = 0;
-  let stationsGone = 0;
   for await (const station of pendingStations(db, plan.runId)) {
-    if (station.name === undefined) {
-      stationsGone++;
-      continue;
-    }
-    alreadyPresent += station.alreadyPresent;
-    if (station.missing.length > 0) stations++;
-    for (const pointId of station.missing) {
+    for (const pointId of tally.station(station)) {
       const id = idInBlock(highest, rows);
       const values = `(${id}, ${escape(station.name)}, ${pointId}, ${escape(station.stationPk)}, @now, @now)`;
       await out.write(inStatement === 0 ? `INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES\n  ${values}` : `,\n  ${values}`);
       rows++;
       inStatement++;
-      if (inStatement === ROWS_PER_INSERT) {
+      if (inStatement === POINTS_PER_INSERT) {
         await out.write(';\n');
         inStatement = 0;
       }
     }
   }
   if (inStatement > 0) await out.write(';\n');
+  const { created, stationsChanged, alreadyPresent, stationsGone } = tally.result();
   await out.write(
-    `COMMIT;\n-- ${rows} charging points on ${stations} stations` +
+    `COMMIT;\n-- ${created} charging points on ${stationsChanged} stations` +
       `; ${alreadyPresent} planned points exist by now and ${stationsGone} planned stations were deleted since the plan (left out, as the apply would)\n`,
   );
 }

@@ -15,6 +15,7 @@ import { readOcppLayout, type OcppLayout } from './ocpp-layout';
 import type { SyncDatabase, Tables } from './tables';
 import { allocateIdBlock } from '../domain/ids';
 import { parsePointIds } from '../domain/plan-merge';
+import { ApplyTally } from '../domain/still-missing';
 import type { ApplyResult } from '../shared';
 
 /**
@@ -28,7 +29,8 @@ import type { ApplyResult } from '../shared';
  * connection (it is the tool's own table, written before the approval: it needs no lock).
  */
 const STATIONS_PER_BATCH = 5000;
-const ROWS_PER_INSERT = 5000;
+/** New points per INSERT; `cp-sync plan --format sql` writes its INSERTs the same size. */
+export const POINTS_PER_INSERT = 5000;
 /** New points that may wait for their INSERT before the next batch is read. */
 const MAX_QUEUED_ROWS = 10_000;
 
@@ -153,32 +155,20 @@ export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fin
     const [[highestRow]] = await connection.query<RowDataPacket[]>(tag(`SELECT MAX(id) AS id FROM ${t.points} LOCK IN SHARE MODE`));
     let highest = highestRow?.id == null ? null : BigInt(String(highestRow.id));
     const now = new Date();
-    let created = 0;
-    let stationsChanged = 0;
+    const tally = new ApplyTally();
     let stationsDone = 0;
-    let alreadyPresent = 0;
-    let stationsGone = 0;
     const writes = new SerialWrites(connection, tag, MAX_QUEUED_ROWS);
-    const inserts = new TableRows(writes, `INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES ?`, ROWS_PER_INSERT);
+    const inserts = new TableRows(writes, `INSERT INTO ${t.points} (id, name, point_id, station_id, created, updated) VALUES ?`, POINTS_PER_INSERT);
     const createPoints = ({ names, live }: Reread, batch: PlannedStation[]): void => {
       for (const station of batch) {
         const name = names.get(station.stationPk);
-        if (name === undefined) {
-          stationsGone++;
-          continue;
-        }
-        const missing = parsePointIds(station.missing);
-        const present = live.get(station.stationPk);
-        const stillMissing = present === undefined ? missing : missing.filter((pointId) => !present.includes(pointId));
-        alreadyPresent += missing.length - stillMissing.length;
-        if (stillMissing.length === 0) continue;
-        const ids = allocateIdBlock(highest, stillMissing.length);
+        const missing = tally.station({ name, planned: parsePointIds(station.missing), live: live.get(station.stationPk) });
+        if (name === undefined || missing.length === 0) continue;
+        const ids = allocateIdBlock(highest, missing.length);
         highest = ids[ids.length - 1]!;
-        const points: NewPoint[] = stillMissing.map((pointId, i) => ({ id: ids[i]!.toString(), name, point_id: pointId, station_id: station.stationPk, created: now, updated: now }));
+        const points: NewPoint[] = missing.map((pointId, i) => ({ id: ids[i]!.toString(), name, point_id: pointId, station_id: station.stationPk, created: now, updated: now }));
         onStationPoints?.(name, points);
         for (const p of points) inserts.add([p.id, p.name, p.point_id, p.station_id, p.created, p.updated]);
-        created += points.length;
-        stationsChanged++;
       }
       stationsDone += batch.length;
       onProgress?.(stationsDone);
@@ -206,7 +196,7 @@ export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fin
       queries.done(planConnection, true);
     }
 
-    const result: ApplyResult = { created, stationsChanged, alreadyPresent, stationsGone };
+    const result = tally.result();
     await connection.query(
       tag(`UPDATE ${t.runs} SET applied = ?, applied_fingerprint = ?, created_points = ?, stations_changed = ?, already_present = ?, stations_gone = ? WHERE run_key = ?`),
       [now, fingerprint, result.created, result.stationsChanged, result.alreadyPresent, result.stationsGone, runKey],

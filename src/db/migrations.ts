@@ -16,85 +16,78 @@ export interface Migration {
   statements: (tables: Tables) => string[];
 }
 
+const RUN_KEY = 'run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL';
 const DEVICE_ID = 'VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL';
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+
+/** One table of the tool's schema: its columns and keys, with the options every table of the tool has. */
+function createTable(table: string, definitions: readonly string[]): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (\n        ${definitions.join(',\n        ')}\n      ) ${TABLE_OPTIONS}`;
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "the tool's tables: runs, observations, rejections, plan, not found, silent stations, ambiguities, apply lock",
     statements: (t) => [
-      `CREATE TABLE IF NOT EXISTS ${t.runs} (
-        run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-        workflow_id VARCHAR(255) NOT NULL,
-        messages BIGINT UNSIGNED NOT NULL DEFAULT 0,
-        rejected BIGINT UNSIGNED NOT NULL DEFAULT 0,
-        started DATETIME NOT NULL,
-        broker_dropped_start BIGINT UNSIGNED NULL,
-        broker_dropped_end BIGINT UNSIGNED NULL,
-        applied DATETIME NULL,
-        applied_fingerprint VARCHAR(32) NULL,
-        created_points INT UNSIGNED NULL,
-        stations_changed INT UNSIGNED NULL,
-        already_present INT UNSIGNED NULL,
-        stations_gone INT UNSIGNED NULL,
-        KEY cp_sync_runs_started (started)
-      ) ${TABLE_OPTIONS}`,
-      `CREATE TABLE IF NOT EXISTS ${t.observations} (
-        run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-        device_id ${DEVICE_ID},
-        device_plain ${DEVICE_ID},
-        connectors SMALLINT UNSIGNED NOT NULL,
-        PRIMARY KEY (run_key, device_id)
-      ) ${TABLE_OPTIONS}`,
-      `CREATE TABLE IF NOT EXISTS ${t.rejections} (
-        run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-        seq INT UNSIGNED NOT NULL,
-        topic VARCHAR(512) NOT NULL,
-        payload VARCHAR(512) NOT NULL,
-        reason VARCHAR(255) NOT NULL,
-        PRIMARY KEY (run_key, seq)
-      ) ${TABLE_OPTIONS}`,
-      `CREATE TABLE IF NOT EXISTS ${t.planStations} (
-        run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-        station_pk BIGINT UNSIGNED NOT NULL,
-        device_id ${DEVICE_ID},
-        station_id VARCHAR(255) NOT NULL,
-        station_name VARCHAR(255) NOT NULL,
-        expected SMALLINT UNSIGNED NOT NULL,
-        live_points INT UNSIGNED NOT NULL,
-        missing TEXT NOT NULL,
-        surplus TEXT NOT NULL,
-        skipped TINYINT(1) NOT NULL,
-        PRIMARY KEY (run_key, station_pk)
-      ) ${TABLE_OPTIONS}`,
-      `CREATE TABLE IF NOT EXISTS ${t.notFound} (
-        run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-        device_id ${DEVICE_ID},
-        connectors SMALLINT UNSIGNED NOT NULL,
-        PRIMARY KEY (run_key, device_id)
-      ) ${TABLE_OPTIONS}`,
-      `CREATE TABLE IF NOT EXISTS ${t.silentStations} (
-        run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-        station_pk BIGINT UNSIGNED NOT NULL,
-        station_id VARCHAR(255) NOT NULL,
-        station_name VARCHAR(255) NOT NULL,
-        PRIMARY KEY (run_key, station_pk)
-      ) ${TABLE_OPTIONS}`,
-      `CREATE TABLE IF NOT EXISTS ${t.ambiguities} (
-        run_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-        device_id ${DEVICE_ID},
-        station_pk BIGINT UNSIGNED NOT NULL,
-        station_id VARCHAR(255) NOT NULL,
-        other_station_pk BIGINT UNSIGNED NOT NULL,
-        other_station_id VARCHAR(255) NOT NULL,
-        PRIMARY KEY (run_key, device_id)
-      ) ${TABLE_OPTIONS}`,
+      createTable(t.runs, [
+        `${RUN_KEY} PRIMARY KEY`,
+        'workflow_id VARCHAR(255) NOT NULL',
+        'messages BIGINT UNSIGNED NOT NULL DEFAULT 0',
+        'rejected BIGINT UNSIGNED NOT NULL DEFAULT 0',
+        'started DATETIME NOT NULL',
+        'broker_dropped_start BIGINT UNSIGNED NULL',
+        'broker_dropped_end BIGINT UNSIGNED NULL',
+        'applied DATETIME NULL',
+        'applied_fingerprint VARCHAR(32) NULL',
+        'created_points INT UNSIGNED NULL',
+        'stations_changed INT UNSIGNED NULL',
+        'already_present INT UNSIGNED NULL',
+        'stations_gone INT UNSIGNED NULL',
+        'KEY cp_sync_runs_started (started)',
+      ]),
+      createTable(t.observations, [RUN_KEY, `device_id ${DEVICE_ID}`, `device_plain ${DEVICE_ID}`, 'connectors SMALLINT UNSIGNED NOT NULL', 'PRIMARY KEY (run_key, device_id)']),
+      createTable(t.rejections, [
+        RUN_KEY,
+        'seq INT UNSIGNED NOT NULL',
+        'topic VARCHAR(512) NOT NULL',
+        'payload VARCHAR(512) NOT NULL',
+        'reason VARCHAR(255) NOT NULL',
+        'PRIMARY KEY (run_key, seq)',
+      ]),
+      createTable(t.planStations, [
+        RUN_KEY,
+        'station_pk BIGINT UNSIGNED NOT NULL',
+        `device_id ${DEVICE_ID}`,
+        'station_id VARCHAR(255) NOT NULL',
+        'station_name VARCHAR(255) NOT NULL',
+        'expected SMALLINT UNSIGNED NOT NULL',
+        'live_points INT UNSIGNED NOT NULL',
+        'missing TEXT NOT NULL',
+        'surplus TEXT NOT NULL',
+        'skipped TINYINT(1) NOT NULL',
+        'PRIMARY KEY (run_key, station_pk)',
+      ]),
+      createTable(t.notFound, [RUN_KEY, `device_id ${DEVICE_ID}`, 'connectors SMALLINT UNSIGNED NOT NULL', 'PRIMARY KEY (run_key, device_id)']),
+      createTable(t.silentStations, [
+        RUN_KEY,
+        'station_pk BIGINT UNSIGNED NOT NULL',
+        'station_id VARCHAR(255) NOT NULL',
+        'station_name VARCHAR(255) NOT NULL',
+        'PRIMARY KEY (run_key, station_pk)',
+      ]),
+      createTable(t.ambiguities, [
+        RUN_KEY,
+        `device_id ${DEVICE_ID}`,
+        'station_pk BIGINT UNSIGNED NOT NULL',
+        'station_id VARCHAR(255) NOT NULL',
+        'other_station_pk BIGINT UNSIGNED NOT NULL',
+        'other_station_id VARCHAR(255) NOT NULL',
+        'PRIMARY KEY (run_key, device_id)',
+      ]),
       // One row that every apply locks first: applies of any run against this ocpp-db take turns, so two of them never
       // race for the same new ids or connectors, and the locking reads of ocpp-db can be shared (SELECT privilege only).
-      `CREATE TABLE IF NOT EXISTS ${t.locks} (
-        name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY
-      ) ${TABLE_OPTIONS}`,
+      createTable(t.locks, ['name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY']),
       `INSERT IGNORE INTO ${t.locks} (name) VALUES ('apply')`,
     ],
   },
@@ -104,9 +97,5 @@ export const SCHEMA_VERSION = MIGRATIONS.reduce((highest, m) => Math.max(highest
 
 /** The table that records which migrations ran; created before the first one. */
 export function migrationsTableStatement(t: Tables): string {
-  return `CREATE TABLE IF NOT EXISTS ${t.migrations} (
-    version INT UNSIGNED NOT NULL PRIMARY KEY,
-    description VARCHAR(255) NOT NULL,
-    applied DATETIME NOT NULL
-  ) ${TABLE_OPTIONS}`;
+  return createTable(t.migrations, ['version INT UNSIGNED NOT NULL PRIMARY KEY', 'description VARCHAR(255) NOT NULL', 'applied DATETIME NOT NULL']);
 }

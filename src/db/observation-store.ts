@@ -2,18 +2,11 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { SyncDatabase } from './tables';
 import { undashed } from '../domain/plan';
-import type { RejectedMessage } from '../shared';
+import type { Flush } from '../domain/collected-batch';
 
 /** Rejected messages are counted without limit but stored only up to this many per run (hostile input is cheap to send). */
 export const REJECTION_SAMPLE_LIMIT = 1000;
 const ROWS_PER_INSERT = 2000;
-
-export interface Flush {
-  counts: Map<string, number>;
-  messages: number;
-  rejected: RejectedMessage[];
-  rejectedCount: number;
-}
 
 export class ObservationStore {
   constructor(private readonly db: SyncDatabase) {}

@@ -1,12 +1,14 @@
 /**
  * Reads one run's plan back from the tool's tables (what the planner wrote), row by row: every list streams from its
- * own query, so a plan of a million stations is read with flat memory. Also what the apply would insert at this
- * moment (for `cp-sync plan --format sql`): the same re-check as db/applier.ts, without its locks.
+ * own query, so a plan of a million stations is read with flat memory. Also the planned stations as ocpp-db has them
+ * now (for `cp-sync plan --format sql`), the reads db/applier.ts makes under lock, without the locks; what the apply
+ * would insert is decided from them by domain/still-missing.ts, as the apply decides.
  */
 import type { RowDataPacket } from 'mysql2';
 import { streamRows } from './pool';
 import { asPointStationId, readOcppLayout } from './ocpp-layout';
 import type { SyncDatabase } from './tables';
+import type { PlannedStationNow } from '../domain/still-missing';
 import type { AmbiguousDevice, PlanStation, RejectedMessage, SilentStation } from '../shared';
 
 /** The run's record in cp_sync_runs: absent once `cp-sync prune` removed it (or for a plan built elsewhere). */
@@ -21,14 +23,9 @@ export interface NotFoundDevice {
   connectors: number;
 }
 
-/** A planned station's points as the apply would insert them now: only those still missing, under the station's current name. */
-export interface PendingStation {
+/** A planned station with points to write, as ocpp-db has it now. */
+export interface PendingStation extends PlannedStationNow {
   stationPk: string;
-  /** undefined when the station was deleted since the plan: the apply skips it. */
-  name: string | undefined;
-  missing: number[];
-  /** Planned points that exist by now: the apply skips them. */
-  alreadyPresent: number;
 }
 
 /** Rows as mysql2 returns them: keys as strings (bigNumberStrings), lists as comma-separated text. */
@@ -124,9 +121,8 @@ export async function highestPointId({ pool, tables: t }: SyncDatabase): Promise
 }
 
 /**
- * The planned stations with points to write (not skipped), in the apply's order (station key), each re-checked against
- * ocpp-db now as the apply re-checks it under lock: a deleted station drops out, a point that exists by now is left
- * out, and the name is the station's current one.
+ * The planned stations with points to write (not skipped), in the apply's order (station key), each with its current
+ * name (undefined once deleted) and live point ids, as the apply re-reads them under lock.
  */
 export async function* pendingStations(db: SyncDatabase, runKey: string): AsyncGenerator<PendingStation> {
   const t = db.tables;
@@ -141,9 +137,6 @@ export async function* pendingStations(db: SyncDatabase, runKey: string): AsyncG
      ORDER BY ps.station_pk`;
   // GROUP_CONCAT stops at 1024 bytes by default on MySQL: a station's live point ids must arrive whole.
   for await (const r of rows<PendingRow>(db, sql, [runKey], ['SET SESSION group_concat_max_len = 1048576'])) {
-    const planned = pointIds(r.missing);
-    const live = new Set(pointIds(r.live_points));
-    const missing = planned.filter((pointId) => !live.has(pointId));
-    yield { stationPk: String(r.station_pk), name: r.name === null ? undefined : String(r.name), missing, alreadyPresent: planned.length - missing.length };
+    yield { stationPk: String(r.station_pk), name: r.name === null ? undefined : String(r.name), planned: pointIds(r.missing), live: pointIds(r.live_points) };
   }
 }

@@ -12,7 +12,8 @@ import { asPointStationId, asText, readOcppLayout, type OcppLayout } from './ocp
 import type { SyncDatabase, Tables } from './tables';
 import { PlanFingerprint } from '../domain/plan';
 import { mergePlan, parsePointIds, type LiveStation, type MatchedDevice, type PlanEvent } from '../domain/plan-merge';
-import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from '../shared';
+import { PlanSummaryBuilder, type RunCounters } from '../domain/plan-summary';
+import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage } from '../shared';
 
 /** Rows of each stream handed to the merge at once (db/pool.ts streamBatches). */
 const ROWS_PER_BATCH = 1000;
@@ -88,12 +89,6 @@ export class NeverCollectedError extends Error {
   }
 }
 
-
-function sample<T>(list: T[], item: T, summary: PlanSummary): void {
-  if (list.length < PLAN_SAMPLE_LIMIT) list.push(item);
-  else summary.truncated = true;
-}
-
 /**
  * One plan at a time per pool. A plan holds three connections (the two streams and its writes); two plans at once
  * could hold every connection of the pool between them and wait on each other for a third. A plan that waits here is
@@ -133,9 +128,12 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     const [stationCount] = await statement(`SELECT COUNT(*) AS n FROM ${t.stations} WHERE deleted IS NULL`);
     const rejectedSamples = await statement(`SELECT topic, payload, reason FROM ${t.rejections} WHERE run_key = ? ORDER BY seq LIMIT ?`, [runKey, PLAN_SAMPLE_LIMIT + 1]);
 
-    const silentStationSamples: SilentStation[] = [];
-    const ambiguities: AmbiguousDevice[] = [];
-    const summary: PlanSummary = { ...emptySummary(counters, Number(stationCount?.n ?? 0), rejectedSamples, testDeviceId), silentStationSamples, ambiguities };
+    const summary = new PlanSummaryBuilder({
+      counters: runCounters(counters),
+      stationsInDatabase: Number(stationCount?.n ?? 0),
+      rejectedSamples: rejectedSamples.map((r) => ({ topic: String(r.topic), payload: String(r.payload), reason: String(r.reason) }) satisfies RejectedMessage),
+      testDeviceId,
+    });
     listener?.stationsInDatabase(summary.stationsInDatabase);
     const writes = new SerialWrites(writeConnection, (sql) => queries.tag(sql), MAX_QUEUED_ROWS);
     const rowsOf = (insert: string): TableRows => new TableRows(writes, insert, ROWS_PER_INSERT);
@@ -145,19 +143,10 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     const notFoundRows = rowsOf(`INSERT INTO ${t.notFound} (run_key, device_id, connectors) VALUES ?`);
     const ambiguityRows = rowsOf(`INSERT INTO ${t.ambiguities} (run_key, device_id, station_pk, station_id, other_station_pk, other_station_id) VALUES ?`);
     const silentRows = rowsOf(`INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`);
-    const fingerprint = new PlanFingerprint();
 
     const planStation = (station: PlanStation): void => {
       listener?.station(station);
-      fingerprint.add(station);
-      if (station.missing.length === 0 && station.surplus.length === 0) return;
-      if (station.skipped && station.missing.length > 0) summary.skippedStations++;
-      else if (station.missing.length > 0) {
-        summary.stationsToChange++;
-        summary.pointsToCreate += station.missing.length;
-      }
-      summary.surplusPoints += station.surplus.length;
-      sample(summary.stations, station, summary);
+      if (!summary.station(station)) return;
       planRows.add([
         runKey,
         station.stationPk,
@@ -173,28 +162,26 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     };
     const event = (event: PlanEvent): void => {
       switch (event.kind) {
-        case 'device':
-          summary.processedDevices++;
-          if (summary.processedDevices % 10_000 === 0) options.onProgress?.(summary.processedDevices);
+        case 'device': {
+          const heard = summary.device();
+          if (heard % 10_000 === 0) options.onProgress?.(heard);
           listener?.device(event.deviceId, event.connectors);
           return;
+        }
         case 'notFound':
           listener?.notFound(event.deviceId);
-          summary.notFound++;
-          sample(summary.notFoundDeviceIds, event.deviceId, summary);
+          summary.notFound(event.deviceId);
           notFoundRows.add([runKey, event.deviceId, event.connectors]);
           return;
         case 'ambiguous': {
           const { ambiguity } = event;
           listener?.ambiguous?.(ambiguity);
-          summary.ambiguousDevices = (summary.ambiguousDevices ?? 0) + 1;
-          sample(ambiguities, ambiguity, summary);
+          summary.ambiguous(ambiguity);
           ambiguityRows.add([runKey, ambiguity.deviceId, event.stationPk, ambiguity.stationId, event.otherStationPk, ambiguity.otherStationId]);
           return;
         }
         case 'silent':
-          summary.silentStations = (summary.silentStations ?? 0) + 1;
-          sample(silentStationSamples, event.station, summary);
+          summary.silent(event.station);
           silentRows.add([runKey, event.station.stationPk, event.station.stationId, event.station.stationName]);
           return;
         case 'station':
@@ -205,8 +192,7 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
     await mergePlan(devices, stations, { event, batchDone: () => writes.keepUp() }, testDeviceId);
     for (const table of [planRows, notFoundRows, ambiguityRows, silentRows]) table.flush();
     await writes.finish();
-    summary.fingerprint = fingerprint.digest();
-    return summary;
+    return summary.finish();
   } finally {
     // A stream may still be open (an error mid-diff), and the sessions carry the diff's settings: a released
     // connection would hand both to the next user, so all three are destroyed instead.
@@ -214,31 +200,13 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
   }
 }
 
-/** The summary before the merge: the run's counters and samples, every count at zero. */
-function emptySummary(counters: RowDataPacket, stationsInDatabase: number, rejectedSamples: RowDataPacket[], testDeviceId: string | undefined): PlanSummary {
-  const droppedStart = counters.broker_dropped_start as string | null;
-  const droppedEnd = counters.broker_dropped_end as string | null;
+/** The run's counters as mysql2 returns them (BIGINT UNSIGNED as strings, bigNumberStrings). */
+function runCounters(row: RowDataPacket): RunCounters {
   return {
-    fingerprint: '',
-    testDeviceId,
-    processedDevices: 0,
-    messages: Number(counters.messages ?? 0),
-    stationsInDatabase,
-    stationsToChange: 0,
-    pointsToCreate: 0,
-    surplusPoints: 0,
-    skippedStations: 0,
-    notFound: 0,
-    rejected: Number(counters.rejected ?? 0),
-    silentStations: 0,
-    ambiguousDevices: 0,
-    // A counter that went down means the broker restarted during the window: the drops are then unknown.
-    brokerDroppedMessages: droppedStart != null && droppedEnd != null && BigInt(droppedEnd) >= BigInt(droppedStart) ? Number(BigInt(droppedEnd) - BigInt(droppedStart)) : undefined,
-    stations: [],
-    notFoundDeviceIds: [],
-    rejectedSamples: rejectedSamples.slice(0, PLAN_SAMPLE_LIMIT).map((r) => ({ topic: String(r.topic), payload: String(r.payload), reason: String(r.reason) }) satisfies RejectedMessage),
-    // Samples are distinct messages, so fewer samples than rejects is normal; only the list limit truncates.
-    truncated: rejectedSamples.length > PLAN_SAMPLE_LIMIT,
+    messages: Number(row.messages ?? 0),
+    rejected: Number(row.rejected ?? 0),
+    brokerDroppedStart: (row.broker_dropped_start as string | null) ?? null,
+    brokerDroppedEnd: (row.broker_dropped_end as string | null) ?? null,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
- * Reading one MQTT message: `<account>/sweet-home/<deviceId>/status-control/connectors-count` with the count as
- * payload. Everything that is not exactly that is rejected with a reason and never reaches the database.
+ * Reading one MQTT message: a device's topic (domain/topic.ts) with the count as payload. Everything that is not
+ * exactly that is rejected with a reason and never reaches the database.
  */
+import { deviceIdOfTopic } from './topic';
 
 export interface ConnectorCount {
   deviceId: string;
@@ -14,11 +15,9 @@ export type ParsedMessage = { ok: true; value: ConnectorCount } | { ok: false; r
 export const MAX_DEVICE_ID_LENGTH = 128;
 
 export function parseTopic(topic: string): { ok: true; deviceId: string } | { ok: false; reason: string } {
-  const levels = topic.split('/');
-  if (levels.length !== 5 || levels[1] !== 'sweet-home' || levels[3] !== 'status-control' || levels[4] !== 'connectors-count') {
-    return { ok: false, reason: 'topic is not <account>/sweet-home/<deviceId>/status-control/connectors-count' };
-  }
-  const deviceId = levels[2]!;
+  const shaped = deviceIdOfTopic(topic);
+  if (!shaped.ok) return shaped;
+  const { deviceId } = shaped;
   if (deviceId === '') return { ok: false, reason: 'device id (topic level 3) is empty' };
   if (deviceId.length > MAX_DEVICE_ID_LENGTH) return { ok: false, reason: `device id is longer than ${MAX_DEVICE_ID_LENGTH} characters` };
   // Printable ASCII only: ids are echoed to terminals and logs.

@@ -1,17 +1,12 @@
 /**
- * The pure rules of the plan: which station a device is, which connectors are missing, which are surplus,
- * and the plan's fingerprint.
+ * The pure rules of the plan for one station: the device's id without dashes (its second spelling; the lookup by
+ * both spellings runs in the planner's query), which device test mode writes, which connectors are missing, which
+ * are surplus, and the plan's fingerprint.
  */
 import { createHash } from 'node:crypto';
 
 export function undashed(deviceId: string): string {
   return deviceId.replace(/-/g, '');
-}
-
-/** A station matches a device by `station_id` equal to the device id or to the device id without dashes. */
-export function stationIdCandidates(deviceId: string): string[] {
-  const plain = undashed(deviceId);
-  return plain === deviceId ? [deviceId] : [deviceId, plain];
 }
 
 /** Test mode matches the test device with or without dashes, on either side. */

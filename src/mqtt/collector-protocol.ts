@@ -1,5 +1,5 @@
 /** What the collector's thread (collector-thread.ts) and the activity's side (threaded-collector.ts) say to each other. */
-import type { Flush } from '../db/observation-store';
+import type { Flush } from '../domain/collected-batch';
 import type { CollectorOptions } from './collector';
 
 /** How often the thread hands its counts over: small against the 1 s flush, large against one message. */

@@ -16,7 +16,7 @@ import { redactUserInfo } from '../domain/redact';
 import { explainTlsFailure, tlsDetail, tlsFailureOf } from '../domain/tls';
 import type { Log } from '../log';
 import { ERROR_TYPES, type RejectedMessage } from '../shared';
-import type { Flush } from '../db/observation-store';
+import type { Flush } from '../domain/collected-batch';
 
 export interface CollectorOptions {
   url: string;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApplicationFailure } from '@temporalio/common';
 import { keepHighest } from '../domain/message';
-import type { Flush } from '../db/observation-store';
+import { emptyFlush, type Flush } from '../domain/collected-batch';
 import type { CollectorOptions } from './collector';
 import type { FromThread, ThreadOptions, ToThread } from './collector-protocol';
 
@@ -27,10 +27,6 @@ const CLOSE_TIMEOUT_MS = 15_000;
 export function collectorThreadFile(): string {
   const beside = join(__dirname, 'collector-thread.js');
   return existsSync(beside) ? beside : join(__dirname, '..', '..', 'dist', 'mqtt', 'collector-thread.js');
-}
-
-function emptyFlush(): Flush {
-  return { counts: new Map(), messages: 0, rejected: [], rejectedCount: 0 };
 }
 
 export class ThreadedCollector {

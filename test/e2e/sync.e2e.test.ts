@@ -6,6 +6,7 @@
 import { temporal } from '@temporalio/proto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { PlanStation, SyncStatus } from '../../src/shared';
+import { deviceTopic } from '../../src/domain/topic';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
 import { report, useE2e, type StationRow } from '../support/e2e';
 import { waitFor } from '../support/wait';
@@ -111,7 +112,7 @@ describe('a sync, from MQTT to the database', () => {
         '2.5': expect.stringContaining('not a whole number'),
         '99': expect.stringContaining('above MAX_CONNECTORS (16)'),
       });
-      expect(new Set(plan.rejectedSamples.map((r) => r.topic))).toEqual(new Set([`${account}/sweet-home/BAD-0006/status-control/connectors-count`]));
+      expect(new Set(plan.rejectedSamples.map((r) => r.topic))).toEqual(new Set([deviceTopic(account, 'BAD-0006')]));
       expect(waiting.approval).toBeUndefined();
 
       // The plan is a dry run until approved: nothing is written while it waits.

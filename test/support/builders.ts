@@ -3,6 +3,7 @@
  * matters to them, e.g. `aPlanSummary({ pointsToCreate: 0 })`.
  */
 import type { ApplyResult, PlanStation, PlanSummary, RejectedMessage, SyncInput, SyncResult, SyncStatus } from '../../src/shared';
+import { deviceTopic } from '../../src/domain/topic';
 
 /** The user guide's "Scenario B" station: 3 connectors reported, point 1 live, points 2 and 3 missing. */
 export function aPlanStation(overrides: Partial<PlanStation> = {}): PlanStation {
@@ -22,7 +23,7 @@ export function aPlanStation(overrides: Partial<PlanStation> = {}): PlanStation 
 
 export function aRejectedMessage(overrides: Partial<RejectedMessage> = {}): RejectedMessage {
   return {
-    topic: 'acc123/sweet-home/bad-device/status-control/connectors-count',
+    topic: deviceTopic('acc123', 'bad-device'),
     payload: 'abc',
     reason: 'payload is not a whole number 0..16',
     ...overrides,

@@ -3,7 +3,8 @@
  * that speaks only once would. (A private broker with the settings a test needs: private-mosquitto.ts.)
  */
 import mqtt, { type IConnackPacket } from 'mqtt';
-import { brokerUrl, countTopic } from './e2e-mqtt';
+import { brokerUrl } from './e2e-mqtt';
+import { deviceTopic } from '../../src/domain/topic';
 
 /**
  * Whether the broker holds a session for `clientId`: connects with that id and clean session off (MQTT 5) and reads
@@ -29,7 +30,7 @@ export async function sessionPresent(clientId: string, { keep = false, url = bro
 export async function publishOnce(account: string, deviceId: string, payload: string | number, url = brokerUrl()): Promise<void> {
   const client = await mqtt.connectAsync(url, { clientId: `cps-e2e-once-${Math.random().toString(16).slice(2, 10)}`, reconnectPeriod: 0 }, false);
   try {
-    await client.publishAsync(countTopic(account, deviceId), String(payload), { qos: 1, retain: false });
+    await client.publishAsync(deviceTopic(account, deviceId), String(payload), { qos: 1, retain: false });
   } finally {
     await client.endAsync();
   }

@@ -4,6 +4,7 @@
  * the moment it subscribed.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { deviceTopic } from '../../src/domain/topic';
 
 /** The local stack's Mosquitto (scripts/stack-up.sh always uses 1883). */
 export function brokerUrl(): string {
@@ -14,11 +15,6 @@ export function brokerUrl(): string {
 export interface Broker {
   url: string;
   options?: IClientOptions;
-}
-
-/** The topic a station publishes its connector count on. */
-export function countTopic(account: string, deviceId: string): string {
-  return `${account}/sweet-home/${deviceId}/status-control/connectors-count`;
 }
 
 export interface Report {
@@ -64,7 +60,7 @@ export class Publisher {
 
   private round(): void {
     this.rounds++;
-    const messages = [...this.reports.map((r) => ({ topic: countTopic(this.account, r.deviceId), payload: r.payload })), ...this.raw];
+    const messages = [...this.reports.map((r) => ({ topic: deviceTopic(this.account, r.deviceId), payload: r.payload })), ...this.raw];
     for (const { topic, payload } of messages) {
       // QoS 1, not retained: a subscriber hears only what is sent while it listens.
       this.client.publish(topic, payload, { qos: 1, retain: false }, () => undefined);

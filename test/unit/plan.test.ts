@@ -2,7 +2,6 @@ import {
   isTestDevice,
   missingPointIds,
   PlanFingerprint,
-  stationIdCandidates,
   surplusPointIds,
   undashed,
   type FingerprintedStation,
@@ -16,16 +15,6 @@ describe('undashed', () => {
     ['-', ''],
   ])('%s → %s', (deviceId, expected) => {
     expect(undashed(deviceId)).toBe(expected);
-  });
-});
-
-describe('stationIdCandidates', () => {
-  it('offers the device id and the device id without dashes', () => {
-    expect(stationIdCandidates('6r43-lnud-2u11-oa8z')).toEqual(['6r43-lnud-2u11-oa8z', '6r43lnud2u11oa8z']);
-  });
-
-  it('offers a device id without dashes once', () => {
-    expect(stationIdCandidates('ab12cd34')).toEqual(['ab12cd34']);
   });
 });
 

@@ -4,13 +4,14 @@
  * `subscribed`, then, on `stop`, the count.
  */
 import mqtt from 'mqtt';
+import { topicFilterFor } from '../../src/domain/topic';
 
 process.once('message', (job: { url: string; account: string }) => {
   void (async () => {
     const client = await mqtt.connectAsync(job.url, { clientId: `cps-bench-bare-${process.pid}`, protocolVersion: 5, clean: true, reconnectPeriod: 0 });
     let received = 0;
     client.on('message', () => received++);
-    await client.subscribeAsync(`${job.account}/sweet-home/+/status-control/connectors-count`, { qos: 1 });
+    await client.subscribeAsync(topicFilterFor(job.account), { qos: 1 });
     process.send?.({ subscribed: true });
     process.once('message', () => {
       void client.endAsync().finally(() => process.send?.({ received }, () => process.exit(0)));

@@ -49,7 +49,3 @@ export function missingPoints(device: BenchDevice): number[] {
   const present = new Set(device.station.points);
   return Array.from({ length: device.connectors }, (_, k) => k + 1).filter((p) => !present.has(p));
 }
-
-export function benchTopic(account: string, deviceId: string): string {
-  return `${account}/sweet-home/${deviceId}/status-control/connectors-count`;
-}

@@ -4,7 +4,8 @@
  * the broker acknowledged. Started with `fork`; gets its job as the first IPC message, answers with one.
  */
 import mqtt from 'mqtt';
-import { benchDevice, benchTopic } from './fleet';
+import { benchDevice } from './fleet';
+import { deviceTopic } from '../../src/domain/topic';
 
 export interface PublishJob {
   url: string;
@@ -53,7 +54,7 @@ async function publish(job: PublishJob): Promise<PublishReport> {
       const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * job.rate));
       while (sent < due) {
         const d = benchDevice(device);
-        client.publish(benchTopic(job.account, d.deviceId), String(d.connectors), { qos: 1, retain: false }, done);
+        client.publish(deviceTopic(job.account, d.deviceId), String(d.connectors), { qos: 1, retain: false }, done);
         sent++;
         if (++repeat >= d.messages) {
           repeat = 0;

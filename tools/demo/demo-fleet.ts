@@ -19,10 +19,6 @@
 /** MQTT account (topic level 1) the simulator publishes under and the demo sync listens to. */
 export const DEMO_ACCOUNT = 'demo';
 
-export function demoTopic(deviceId: string, account: string = DEMO_ACCOUNT): string {
-  return `${account}/sweet-home/${deviceId}/status-control/connectors-count`;
-}
-
 /** When the seeded rows were "created": a fixed time, so the seed is the same on every run. */
 export const SEEDED_AT = '2024-11-11 10:30:00';
 

@@ -1,6 +1,6 @@
 /**
  * Station simulator for the demo: every second, each device of the demo fleet (demo-fleet.ts) publishes its
- * connector count on `demo/sweet-home/<deviceId>/status-control/connectors-count` (QoS 1, not retained, so
+ * connector count on its topic under the `demo` account (src/domain/topic.ts) (QoS 1, not retained, so
  * nothing outlives the simulator on the broker), as real stations do.
  *
  *   node dist-tools/tools/demo/simulator.js [--seconds N] [--interval-ms MS] [--alive-file PATH]
@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { ConfigError, loadMqttConfig } from '../../src/config';
 import { redactUserInfo } from '../../src/domain/redact';
-import { DEMO_ACCOUNT, DEMO_DEVICES, demoTopic } from './demo-fleet';
+import { DEMO_ACCOUNT, DEMO_DEVICES } from './demo-fleet';
+import { deviceTopic } from '../../src/domain/topic';
 
 const DEFAULT_BROKER = 'mqtt://127.0.0.1:1883';
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -94,7 +95,7 @@ async function main(argv: string[]): Promise<void> {
   const publishRound = (): void => {
     for (const device of DEMO_DEVICES) {
       const payload = device.payloads[round % device.payloads.length]!;
-      client.publish(demoTopic(device.deviceId), payload, { qos: 1, retain: false }, (err) => {
+      client.publish(deviceTopic(DEMO_ACCOUNT, device.deviceId), payload, { qos: 1, retain: false }, (err) => {
         if (!err) {
           published++;
           if (options.aliveFile !== undefined) writeFileSync(options.aliveFile, `${new Date().toISOString()}\n`);
@@ -106,7 +107,7 @@ async function main(argv: string[]): Promise<void> {
   };
 
   process.stdout.write(
-    `Simulator: ${DEMO_DEVICES.length} demo devices publish their connector count on ${demoTopic('<deviceId>', DEMO_ACCOUNT)} ` +
+    `Simulator: ${DEMO_DEVICES.length} demo devices publish their connector count on ${deviceTopic(DEMO_ACCOUNT, '<deviceId>')} ` +
       `to ${redactUserInfo(broker.url)} every ${options.intervalMs} ms (QoS 1, not retained)` +
       `${options.seconds !== undefined ? ` for ${options.seconds} s` : ''}; SIGTERM or Ctrl-C stops it\n`,
   );

@@ -21,6 +21,7 @@ import mqtt from 'mqtt';
 import mysql from 'mysql2/promise';
 import type { DatabaseConfig, Env } from '../../src/config';
 import { migrate } from '../../src/db/migrator';
+import { deviceTopic } from '../../src/domain/topic';
 import { createOcppSchema } from '../demo/ocpp-schema';
 import { silentLog } from '../../src/log';
 import { WORKFLOW_TYPE, type SyncInput, type SyncStatus } from '../../src/shared';
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
     const publisher = await mqtt.connectAsync(workerEnv.CLOUD_HOST!);
     const publish = (): void => {
       for (const [device, count] of [['REC-0001', '3'], ['REC-0002', '1'], ['REC-UNKNOWN', '2']] as const) {
-        publisher.publish(`${account}/sweet-home/${device}/status-control/connectors-count`, count, { qos: 1 });
+        publisher.publish(deviceTopic(account, device), count, { qos: 1 });
       }
     };
     const ticker = setInterval(publish, 200);
