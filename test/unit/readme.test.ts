@@ -46,11 +46,17 @@ function headingAnchors(markdown: string): Set<string> {
 function relativeLinks(markdown: string): string[] {
   const links: string[] = [];
   for (const line of proseLines(markdown)) {
-    for (const match of line.matchAll(/\]\(([^)\s]+)\)/g)) {
-      if (!/^[a-z]+:/i.test(match[1])) links.push(match[1]);
+    for (const [, link = ''] of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (!/^[a-z]+:/i.test(link)) links.push(link);
     }
   }
   return links;
+}
+
+/** A link's file (empty: the same document) and its anchor, if any. */
+function splitLink(link: string): { file: string; anchor?: string } {
+  const hash = link.indexOf('#');
+  return hash < 0 ? { file: link } : { file: link.slice(0, hash), anchor: link.slice(hash + 1) };
 }
 
 function section(markdown: string, heading: string): string {
@@ -69,13 +75,13 @@ describe('the README and docs/', () => {
   });
 
   it('link every document in docs/ from the README', () => {
-    const linked = new Set(relativeLinks(readme).map((link) => resolve(root, link.split('#')[0])));
+    const linked = new Set(relativeLinks(readme).map((link) => resolve(root, splitLink(link).file)));
     expect(docPaths.filter((path) => !linked.has(path)).map((path) => relative(root, path))).toEqual([]);
   });
 
   it.each([readmePath, ...docPaths].map((path) => [relative(root, path), path]))('%s: every relative link lands on a file and heading that exist', (_, path) => {
     const broken = relativeLinks(read(path)).filter((link) => {
-      const [file, anchor] = link.split('#');
+      const { file, anchor } = splitLink(link);
       const target = file === '' ? path : resolve(dirname(path), file);
       if (!existsSync(target)) return true;
       return anchor !== undefined && !headingAnchors(read(target)).has(anchor);
@@ -91,7 +97,7 @@ describe('the README and docs/', () => {
     const documented = section(readme, '## Configuration')
       .split('\n')
       .filter((line) => line.startsWith('| `'))
-      .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]));
+      .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]));
     expect(example.length).toBeGreaterThan(20);
     expect([...documented].sort()).toEqual([...new Set(example)].sort());
   });
