@@ -183,7 +183,7 @@ say "stopped the demo worker and simulator"
 # ---------------------------------------------------------------------------------------------------- story
 step "worker log (${WORKER_LOG#"$ROOT"/}): the lines operators grep for"
 # Rejected messages repeat every second: the first one is shown, the others counted. Each line's time, level and
-# workflow id (README "Output and log lines") are cut off first, so the patterns match the original wording.
+# workflow id (docs/operations.md "Log lines") are cut off first, so the patterns match the original wording.
 awk '
   { sub(/^[0-9-]+T[0-9:.]+Z +[A-Z]+ +(\[[^]]*\] )?/, "") }
   /^Rejected message on / { if (rejected++ == 0) print "  " $0; next }
