@@ -1,10 +1,14 @@
 /**
- * The sync's own Prometheus metrics: names (one place, also for the workflow's, workflows/metrics.ts), help texts,
- * and the few calls the activities make. They go through Temporal's metric meter, so that one endpoint
+ * The sync's own Prometheus metrics: names (one place, also for the workflow's), help texts, label names, and the
+ * few calls the activities make. They go through Temporal's metric meter, so that one endpoint
  * (METRICS_BIND_ADDRESS, temporal/runtime.ts) serves them beside the SDK's; without it the meter discards them.
- * Only type imports here: the workflow bundle imports the names.
+ * Labels follow the SDK's own metrics (snake_case: `namespace`, `task_queue`, `workflow_type`, `activity_type`) and
+ * never take a value that grows without bound (no workflow or run id).
+ * Only type imports here: the workflow bundle imports the names and the sink's type.
  */
-import type { MetricMeter } from '@temporalio/common';
+import type { MetricMeter, MetricTags } from '@temporalio/common';
+import type { Sinks } from '@temporalio/workflow';
+import type { Phase } from './shared';
 
 /** Counter names without `_total`: the exporter adds it (countersTotalSuffix). */
 export const METRICS = {
@@ -18,7 +22,8 @@ export const METRICS = {
   activityAttempts: 'cp_sync_activity_attempts',
   plans: 'cp_sync_plans',
   approvalWait: 'cp_sync_approval_wait_seconds',
-  awaitingApprovalSince: 'cp_sync_awaiting_approval_since_timestamp_seconds',
+  runsAwaitingApproval: 'cp_sync_runs_awaiting_approval',
+  oldestApprovalWait: 'cp_sync_oldest_approval_wait_seconds',
 } as const;
 
 /** Approval waits are minutes to days: the exporter's default buckets (up to 10 s) would put them all in +Inf. */
@@ -29,6 +34,35 @@ export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
 /** An attempt that failed may be retried: `cp_sync_plans_total{outcome="failed"}` counts the runs that gave up. */
 export type AttemptOutcome = 'succeeded' | 'failed' | 'cancelled';
 
+/** Where an activity attempt ran, as the SDK labels its own activity metrics. */
+export type ActivityLabels = {
+  namespace: string;
+  task_queue: string;
+  activity_type: string;
+};
+
+/** Where a run runs, as the SDK labels its own workflow metrics. */
+export type RunLabels = {
+  namespace: string;
+  task_queue: string;
+  workflow_type: string;
+};
+
+/**
+ * What the workflow tells the worker's metrics (workflows/metrics.ts → run-metrics.ts), through a sink: sinks are
+ * not in the history, so the call's shape may change without breaking a replay. The worker labels the values
+ * itself, from the run's WorkflowInfo: the workflow's own metric meter would add camelCase labels (`taskQueue`).
+ */
+export interface RunMetricsSinks extends Sinks {
+  runMetrics: {
+    /**
+     * A phase change; `awaitingSinceMs` is when the plan started waiting for approval (Unix ms), if it did, and
+     * `deadlineMs` when that wait expires (absent from a workflow of an earlier version).
+     */
+    phaseChanged(from: Phase, to: Phase, awaitingSinceMs: number | undefined, deadlineMs?: number): void;
+  };
+}
+
 export interface SyncMetrics {
   /** A batch of MQTT messages stored by the collector (received includes the rejected ones). */
   collected(received: number, rejected: number): void;
@@ -37,7 +71,7 @@ export interface SyncMetrics {
   /** The plan this worker built last. */
   planBuilt(plan: { processedDevices: number; notFound: number; pointsToCreate: number }): void;
   pointsCreated(count: number): void;
-  attempt(activity: string, outcome: AttemptOutcome): void;
+  attempt(labels: ActivityLabels, outcome: AttemptOutcome): void;
 }
 
 export function createSyncMetrics(meter: MetricMeter): SyncMetrics {
@@ -48,7 +82,11 @@ export function createSyncMetrics(meter: MetricMeter): SyncMetrics {
   const notFound = meter.createGauge(METRICS.devicesNotFound, 'int', undefined, 'Devices without a station in the last plan this worker built');
   const toCreate = meter.createGauge(METRICS.pointsToCreate, 'int', undefined, 'Points to create in the last plan this worker built');
   const created = meter.createCounter(METRICS.pointsCreated, undefined, 'Charging points created in ocpp-db');
-  const attempts = meter.createCounter(METRICS.activityAttempts, undefined, 'Activity attempts by activity and outcome (succeeded, failed, cancelled; a failed attempt may be retried)');
+  const attempts = meter.createCounter(
+    METRICS.activityAttempts,
+    undefined,
+    'Activity attempts by activity type and outcome (succeeded, failed, cancelled; a failed attempt may be retried)',
+  );
   return {
     collected(count, rejectedCount) {
       if (count > 0) received.add(count);
@@ -65,8 +103,8 @@ export function createSyncMetrics(meter: MetricMeter): SyncMetrics {
     pointsCreated(count) {
       if (count > 0) created.add(count);
     },
-    attempt(activity, outcome) {
-      attempts.add(1, { activity, outcome });
+    attempt(labels, outcome) {
+      attempts.add(1, { ...labels, outcome } satisfies MetricTags);
     },
   };
 }

@@ -17,6 +17,7 @@ import { describeLayout, readOcppLayout } from './db/ocpp-layout';
 import { tablesFor } from './db/tables';
 import { createConsoleLog, createLogWriter, type Log } from './log';
 import { createSyncMetrics } from './metrics';
+import { runMetricsSinks } from './run-metrics';
 import { connectWorker } from './temporal/connection';
 import { installWorkerRuntime } from './temporal/runtime';
 
@@ -96,6 +97,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       workflowBundle: await workflowCode(),
       activities: createActivities({ pool, tables, mqtt, log: output, metrics, logLevel, workerTestDeviceId, notify: { webhookUrl, ui: temporal } }),
       interceptors: { activity: [attemptMetrics(metrics)] },
+      sinks: runMetricsSinks(Runtime.instance().metricMeter),
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.
       maxHeartbeatThrottleInterval: '1s',
       defaultHeartbeatThrottleInterval: '1s',

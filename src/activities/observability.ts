@@ -5,7 +5,7 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { LogContext } from '../log';
-import type { SyncMetrics } from '../metrics';
+import type { ActivityLabels, SyncMetrics } from '../metrics';
 
 /** The current activity's run, or undefined outside an activity (the worker's own lines). */
 export function activityLogContext(): LogContext | undefined {
@@ -18,17 +18,23 @@ export function activityLogContext(): LogContext | undefined {
   return { workflowId: info.workflowExecution?.workflowId, runId: info.workflowExecution?.runId, activity: info.activityType, attempt: info.attempt };
 }
 
+/** An attempt's labels, as the SDK's own activity metrics have them. */
+export function activityLabels(info: Pick<Context['info'], 'namespace' | 'taskQueue' | 'activityType'>): ActivityLabels {
+  return { namespace: info.namespace, task_queue: info.taskQueue, activity_type: info.activityType };
+}
+
 /** Counts every attempt of every activity by its outcome (cp_sync_activity_attempts_total). */
 export function attemptMetrics(metrics: SyncMetrics): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
+        const labels = activityLabels(ctx.info);
         try {
           const result = await next(input);
-          metrics.attempt(ctx.info.activityType, 'succeeded');
+          metrics.attempt(labels, 'succeeded');
           return result;
         } catch (err) {
-          metrics.attempt(ctx.info.activityType, err instanceof CancelledFailure ? 'cancelled' : 'failed');
+          metrics.attempt(labels, err instanceof CancelledFailure ? 'cancelled' : 'failed');
           throw err;
         }
       },

@@ -1,31 +1,22 @@
 /**
- * The workflow's metrics: how runs end (plans by outcome) and how long plans wait for approval. Emitted through the
- * workflow's metric meter, which stays silent while a history replays, so each transition counts once.
+ * The workflow's metrics: each phase change goes to the worker (run-metrics.ts), which counts runs by outcome, times
+ * approval waits and keeps the waiting runs. Through a sink rather than the workflow's metric meter: the worker
+ * labels the values as the SDK labels its own (`task_queue`, not the meter's `taskQueue`), and sinks are not part
+ * of the history, so this call may change without breaking a replay.
  */
-import { metricMeter, workflowInfo } from '@temporalio/workflow';
-import { METRICS } from '../metrics';
-import { FINAL_PHASES, type Phase } from '../shared';
+import { proxySinks, workflowInfo } from '@temporalio/workflow';
+import type { RunMetricsSinks } from '../metrics';
+import type { Phase } from '../shared';
 
-/** Called on each phase change, with when the plan started waiting (if it did). */
-export function recordPhase(from: Phase, to: Phase, awaitingSince: Date | undefined): void {
-  const { workflowId } = workflowInfo();
-  const since = metricMeter.createGauge(
-    METRICS.awaitingApprovalSince,
-    'float',
-    undefined,
-    'When the plan of a run started waiting for approval (Unix seconds), 0 once decided; one series per workflow id',
-  );
-  if (to === 'awaiting-approval' && awaitingSince !== undefined) since.set(awaitingSince.getTime() / 1000, { workflow_id: workflowId });
-  if (from === 'awaiting-approval' && to !== 'awaiting-approval') {
-    since.set(0, { workflow_id: workflowId });
-    if (awaitingSince !== undefined) {
-      const outcome = to === 'applying' ? 'approved' : to;
-      metricMeter
-        .createHistogram(METRICS.approvalWait, 'float', undefined, 'How long plans waited for a decision, by outcome (approved, rejected, expired)')
-        .record(Math.max(0, (Date.now() - awaitingSince.getTime()) / 1000), { outcome });
-    }
-  }
-  if (FINAL_PHASES.includes(to)) {
-    metricMeter.createCounter(METRICS.plans, undefined, 'Runs ended, by outcome (applied, nothing-to-do, dry-run, rejected, expired, failed)').add(1, { outcome: to });
-  }
+const { runMetrics } = proxySinks<RunMetricsSinks>();
+
+/**
+ * Called on each phase change, with when the plan started waiting (if it did) and the approval deadline (if any):
+ * past it, the worker stops counting a run it never saw leave the wait (one terminated while it waited).
+ */
+export function recordPhase(from: Phase, to: Phase, awaitingSince: Date | undefined, approvalDeadline?: string): void {
+  // A replay (another worker taking the run over, a query on an evicted run, a replay test) re-tells transitions
+  // that were counted when they happened; the worker would drop them anyway (callDuringReplay: false).
+  if (workflowInfo().unsafe.isReplaying) return;
+  runMetrics.phaseChanged(from, to, awaitingSince?.getTime(), approvalDeadline === undefined ? undefined : Date.parse(approvalDeadline));
 }

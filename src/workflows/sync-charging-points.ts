@@ -103,7 +103,7 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
   let awaitingSince: Date | undefined;
   const setPhase = (phase: Phase): void => {
     if (phase === 'awaiting-approval') awaitingSince = new Date();
-    recordPhase(status.phase, phase, awaitingSince);
+    recordPhase(status.phase, phase, awaitingSince, status.approvalDeadline);
     status.phase = phase;
     tell();
   };

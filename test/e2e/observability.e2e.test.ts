@@ -1,7 +1,8 @@
 /**
  * What an SRE gets from a long-lived `cp-sync worker` process: lines with time, level and run (text), or one JSON
  * object per line (LOG_FORMAT=json), the SDK's own lines in the same format, no webpack report at start, no secret in
- * either format; and Prometheus metrics on METRICS_BIND_ADDRESS, scraped while a plan waits and after it is applied.
+ * either format; and Prometheus metrics on METRICS_BIND_ADDRESS, scraped while a plan waits and after it is applied:
+ * labelled as the SDK's own, never by a run's id.
  */
 import { describeRun, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';
 import { freePort } from '../support/private-process';
@@ -48,6 +49,25 @@ async function scrapeUntil(address: string, ready: (samples: Sample[]) => boolea
   );
 }
 
+/**
+ * The sync's series are labelled as the SDK's own (snake_case: task_queue, workflow_type, activity_type), and none
+ * by a value that grows without bound: no run's workflow id, as a label name or a value.
+ */
+function expectPrometheusLabels(samples: Sample[], workflowId: string): void {
+  const ours = samples.filter((s) => s.name.startsWith('cp_sync_'));
+  expect(ours.length).toBeGreaterThan(0);
+  for (const sample of ours) {
+    for (const [name, value] of Object.entries(sample.labels)) {
+      expect(`${sample.name} ${name}`).toMatch(/ [a-z]+(_[a-z]+)*$/);
+      expect(value).not.toContain(workflowId);
+    }
+    expect(sample.labels).not.toHaveProperty('workflow_id');
+  }
+  const labelsOf = (name: string): string[] => Object.keys(ours.find((s) => s.name === name)?.labels ?? {}).sort();
+  expect(labelsOf('cp_sync_plans_total')).toEqual(expect.arrayContaining(['namespace', 'outcome', 'task_queue', 'workflow_type']));
+  expect(labelsOf('cp_sync_activity_attempts_total')).toEqual(expect.arrayContaining(['activity_type', 'namespace', 'outcome', 'task_queue']));
+}
+
 function expectNoSecretOrBundlerChatter(output: string): void {
   for (const secret of e2e.secrets) expect(output).not.toContain(secret);
   expect(output).not.toMatch(/webpack|Workflow bundle created|asset workflow-bundle/i);
@@ -79,15 +99,17 @@ test(
         await publisher.stop();
       }
 
-      const waiting = await scrapeUntil(address, (s) => (valueOf(s, 'cp_sync_awaiting_approval_since_timestamp_seconds', { workflow_id: workflowId }) ?? 0) > 0);
+      const queue = { task_queue: taskQueue };
+      const waiting = await scrapeUntil(address, (s) => valueOf(s, 'cp_sync_runs_awaiting_approval', queue) === 1);
       expect(valueOf(waiting, 'cp_sync_messages_received_total')).toBeGreaterThanOrEqual(9);
       expect(valueOf(waiting, 'cp_sync_messages_rejected_total')).toBeGreaterThanOrEqual(3);
       expect(valueOf(waiting, 'cp_sync_plan_devices')).toBe(2);
       expect(valueOf(waiting, 'cp_sync_plan_devices_not_found')).toBe(1);
       expect(valueOf(waiting, 'cp_sync_plan_points_to_create')).toBe(2);
-      const since = valueOf(waiting, 'cp_sync_awaiting_approval_since_timestamp_seconds', { workflow_id: workflowId })!;
-      expect(Math.abs(since - Date.now() / 1000)).toBeLessThan(120);
-      expect(valueOf(waiting, 'cp_sync_activity_attempts_total', { activity: 'diffStations', outcome: 'succeeded' })).toBe(1);
+      const oldestWait = valueOf(waiting, 'cp_sync_oldest_approval_wait_seconds', queue)!;
+      expect(oldestWait).toBeGreaterThanOrEqual(0);
+      expect(oldestWait).toBeLessThan(120);
+      expect(valueOf(waiting, 'cp_sync_activity_attempts_total', { ...queue, activity_type: 'diffStations', outcome: 'succeeded' })).toBe(1);
       expect(valueOf(waiting, 'cp_sync_points_created_total') ?? 0).toBe(0);
       // The SDK's own metrics on the same endpoint.
       expect(valueOf(waiting, 'temporal_activity_execution_latency_seconds_count', { activity_type: 'diffStations' })).toBe(1);
@@ -95,11 +117,13 @@ test(
       await e2e.approve(handle);
       await e2e.waitForPhase(handle, 'applied');
       const after = await scrapeUntil(address, (s) => valueOf(s, 'cp_sync_plans_total', { outcome: 'applied' }) === 1);
-      expect(valueOf(after, 'cp_sync_plans_total', { outcome: 'applied' })).toBe(1);
+      expect(valueOf(after, 'cp_sync_plans_total', { ...queue, workflow_type: 'syncChargingPoints', outcome: 'applied' })).toBe(1);
       expect(valueOf(after, 'cp_sync_points_created_total')).toBe(2);
-      expect(valueOf(after, 'cp_sync_approval_wait_seconds_count', { outcome: 'approved' })).toBe(1);
-      expect(valueOf(after, 'cp_sync_awaiting_approval_since_timestamp_seconds', { workflow_id: workflowId })).toBe(0);
-      expect(valueOf(after, 'cp_sync_activity_attempts_total', { activity: 'applyMissingPoints', outcome: 'succeeded' })).toBe(1);
+      expect(valueOf(after, 'cp_sync_approval_wait_seconds_count', { ...queue, outcome: 'approved' })).toBe(1);
+      expect(valueOf(after, 'cp_sync_runs_awaiting_approval', queue)).toBe(0);
+      expect(valueOf(after, 'cp_sync_oldest_approval_wait_seconds', queue)).toBe(0);
+      expect(valueOf(after, 'cp_sync_activity_attempts_total', { ...queue, activity_type: 'applyMissingPoints', outcome: 'succeeded' })).toBe(1);
+      expectPrometheusLabels(after, workflowId);
 
       expect(await worker.stop()).toBe(0);
       const output = worker.output();

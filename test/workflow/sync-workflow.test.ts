@@ -15,6 +15,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
 import type { Log } from '../../src/log';
+import { runMetricsSinks } from '../../src/run-metrics';
 import { APPLY_RETRY, DECISION_REFUSED, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type syncChargingPoints } from '../../src/workflows';
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from '../../src/workflows/visibility';
@@ -139,6 +140,7 @@ async function withRun(input: SyncInput, options: MockOptions, test: (run: Run) 
     taskQueue,
     workflowBundle,
     activities,
+    sinks: runMetricsSinks(Runtime.instance().metricMeter),
     // Heartbeats (and so cancellations) get through at once rather than every 0.8 × heartbeatTimeout.
     maxHeartbeatThrottleInterval: '50ms',
   });
