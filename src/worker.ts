@@ -128,8 +128,9 @@ export async function runWorker(env: Env): Promise<void> {
   const output = createWorkerLog(env);
   // The broker is probed as the database and Temporal are (in createSyncWorker): a wrong CLOUD_HOST or
   // CLOUD_CREDENTIALS stops the worker at start rather than failing each run's collection.
-  output.info(await probeBroker(loadMqttConfig(env)));
+  const broker = await probeBroker(loadMqttConfig(env));
   const { worker, close } = await createSyncWorker({ env, log: output });
+  output.info(broker);
   const metricsNote = observability.metricsBindAddress !== undefined ? `; metrics on http://${observability.metricsBindAddress}/metrics` : '';
   output.info(`Worker listening on task queue ${worker.options.taskQueue} (namespace ${worker.options.namespace})${metricsNote}`);
   try {

@@ -57,7 +57,7 @@ export class ThreadedCollector {
       let connected = false;
       const onAbort = (): void => {
         if (connected) return;
-        reject(abort?.reason);
+        reject(abort?.reason instanceof Error ? abort.reason : new Error('stopped while connecting to the MQTT broker'));
         void thread.terminate();
       };
       if (abort?.aborted) onAbort();
