@@ -66,6 +66,26 @@ export interface CollectionProgress {
   rejected: number;
 }
 
+/** Why the collector cannot reach the MQTT broker, naming the setting to check (mqtt/broker-problem.ts). */
+export interface BrokerConnectionProblem {
+  /** The variable to check first: `CLOUD_HOST`, `CLOUD_CREDENTIALS`, `CLOUD_TLS_CA_PATH`, … */
+  setting: string;
+  /** One line for people: `CLOUD_HOST 127.0.0.1:1999: connection refused (ECONNREFUSED)`. */
+  message: string;
+  /** When the attempt failed (ISO time). */
+  at: string;
+  /** Whether a later attempt may succeed (a network error, a busy broker) or not (refused credentials, TLS). */
+  retryable: boolean;
+  tls?: boolean;
+}
+
+/** What the collector heartbeats: its counters and, while it cannot reach the broker, the last connection problem. */
+export interface CollectorHeartbeat extends CollectionProgress {
+  /** This collector has been connected in this run (an earlier attempt included). */
+  connected?: boolean;
+  connectionError?: BrokerConnectionProblem;
+}
+
 /** What the collection activity returns when it ends by itself rather than by the window's cancellation. */
 export interface CollectionOutcome extends CollectionProgress {
   /** A retry of a lost collector started after the window had closed: it did not listen; what was stored is used. */

@@ -1,12 +1,14 @@
 /**
- * `cp-sync worker --check`: is a worker on this host polling the task queue? For container healthchecks: it asks the
- * Temporal server which workers polled TEMPORAL_TASK_QUEUE (workflow and activity tasks) and looks for one whose
+ * `cp-sync worker --check`: can this host's worker do its work? For container healthchecks: the MQTT broker accepts
+ * a connection with CLOUD_HOST and CLOUD_CREDENTIALS (a worker whose collections cannot connect is not healthy), and
+ * the Temporal server has seen a worker of this host poll TEMPORAL_TASK_QUEUE (workflow and activity tasks): one whose
  * identity (`<pid>@<host name>`, the SDK's default) names this host, seen within the long-poll interval.
  */
 import { hostname } from 'node:os';
 import { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
-import type { TemporalConfig } from './config';
+import { loadMqttConfig, loadTemporalConfig, type Env, type TemporalConfig } from './config';
+import { probeBroker } from './mqtt/broker-probe';
 import { connectClient } from './temporal/connection';
 
 /** Server long polls last about a minute; a poller seen longer ago than this has stopped. */
@@ -45,4 +47,11 @@ export async function checkWorker(config: TemporalConfig, host: string = hostnam
   } finally {
     await client.connection.close();
   }
+}
+
+/** The whole check: the broker first (it fails with the setting to fix), then the pollers; one line each when healthy. */
+export async function checkWorkerHealth(env: Env, host: string = hostname()): Promise<string[]> {
+  const temporalConfig = loadTemporalConfig(env);
+  const broker = await probeBroker(loadMqttConfig(env));
+  return [broker, await checkWorker(temporalConfig, host)];
 }

@@ -4,11 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleWorkflowCode, Runtime, Worker, type LogLevel as SdkLogLevel, type LogMetadata, type Logger, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker, type LogLevel as SdkLogLevel, type LogMetadata, type Logger, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { activityLogContext, attemptMetrics } from './activities/observability';
 import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadNotifyWebhookUrl, loadObservabilityConfig, loadSyncDefaults, loadTemporalConfig, secretValues, type Env } from './config';
-import { databaseTlsProblem } from './db/errors';
+import { databaseStartError } from './db/errors';
+import { probeBroker } from './mqtt/broker-probe';
 import { createPool } from './db/pool';
 import { assertSchemaReady } from './db/migrator';
 import { assertSearchAttributes } from './temporal/search-attributes';
@@ -66,7 +67,8 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const temporal = loadTemporalConfig(env);
   const mqtt = loadMqttConfig(env);
   const database = loadDatabaseConfig(env);
-  const { testDeviceId: workerTestDeviceId } = loadSyncDefaults(env);
+  // Only TEST_DEVICE_ID concerns the worker: the other sync defaults are the CLI's, and a bad one must not stop it.
+  const { testDeviceId: workerTestDeviceId } = loadSyncDefaults({ TEST_DEVICE_ID: env.TEST_DEVICE_ID });
   const webhookUrl = loadNotifyWebhookUrl(env);
   const logLevel = loadLogLevel(env);
   const output = log ?? createWorkerLog(env);
@@ -74,22 +76,19 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
 
   const pool = createPool(database);
   const tables = tablesFor(database);
+  let connection: NativeConnection | undefined;
   try {
-    // The first connection: a wrong TLS setting stops the worker here, before it polls, with what to set.
-    // The worker never creates or alters a table: `cp-sync migrate` does, once, with its own rights.
-    await assertSchemaReady(pool, database).catch((err: unknown) => {
-      const tlsProblem = databaseTlsProblem(err, database.tls ?? 'off');
-      if (tlsProblem === undefined) throw err;
-      throw new Error(`database ${database.host}:${database.port}: ${tlsProblem}`);
-    });
-    const layout = await readOcppLayout(pool, database.database);
+    // The first connection: an unreachable server, a refused login or a wrong TLS setting stops the worker here,
+    // before it polls, naming what to set. The worker never creates or alters a table: `cp-sync migrate` does.
+    const layout = await assertSchemaReady(pool, database)
+      .then(() => readOcppLayout(pool, database.database))
+      .catch((err: unknown) => {
+        throw databaseStartError(err, database);
+      });
     output.info(`Database ${database.database}: ${describeLayout(layout)}; the tool's tables in ${database.toolDatabase}`);
     output.info(webhookUrl === undefined ? 'Notifications: off (NOTIFY_WEBHOOK_URL not set)' : 'Notifications: on (NOTIFY_WEBHOOK_URL)');
-    const connection = await connectWorker(temporal);
-    await assertSearchAttributes(connection, temporal.namespace, SEARCH_ATTRIBUTES).catch(async (err: unknown) => {
-      await connection.close();
-      throw err;
-    });
+    connection = await connectWorker(temporal);
+    await assertSearchAttributes(connection, temporal.namespace, SEARCH_ATTRIBUTES);
     const worker = await Worker.create({
       connection,
       namespace: temporal.namespace,
@@ -105,14 +104,17 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       // its sticky queue before another worker gets it (default 10 s).
       stickyQueueScheduleToStartTimeout: '3s',
     });
+    const opened = connection;
     return {
       worker,
       close: async () => {
-        await connection.close();
+        await opened.close();
         await pool.end();
       },
     };
   } catch (err) {
+    // Whatever failed (the search attributes, the bundle, Worker.create), nothing opened here stays open.
+    await connection?.close().catch(() => undefined);
     await pool.end();
     throw err;
   }
@@ -126,7 +128,11 @@ export async function runWorker(env: Env): Promise<void> {
   const observability = loadObservabilityConfig(env);
   installWorkerRuntime(observability, createLogWriter({ level: observability.logLevel, format: observability.logFormat, secrets: workerSecrets(env) }));
   const output = createWorkerLog(env);
+  // The broker is probed as the database and Temporal are (in createSyncWorker): a wrong CLOUD_HOST or
+  // CLOUD_CREDENTIALS stops the worker at start rather than failing each run's collection.
+  const broker = await probeBroker(loadMqttConfig(env));
   const { worker, close } = await createSyncWorker({ env, log: output });
+  output.info(broker);
   const metricsNote = observability.metricsBindAddress !== undefined ? `; metrics on http://${observability.metricsBindAddress}/metrics` : '';
   output.info(`Worker listening on task queue ${worker.options.taskQueue} (namespace ${worker.options.namespace})${metricsNote}`);
   try {

@@ -2,7 +2,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { MqttConfig } from '../config';
 import { BrokerDropWatch, type BrokerDrops } from '../mqtt/broker-drops';
 import { sessionClientId, shareGroupOf } from '../mqtt/collector';
-import { ThreadedCollector } from '../mqtt/threaded-collector';
+import { connectHeartbeating } from './collector-connect';
 import { ObservationStore } from '../db/observation-store';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
@@ -102,16 +102,21 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
 
     const share = collectorOf(input);
     // The socket is read in a thread of its own: neither the flushes below nor anything else this worker does can
-    // hold up the intake.
-    const collector = await ThreadedCollector.connect({
-      url: deps.mqtt.url,
-      connectOptions: deps.mqtt.options,
-      topicFilter: share.topicFilter,
-      maxConnectors: input.maxConnectors,
-      log: deps.log,
-      debug: deps.logLevel === 'debug',
-      session: { runKey: share.sessionKey, expirySeconds: sessionExpirySeconds(windowEndsAt, context.info.startToCloseTimeoutMs) },
-    });
+    // hold up the intake. Until it is connected, each failed attempt is heartbeated (naming the setting to check).
+    const { collector, heartbeat } = await connectHeartbeating(
+      context,
+      {
+        url: deps.mqtt.url,
+        connectOptions: deps.mqtt.options,
+        topicFilter: share.topicFilter,
+        maxConnectors: input.maxConnectors,
+        log: deps.log,
+        debug: deps.logLevel === 'debug',
+        session: { runKey: share.sessionKey, expirySeconds: sessionExpirySeconds(windowEndsAt, context.info.startToCloseTimeoutMs) },
+      },
+      progress,
+      { endsAt: windowEndsAt, graceMs: WINDOW_GRACE_MS },
+    );
     // Recorded once subscribed: a run without this row never heard the broker, and its plan says so.
     await store.startRun(input.runKey, input.workflowId).catch(async (err: unknown) => {
       await collector.close({ endSession: false });
@@ -154,7 +159,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
         progress.messages += batch.messages;
         progress.rejected += batch.rejectedCount;
         await recordDrops();
-        context.heartbeat(progress);
+        heartbeat();
       });
       return flushing;
     };
@@ -162,7 +167,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       flush().catch((err: Error) => {
         flushing = Promise.resolve();
         deps.log.error(`Could not store collected counts yet (will retry): ${err.message}`);
-        context.heartbeat(progress);
+        heartbeat();
       });
     }, FLUSH_INTERVAL_MS);
 

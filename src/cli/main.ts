@@ -9,6 +9,7 @@ import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } fr
 import { ConfigError, loadDatabaseConfig, loadDotEnv, loadSyncDefaults, loadTemporalConfig, type TemporalConfig } from '../config';
 import { parseDuration } from '../domain/duration';
 import { connectClient } from '../temporal/connection';
+import { databaseConnectionError } from '../db/errors';
 import { webUiLink } from '../domain/web-ui-link';
 import { DEFAULT_WORKFLOW_ID, MAX_COLLECTORS, PHASES, type Phase, type SyncInput, type SyncResult } from '../shared';
 import { CliError, EXIT, exitCodeForPhase } from './exit-codes';
@@ -459,8 +460,8 @@ function buildProgram(): Command {
     .option('--check', 'do not run one: exit 0 when a worker of this host polls TEMPORAL_TASK_QUEUE (a container healthcheck), 1 otherwise')
     .action(async (options: { check?: boolean }) => {
       if (options.check) {
-        const { checkWorker } = await import('../worker-health');
-        printLines([await checkWorker(loadTemporalConfig(process.env))]);
+        const { checkWorkerHealth } = await import('../worker-health');
+        printLines(await checkWorkerHealth(process.env));
         return;
       }
       const { runWorker } = await import('../worker');
@@ -608,6 +609,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    const connectionError = databaseConnectionError(err);
+    if (connectionError !== undefined) {
+      process.stderr.write(`${connectionError.message}\n`);
       return EXIT.usage;
     }
     if (err instanceof CliError) {

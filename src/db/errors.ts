@@ -8,6 +8,7 @@
 import { types } from 'node:util';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { DatabaseTls } from '../config';
+import { ConnectionSettingError, socketProblem } from '../domain/connection-error';
 import { explainTlsFailure, tlsDetail, tlsFailureOf } from '../domain/tls';
 import { ERROR_TYPES, TRANSIENT_DATABASE_ERROR } from '../shared';
 
@@ -56,6 +57,7 @@ const HINTS = new Map<string, string>([
   ['ER_BAD_DB_ERROR', SCHEMA_HINT],
   ['ER_BAD_FIELD_ERROR', SCHEMA_HINT],
   ['ER_ACCESS_DENIED_ERROR', GRANTS_HINT],
+  ['ER_ACCESS_DENIED_NO_PASSWORD_ERROR', GRANTS_HINT],
   ['ER_DBACCESS_DENIED_ERROR', GRANTS_HINT],
   ['ER_TABLEACCESS_DENIED_ERROR', GRANTS_HINT],
   ['ER_COLUMNACCESS_DENIED_ERROR', GRANTS_HINT],
@@ -110,6 +112,56 @@ export function databaseTlsProblem(err: unknown, tls?: DatabaseTls | 'off'): str
     default:
       return undefined;
   }
+}
+
+/** Refused logins by errno: 1045 wrong user or password, 1698 a user that may not log in with a password (MariaDB's unix_socket). */
+const ACCESS_DENIED_ERRNOS = new Set([1045, 1698]);
+const UNKNOWN_DATABASE_ERRNO = 1049;
+
+/** How a connection failure names the server: `MySQL db.example.com:3306`, from the settings when known, else from the error. */
+function serverOf(err: SqlError & { address?: unknown; port?: unknown; hostname?: unknown }, where?: { host: string; port: number }): string {
+  if (where !== undefined) return `MySQL ${where.host}:${where.port}`;
+  if (typeof err.address === 'string' && typeof err.port === 'number') return `MySQL ${err.address}:${err.port}`;
+  return typeof err.hostname === 'string' ? `MySQL ${err.hostname}` : 'MySQL';
+}
+
+/**
+ * A database connection that could not be made, as one line naming the setting to check: a server that cannot be
+ * reached (OCPP_MYSQL_HOST/OCPP_MYSQL_PORT), a refused login (OCPP_MYSQL_USER/OCPP_MYSQL_PASSWORD), a database that
+ * does not exist (OCPP_MYSQL_DATABASE). Undefined when `err` is none of these (a TLS problem has databaseTlsProblem).
+ * `where` is the server from the settings, when the caller has them.
+ */
+export function databaseConnectionError(err: unknown, where?: { host: string; port: number }): ConnectionSettingError | undefined {
+  if (err instanceof ConnectionSettingError) return err;
+  if (!isSqlError(err)) return undefined;
+  const server = serverOf(err, where);
+  const problem = socketProblem(err.code);
+  if (problem !== undefined && err.code !== 'ECONNRESET') {
+    const setting = err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'OCPP_MYSQL_HOST' : 'OCPP_MYSQL_HOST/OCPP_MYSQL_PORT';
+    return new ConnectionSettingError(setting, `${server} (${setting}): ${problem.words} (${problem.code}): ${problem.hint}`);
+  }
+  if (typeof err.errno === 'number' && ACCESS_DENIED_ERRNOS.has(err.errno)) {
+    const setting = 'OCPP_MYSQL_USER/OCPP_MYSQL_PASSWORD';
+    return new ConnectionSettingError(setting, `${server} (${setting}): login refused: ${err.sqlMessage ?? err.message} (errno ${err.errno})`);
+  }
+  if (err.errno === UNKNOWN_DATABASE_ERRNO) {
+    return new ConnectionSettingError('OCPP_MYSQL_DATABASE', `${server} (OCPP_MYSQL_DATABASE): ${err.sqlMessage ?? err.message}; expected the OCPP backend's database`);
+  }
+  return undefined;
+}
+
+/**
+ * What the first connection of the worker or a command throws instead of mysql2's error: a ConnectionSettingError for
+ * every connection problem, TLS ones included (`tls` is the setting, `'off'` for OCPP_MYSQL_SSL=off); anything else
+ * as it is.
+ */
+export function databaseStartError(err: unknown, config: { host: string; port: number; tls?: DatabaseTls }): unknown {
+  const tlsProblem = databaseTlsProblem(err, config.tls ?? 'off');
+  if (tlsProblem !== undefined) {
+    const setting = (err as SqlError).code === 'ER_ACCESS_DENIED_ERROR' ? 'OCPP_MYSQL_USER/OCPP_MYSQL_PASSWORD/OCPP_MYSQL_SSL' : 'OCPP_MYSQL_SSL';
+    return new ConnectionSettingError(setting, `MySQL ${config.host}:${config.port} (${setting}): ${tlsProblem}`);
+  }
+  return databaseConnectionError(err, config) ?? err;
 }
 
 /** The short reason of a transient database error ("lock wait timeout"), or undefined when it is not one. */

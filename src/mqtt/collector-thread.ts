@@ -32,7 +32,7 @@ async function run(options: ThreadOptions): Promise<void> {
   const connectOptions = Object.fromEntries(Object.entries(options.connectOptions).map(([key, value]) => [key, withBuffers(value)]));
   let collector: Collector;
   try {
-    collector = await Collector.connect({ ...options, connectOptions, log });
+    collector = await Collector.connect({ ...options, connectOptions, log, onConnectionProblem: (problem) => send({ kind: 'connection-problem', problem }) });
   } catch (err) {
     const failure = err instanceof ApplicationFailure ? { type: err.type ?? undefined, nonRetryable: err.nonRetryable === true } : {};
     send({ kind: 'failed', message: err instanceof Error ? err.message : String(err), ...failure });

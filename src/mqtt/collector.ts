@@ -13,9 +13,9 @@ import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 
 import { ApplicationFailure } from '@temporalio/common';
 import { excerpt, keepHighest, parseMessage } from '../domain/message';
 import { redactUserInfo } from '../domain/redact';
-import { explainTlsFailure, tlsDetail, tlsFailureOf } from '../domain/tls';
 import type { Log } from '../log';
-import { ERROR_TYPES, type RejectedMessage } from '../shared';
+import { ERROR_TYPES, type BrokerConnectionProblem, type RejectedMessage } from '../shared';
+import { brokerConnectionProblem } from './broker-problem';
 import type { Flush } from '../domain/collected-batch';
 
 export interface CollectorOptions {
@@ -29,6 +29,11 @@ export interface CollectorOptions {
   debug?: boolean;
   /** How long to keep trying to reach the broker before giving up (and letting Temporal retry). */
   connectTimeoutMs?: number;
+  /**
+   * Told each failed connection attempt (naming the setting: `CLOUD_HOST 127.0.0.1:1999: connection refused
+   * (ECONNREFUSED)`), and undefined once connected again. Not cloned into the collector's thread: the thread sets its own.
+   */
+  onConnectionProblem?: (problem: BrokerConnectionProblem | undefined) => void;
   /** The run's persistent session. */
   session: {
     /** The run's key: the same run (any attempt, any worker) gets the same client id. */
@@ -65,13 +70,6 @@ export function protocolVersionOf(connectOptions: Record<string, unknown>): 3 | 
   return configured === 3 || configured === 4 ? configured : 5;
 }
 
-/**
- * CONNACK refusals that may pass: 3 server unavailable (MQTT 3.1.1); MQTT 5's 136 server unavailable, 137 server
- * busy, 151 quota exceeded, 159 connection rate exceeded.
- */
-const TRANSIENT_REFUSAL_CODES = new Set([3, 136, 137, 151, 159]);
-/** CONNACK refusals that mean "this broker does not speak the protocol version asked for". */
-const UNSUPPORTED_PROTOCOL_CODES = new Set([1, 132]);
 /** How long ending a session that is not connected may take (a fresh clean connection, then DISCONNECT). */
 const END_SESSION_TIMEOUT_MS = 5000;
 
@@ -112,7 +110,11 @@ export class Collector {
     const client = mqtt.connect(options.url, clientOptions);
     const collector = new Collector(client, options, clientOptions);
     // Listen for errors from the start: an 'error' event without a listener would crash the worker.
-    client.on('error', (err) => log.error(`MQTT error: ${err.message}`));
+    client.on('error', (err) => {
+      log.error(`MQTT error: ${err.message}`);
+      options.onConnectionProblem?.(brokerConnectionProblem(err, options.url, options.connectOptions));
+    });
+    client.on('connect', () => options.onConnectionProblem?.(undefined));
     // Listen for messages from the start too: a resumed session delivers what the broker queued right after the
     // CONNACK, before the subscription below.
     client.on('message', (topic, payload) => collector.receive(topic, payload));
@@ -132,6 +134,7 @@ export class Collector {
 
   private waitForConnect(timeoutMs: number): Promise<IConnackPacket> {
     return new Promise((resolve, reject) => {
+      let lastProblem: BrokerConnectionProblem | undefined;
       const done = (): void => {
         clearTimeout(timer);
         this.client.off('connect', onConnect);
@@ -147,29 +150,17 @@ export class Collector {
         resolve(connack);
       };
       const onError = (err: Error & { code?: number | string }): void => {
-        // A CONNACK refusal (bad credentials, not authorised, bad client id) will not change on retry; a busy or
-        // unavailable server may (mqtt.js keeps reconnecting until the timeout, as for network errors).
-        if (typeof err.code === 'number' && !TRANSIENT_REFUSAL_CODES.has(err.code)) {
-          const hint = UNSUPPORTED_PROTOCOL_CODES.has(err.code) ? ' (for an MQTT 3.1.1 broker, add "protocolVersion": 4 to CLOUD_CREDENTIALS)' : '';
-          fail(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: `MQTT broker refused the connection: ${err.message}${hint}`, nonRetryable: true }));
-          return;
-        }
-        // A certificate the other side does not accept will not be accepted on retry either.
-        const tls = tlsFailureOf(err);
-        if (tls !== undefined) {
-          const message = explainTlsFailure(tls, tlsDetail(err), {
-            peer: 'the MQTT broker',
-            caVariable: 'CLOUD_TLS_CA_PATH',
-            certVariable: 'CLOUD_TLS_CERT_PATH',
-            keyVariable: 'CLOUD_TLS_KEY_PATH',
-            hostVariable: 'CLOUD_HOST',
-            hasClientCertificate: this.options.connectOptions.cert !== undefined,
-          });
-          fail(ApplicationFailure.create({ type: ERROR_TYPES.tls, message, nonRetryable: true }));
-        }
-        // Network errors: mqtt.js keeps reconnecting until the timeout.
+        // A CONNACK refusal (bad credentials, not authorised, bad client id) or a certificate the other side does
+        // not accept will not change on retry; network errors and a busy server may (mqtt.js keeps reconnecting).
+        const problem = brokerConnectionProblem(err, this.options.url, this.options.connectOptions);
+        lastProblem = problem;
+        if (problem.retryable) return;
+        fail(ApplicationFailure.create({ type: problem.tls ? ERROR_TYPES.tls : ERROR_TYPES.mqttRefused, message: problem.message, nonRetryable: true }));
       };
-      const timer = setTimeout(() => fail(new Error(`MQTT broker ${redactUserInfo(this.options.url)} did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => {
+        const tried = `the MQTT broker did not accept a connection within ${Math.round(timeoutMs / 1000)} s`;
+        fail(new Error(lastProblem !== undefined ? `${lastProblem.message} (${tried})` : `CLOUD_HOST ${redactUserInfo(this.options.url)}: ${tried}`));
+      }, timeoutMs);
       this.client.on('connect', onConnect);
       this.client.on('error', onError);
     });

@@ -44,14 +44,25 @@ export class ThreadedCollector {
     this.lost.catch(() => undefined);
   }
 
-  static connect(options: CollectorOptions): Promise<ThreadedCollector> {
-    const { log, ...threadOptions } = options;
+  /** `abort`: stops trying to connect (the thread ends) and rejects with the signal's reason. */
+  static connect(options: CollectorOptions, abort?: AbortSignal): Promise<ThreadedCollector> {
+    const { log, onConnectionProblem, ...threadOptions } = options;
     const thread = new Worker(collectorThreadFile(), { workerData: threadOptions satisfies ThreadOptions });
     const collector = new ThreadedCollector(thread);
     return new Promise((resolve, reject) => {
       let connected = false;
+      const onAbort = (): void => {
+        if (connected) return;
+        reject(abort?.reason instanceof Error ? abort.reason : new Error('stopped while connecting to the MQTT broker'));
+        void thread.terminate();
+      };
+      if (abort?.aborted) onAbort();
+      else abort?.addEventListener('abort', onAbort, { once: true });
       thread.on('message', (message: FromThread) => {
         switch (message.kind) {
+          case 'connection-problem':
+            onConnectionProblem?.(message.problem);
+            return;
           case 'log':
             log[message.level](message.line);
             return;
@@ -60,6 +71,7 @@ export class ThreadedCollector {
             return;
           case 'connected':
             connected = true;
+            abort?.removeEventListener('abort', onAbort);
             resolve(collector);
             return;
           case 'failed':

@@ -146,7 +146,7 @@ describe('MySQL: a TLS problem stops the worker at start, with the variable to f
     async () => {
       const { error, ms } = await workerStartError({ OCPP_MYSQL_SSL_CA_PATH: tls().otherCa });
       expect(ms).toBeLessThan(FAIL_FAST_MS);
-      expect(error.message).toMatch(/^database localhost:\d+: TLS: the database server's certificate is not trusted \(.*self-signed certificate in certificate chain\): set OCPP_MYSQL_SSL_CA_PATH/);
+      expect(error.message).toMatch(/^MySQL localhost:\d+ \(OCPP_MYSQL_SSL\): TLS: the database server's certificate is not trusted \(.*self-signed certificate in certificate chain\): set OCPP_MYSQL_SSL_CA_PATH/);
     },
     TEST_TIMEOUT,
   );
@@ -157,20 +157,20 @@ describe('MySQL: a TLS problem stops the worker at start, with the variable to f
       const { error, ms } = await workerStartError({ OCPP_MYSQL_SSL: 'off', OCPP_MYSQL_SSL_CA_PATH: undefined });
       expect(ms).toBeLessThan(FAIL_FAST_MS);
       // MariaDB answers as for a wrong password (MySQL would say ER_SECURE_TRANSPORT_REQUIRED): the message names both.
-      expect(error.message).toMatch(/^database localhost:\d+: ER_ACCESS_DENIED_ERROR: Access denied .*set OCPP_MYSQL_SSL\)$/);
+      expect(error.message).toMatch(/^MySQL localhost:\d+ \(OCPP_MYSQL_USER\/OCPP_MYSQL_PASSWORD\/OCPP_MYSQL_SSL\): ER_ACCESS_DENIED_ERROR: Access denied .*set OCPP_MYSQL_SSL\)$/);
       for (const secret of e2e.secrets) expect(error.message).not.toContain(secret);
     },
     TEST_TIMEOUT,
   );
 
   test(
-    '`cp-sync worker` prints one line and exits 1 (wrong CA)',
+    '`cp-sync worker` prints one line and exits 2, a setting to fix (wrong CA)',
     async () => {
       await buildCli();
       const run = await cli.run(['worker'], { OCPP_MYSQL_SSL_CA_PATH: tls().otherCa, TEMPORAL_TASK_QUEUE: `${e2e.taskQueue}-cli` });
-      if (run.code !== 1) throw new Error(`expected exit 1\n${describeRun(run)}`);
+      if (run.code !== 2) throw new Error(`expected exit 2\n${describeRun(run)}`);
       expect(run.stdout).toBe('');
-      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Error: database localhost:\d+: TLS: .*: set OCPP_MYSQL_SSL_CA_PATH to the CA certificate that signed it$/)]);
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^MySQL localhost:\d+ \(OCPP_MYSQL_SSL\): TLS: .*: set OCPP_MYSQL_SSL_CA_PATH to the CA certificate that signed it$/)]);
       expect(cli.allOutput()).not.toContain(keyBody());
     },
     TEST_TIMEOUT + 60_000,
