@@ -4,7 +4,7 @@ import { webUiLink } from '../../domain/web-ui-link';
 import { checkSchemaBeforeStart } from '../maintenance';
 import { durationOption } from '../options';
 import { note, printJson, printLines } from '../out';
-import { createSchedule, describeSchedule, formatSchedule, listSchedules, triggerSchedule, viewOfDescription } from '../schedules';
+import { createSchedule, describeSchedule, formatSchedule, listSchedules, scheduleSpec, triggerSchedule, viewOfDescription } from '../schedules';
 import type { CommandContext } from '../session';
 import { addSyncOptions, decisionNote, syncInputFrom, type SyncOptions } from '../sync-options';
 import { operatorName } from '../sync-client';
@@ -20,6 +20,9 @@ interface ScheduleCreateOptions extends SyncOptions {
 
 async function create(ctx: CommandContext, scheduleId: string, options: ScheduleCreateOptions): Promise<void> {
   const input = syncInputFrom(options, ctx.env);
+  const spec = { everyMs: options.every, cron: options.cron, timezone: options.timezone };
+  // A bad --every or --cron is bad usage, told before any connection.
+  scheduleSpec(spec);
   await checkSchemaBeforeStart(ctx.env, note);
   const client = await ctx.session.client();
   const temporal = ctx.session.temporal;
@@ -27,7 +30,7 @@ async function create(ctx: CommandContext, scheduleId: string, options: Schedule
     scheduleId,
     taskQueue: temporal.taskQueue,
     input,
-    spec: { everyMs: options.every, cron: options.cron, timezone: options.timezone },
+    spec,
     note: options.note ?? `created by ${operatorName()} with cp-sync`,
     paused: options.paused,
   });
