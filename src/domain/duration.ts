@@ -43,6 +43,8 @@ const UNITS_FOR_PEOPLE = humanizeDuration.humanizer({
  * days on, so that a day reads `24 h` as operators set it.
  */
 export function formatDuration(durationMs: number): string {
+  // Nothing yet is "0 s" (a window just opened), not humanize-duration's smallest unit.
+  if (durationMs === 0) return '0 s';
   const units: humanizeDuration.Unit[] = durationMs >= 2 * DAY_MS ? ['d', 'h', 'm', 's', 'ms'] : ['h', 'm', 's', 'ms'];
   return UNITS_FOR_PEOPLE(durationMs, { units });
 }

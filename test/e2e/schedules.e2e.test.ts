@@ -69,7 +69,7 @@ describe('cp-sync schedule', () => {
       const { value: described } = await cli.json<ScheduleView>(['schedule', 'describe', id]);
       expect(described).toMatchObject({
         scheduleId: id,
-        spec: 'every 1d',
+        spec: 'every 24 h',
         paused: false,
         note: 'nightly sync, e2e',
         taskQueue: e2e.taskQueue,

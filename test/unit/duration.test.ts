@@ -30,7 +30,7 @@ describe('parseDuration', () => {
 
 describe('formatDuration', () => {
   it.each([
-    [0, '0 ms'],
+    [0, '0 s'],
     [999, '999 ms'],
     [1000, '1 s'],
     [8000, '8 s'],
