@@ -32,8 +32,8 @@ export const EXIT_MEANINGS: Record<keyof typeof EXIT, string> = {
 
 /** The help's paragraph on exit statuses, from EXIT and EXIT_MEANINGS. */
 export function exitStatusHelp(): string {
-  const entries = (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((name) => `${EXIT[name]} ${EXIT_MEANINGS[name]}`);
-  return `Exit status: ${entries.join('; ')}.`;
+  const entries = (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((name) => `  ${String(EXIT[name]).padStart(3)}  ${EXIT_MEANINGS[name]}`);
+  return ['Exit status:', ...entries].join('\n');
 }
 
 /**
