@@ -1,6 +1,6 @@
 import type { Phase } from '../shared';
 
-/** Exit statuses of `cp-sync`, documented in the README. */
+/** Exit statuses of `cp-sync`, documented in the README and, from EXIT_MEANINGS, in `cp-sync --help`. */
 export const EXIT = {
   ok: 0,
   failed: 1,
@@ -15,6 +15,26 @@ export const EXIT = {
   changesPending: 8,
   interrupted: 130,
 } as const;
+
+/** What each status means, for `cp-sync --help` (the README's table says the same). */
+export const EXIT_MEANINGS: Record<keyof typeof EXIT, string> = {
+  ok: 'success (applied, nothing-to-do, dry-run, or the command did its job)',
+  failed: 'failure',
+  usage: 'bad usage or configuration',
+  rejected: 'rejected',
+  expired: 'expired',
+  refused: 'approval or rejection refused',
+  alreadyRunning: 'a sync with that id is already running (schedule: the schedule exists already, or trigger while its sync is still going)',
+  schemaNotReady: "the tool's tables are missing or at another version (run: cp-sync migrate)",
+  changesPending: 'with --detailed-exitcode, a dry run whose plan would create points',
+  interrupted: 'cp-sync run interrupted (the sync goes on: cp-sync status, cp-sync reject)',
+};
+
+/** The help's paragraph on exit statuses, from EXIT and EXIT_MEANINGS. */
+export function exitStatusHelp(): string {
+  const entries = (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((name) => `  ${String(EXIT[name]).padStart(3)}  ${EXIT_MEANINGS[name]}`);
+  return ['Exit status:', ...entries].join('\n');
+}
 
 /**
  * The exit status of a run that ended in `phase`. With `detailed` (`--detailed-exitcode`), a dry run whose plan would

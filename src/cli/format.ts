@@ -1,12 +1,8 @@
 /** What the CLI prints for people. Wording of the final report follows the original tool's user guide. */
 import { PLAN_SAMPLE_LIMIT, type CollectionProgress, type PlanSummary, type SyncResult, type SyncStatus } from '../shared';
 import { notificationLine, retryLine } from '../workflows/details';
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-}
+import { formatDeadline, formatDuration } from '../domain/duration';
+import { renderTable } from './table';
 
 function list(numbers: readonly number[]): string {
   return numbers.length === 0 ? '-' : numbers.join(',');
@@ -46,7 +42,7 @@ export function formatPlan(plan: PlanSummary, workflowId?: string): string[] {
   if (plan.stations.length > 0) {
     lines.push('');
     lines.push(
-      ...table(
+      ...renderTable(
         ['STATION', 'ID', 'DEVICE', 'EXPECTED', 'LIVE', 'CREATE', 'SURPLUS', 'NOTE'],
         plan.stations.map((s) => [
           s.stationName,
@@ -58,6 +54,7 @@ export function formatPlan(plan: PlanSummary, workflowId?: string): string[] {
           list(s.surplus),
           s.skipped && s.missing.length > 0 ? `skipped (test mode): ${list(s.missing)}` : '',
         ]),
+        { rule: true },
       ).map((l) => `  ${l}`),
     );
     const withPoints = plan.stations.filter((s) => s.missing.length > 0);
@@ -99,9 +96,9 @@ export function formatPlan(plan: PlanSummary, workflowId?: string): string[] {
 }
 
 export function formatProgress(progress: CollectionProgress | undefined, elapsedMs: number, windowMs: number): string {
-  const seconds = (ms: number): string => `${Math.floor(ms / 1000)}s`;
+  const seconds = (ms: number): string => formatDuration(Math.floor(ms / 1000) * 1000);
   const counts = progress ? `${progress.messages} messages, ${progress.devices} devices, ${progress.rejected} rejected` : 'connecting…';
-  return `Collecting ${seconds(Math.min(elapsedMs, windowMs))}/${seconds(windowMs)}: ${counts}`;
+  return `Collecting ${seconds(Math.min(elapsedMs, windowMs))} of ${seconds(windowMs)}: ${counts}`;
 }
 
 export function formatStatus(workflowId: string, status: SyncStatus, progress?: CollectionProgress): string[] {
@@ -112,11 +109,14 @@ export function formatStatus(workflowId: string, status: SyncStatus, progress?: 
     const p = status.plan;
     lines.push(`  plan ${p.fingerprint}: ${p.pointsToCreate} points to create on ${p.stationsToChange} stations; ${p.processedDevices} devices, ${p.notFound} without a station, ${p.rejected} rejected messages`);
   }
-  if (status.phase === 'awaiting-approval') lines.push(`  waiting for approval until ${status.approvalDeadline}: cp-sync plan ${workflowId}, then cp-sync approve ${workflowId}`);
+  if (status.phase === 'awaiting-approval') {
+    lines.push(`  waiting for approval until ${status.approvalDeadline ? formatDeadline(status.approvalDeadline) : '(no deadline)'}: cp-sync plan ${workflowId}, then cp-sync approve ${workflowId}`);
+  }
   if (status.autoApproveExceeded) lines.push(`  not auto-approved: ${status.autoApproveExceeded}`);
   if (status.approval) lines.push(`  approved by ${status.approval.by} at ${status.approval.at}${status.approval.comment ? ` (${status.approval.comment})` : ''}`);
   if (status.rejection) lines.push(`  rejected by ${status.rejection.by} at ${status.rejection.at}${status.rejection.reason ? ` (${status.rejection.reason})` : ''}`);
   for (const r of status.refusedApprovals ?? []) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
+  for (const r of status.refusedRejections ?? []) lines.push(`  refused rejection from ${r.by} at ${r.at}: ${r.reason}`);
   if (status.retry) lines.push(`  retrying: ${retryLine(status.retry)}`);
   if (status.apply) lines.push(`  created ${status.apply.created} points on ${status.apply.stationsChanged} stations`);
   if (status.error) lines.push(`  error: ${status.error}`);

@@ -4,6 +4,7 @@
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { FINAL_PHASES, PHASES, WORKFLOW_TYPE, type Phase } from '../shared';
+import { renderTable } from './table';
 import { CP_SYNC_DATABASE, CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE, type RunMemo } from '../workflows/visibility';
 
 export interface ListOptions {
@@ -77,10 +78,8 @@ export async function listRuns(client: Client, options: ListOptions): Promise<Li
 /** A table for people: one line per run, the columns an operator scans. */
 export function formatRuns(runs: ListedRun[]): string[] {
   if (runs.length === 0) return ['No syncs match.'];
-  const rows = [
+  return renderTable(
     ['WORKFLOW ID', 'PHASE', 'POINTS', 'STARTED', 'DECIDED BY'],
-    ...runs.map((r) => [r.workflowId, r.phase, r.pointsToCreate === undefined ? '-' : String(r.pointsToCreate), r.startedAt.replace(/\.\d{3}Z$/, 'Z'), r.decidedBy ?? '-']),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));
+    runs.map((r) => [r.workflowId, r.phase, r.pointsToCreate === undefined ? '-' : String(r.pointsToCreate), r.startedAt.replace(/\.\d{3}Z$/, 'Z'), r.decidedBy ?? '-']),
+  );
 }

@@ -1,6 +1,7 @@
 /** The database side of cp-sync: `migrate`, `prune`, and the schema check before a sync starts. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ConfigError, loadDatabaseConfig, type DatabaseConfig, type Env } from '../config';
+import { databaseConnectionError } from '../db/errors';
 import { assertSchemaReady, migrate, SchemaNotReadyError, type MigrationReport } from '../db/migrator';
 import { createPool } from '../db/pool';
 import { deleteRun, runsStartedBefore } from '../db/pruner';
@@ -36,7 +37,7 @@ export async function checkSchemaBeforeStart(env: Env, warn: (line: string) => v
     await assertSchemaReady(pool, config);
   } catch (err) {
     if (err instanceof SchemaNotReadyError || err instanceof ConfigError) throw err;
-    warn(`Note: could not check the tool's schema in ${config.toolDatabase} (${(err as Error).message}); the worker checks it too`);
+    warn(`Note: could not check the tool's schema in ${config.toolDatabase} (${databaseConnectionError(err)?.message ?? (err as Error).message}); the worker checks it too`);
   } finally {
     await pool.end();
   }

@@ -11,6 +11,7 @@ import {
   type ScheduleHandle,
   type ScheduleSummary,
 } from '@temporalio/client';
+import { formatDuration } from '../domain/duration';
 import { WORKFLOW_TYPE, type SyncInput } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 
@@ -30,7 +31,7 @@ export function scheduleSpec(option: ScheduleSpecOption): { intervals?: { every:
   }
   if (option.everyMs !== undefined) {
     if (option.everyMs < 60_000) throw new CliError('--every: expected at least 1m (a sync collects for a window, then waits for approval)', EXIT.usage);
-    return { intervals: [{ every: option.everyMs }], timezone: option.timezone, text: `every ${formatEvery(option.everyMs)}` };
+    return { intervals: [{ every: option.everyMs }], timezone: option.timezone, text: `every ${formatDuration(option.everyMs)}` };
   }
   const cron = option.cron!.trim();
   const fields = cron.split(/\s+/).length;
@@ -38,17 +39,6 @@ export function scheduleSpec(option: ScheduleSpecOption): { intervals?: { every:
     throw new CliError(`--cron: expected 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *", or @daily/@hourly (got ${JSON.stringify(cron)})`, EXIT.usage);
   }
   return { cronExpressions: [cron], timezone: option.timezone, text: `cron "${cron}"${option.timezone ? ` (${option.timezone})` : ' (UTC)'}` };
-}
-
-function formatEvery(ms: number): string {
-  const units: [number, string][] = [
-    [86_400_000, 'd'],
-    [3_600_000, 'h'],
-    [60_000, 'm'],
-    [1000, 's'],
-  ];
-  for (const [size, unit] of units) if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
 }
 
 export interface CreateScheduleOptions {
@@ -199,7 +189,7 @@ export function formatSchedule(view: ScheduleView): string[] {
       i.testDeviceId ? `test device ${i.testDeviceId}` : undefined,
       i.account ? `account ${i.account}` : undefined,
     ].filter(Boolean);
-    lines.push(`  sync: collect ${i.collectorDurationMs} ms, approval timeout ${i.approvalTimeoutMs} ms${limits.length > 0 ? `; ${limits.join('; ')}` : ''}${view.taskQueue ? ` (task queue ${view.taskQueue})` : ''}`);
+    lines.push(`  sync: collect ${formatDuration(i.collectorDurationMs)}, approval timeout ${formatDuration(i.approvalTimeoutMs)}${limits.length > 0 ? `; ${limits.join('; ')}` : ''}${view.taskQueue ? ` (task queue ${view.taskQueue})` : ''}`);
   }
   lines.push(`  next: ${view.paused ? '(paused)' : (view.nextRuns.slice(0, 3).join(', ') || '-')}`);
   if (view.running.length > 0) lines.push(`  running: ${view.running.join(', ')}`);

@@ -69,7 +69,7 @@ describe('cp-sync schedule', () => {
       const { value: described } = await cli.json<ScheduleView>(['schedule', 'describe', id]);
       expect(described).toMatchObject({
         scheduleId: id,
-        spec: 'every 1d',
+        spec: 'every 24 h',
         paused: false,
         note: 'nightly sync, e2e',
         taskQueue: e2e.taskQueue,
@@ -84,7 +84,7 @@ describe('cp-sync schedule', () => {
         async () => (await cli.json<ScheduleView[]>(['schedule', 'list'])).value.find((s) => s.scheduleId === id),
         { timeoutMs: 30_000, intervalMs: 500 },
       );
-      expect(listed).toMatchObject({ spec: 'every 1d', paused: false });
+      expect(listed).toMatchObject({ spec: 'every 24 h', paused: false });
 
       const { workflowId } = await triggerWhilePublishing(id, account, 'SCH-0001', 3);
       expect(workflowId.startsWith(`${id}-`)).toBe(true);

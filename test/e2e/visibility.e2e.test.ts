@@ -77,7 +77,7 @@ test(
     expectExit(started, 0);
     const handle = e2e.handle(workflowId);
     const description = await handle.describe();
-    expect(await description.staticSummary()).toBe(`charging-points-sync ${e2e.env.OCPP_MYSQL_DATABASE} · 30s window · account ${account} · dry run`);
+    expect(await description.staticSummary()).toBe(`charging-points-sync ${e2e.env.OCPP_MYSQL_DATABASE} · 30 s window · account ${account} · dry run`);
     expect(await description.staticDetails()).toContain(`**Database:** ${e2e.env.OCPP_MYSQL_DATABASE}`);
     const listed = await listedWhen(workflowId, [], (r) => r !== undefined);
     expect(listed?.database).toBe(e2e.env.OCPP_MYSQL_DATABASE);

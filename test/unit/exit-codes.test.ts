@@ -1,4 +1,4 @@
-import { EXIT, exitCodeForPhase } from '../../src/cli/exit-codes';
+import { EXIT, exitCodeForPhase, exitStatusHelp } from '../../src/cli/exit-codes';
 import { PHASES, SUCCESSFUL_PHASES, type Phase } from '../../src/shared';
 
 describe('exitCodeForPhase', () => {
@@ -33,5 +33,14 @@ describe('exitCodeForPhase with --detailed-exitcode', () => {
   it('takes a code no other status uses', () => {
     const codes = Object.values(EXIT);
     expect(new Set(codes).size).toBe(codes.length);
+  });
+});
+
+describe('exitStatusHelp', () => {
+  it('gives every exit status one line of --help, from EXIT', () => {
+    const lines = exitStatusHelp().split('\n');
+    expect(lines[0]).toBe('Exit status:');
+    expect(lines.slice(1).map((line) => Number(line.trim().split(/\s+/)[0]))).toEqual(Object.values(EXIT));
+    expect(lines).toContain('    7  the tool\'s tables are missing or at another version (run: cp-sync migrate)');
   });
 });

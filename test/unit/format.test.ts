@@ -1,4 +1,4 @@
-import { formatPlan, formatReport, formatStatus } from '../../src/cli/format';
+import { formatPlan, formatProgress, formatReport, formatStatus } from '../../src/cli/format';
 import { aPlanStation, aPlanSummary, aRejectedMessage, aSyncResult, aSyncStatus } from '../support/builders';
 
 describe('formatReport', () => {
@@ -222,5 +222,27 @@ describe('formatStatus: notifications and the auto-approve limit', () => {
   it('says why a plan waits despite an auto-approve limit', () => {
     const status = aSyncStatus({ phase: 'awaiting-approval', autoApproveExceeded: '120 points to create exceed the auto-approve limit of 50' });
     expect(formatStatus('sync-1', status)).toContain('  not auto-approved: 120 points to create exceed the auto-approve limit of 50');
+  });
+});
+
+describe('formatStatus: decisions and deadlines for people', () => {
+  it('shows refused rejections as it shows refused approvals', () => {
+    const refused = { by: 'bob@ops', at: '2026-11-28T18:31:05.000Z', reason: 'the plan was approved by alice@ops' };
+    const lines = formatStatus('sync-1', aSyncStatus({ phase: 'applying', refusedApprovals: [{ ...refused, by: 'carol@ops' }], refusedRejections: [refused] }));
+    expect(lines).toContain('  refused approval from carol@ops at 2026-11-28T18:31:05.000Z: the plan was approved by alice@ops');
+    expect(lines).toContain('  refused rejection from bob@ops at 2026-11-28T18:31:05.000Z: the plan was approved by alice@ops');
+  });
+
+  it('writes the approval deadline with the time left', () => {
+    const deadline = new Date(Date.now() + 86_400_000 - 30_000).toISOString();
+    const lines = formatStatus('sync-1', aSyncStatus({ phase: 'awaiting-approval', approvalDeadline: deadline }));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}waiting for approval until \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z \(in 23 h 59 min\): cp-sync plan sync-1/));
+  });
+});
+
+describe('formatProgress', () => {
+  it('writes the window in people\'s units', () => {
+    expect(formatProgress({ messages: 50, devices: 9, rejected: 5 }, 5400, 8000)).toBe('Collecting 5 s of 8 s: 50 messages, 9 devices, 5 rejected');
+    expect(formatProgress(undefined, 0, 90_000)).toBe('Collecting 0 s of 1 min 30 s: connecting…');
   });
 });

@@ -3,8 +3,8 @@ import { scheduleSpec } from '../../src/cli/schedules';
 
 describe('scheduleSpec', () => {
   it('turns --every into an interval', () => {
-    expect(scheduleSpec({ everyMs: 86_400_000 })).toEqual({ intervals: [{ every: 86_400_000 }], timezone: undefined, text: 'every 1d' });
-    expect(scheduleSpec({ everyMs: 90 * 60_000 }).text).toBe('every 90m');
+    expect(scheduleSpec({ everyMs: 86_400_000 })).toEqual({ intervals: [{ every: 86_400_000 }], timezone: undefined, text: 'every 24 h' });
+    expect(scheduleSpec({ everyMs: 90 * 60_000 }).text).toBe('every 1 h 30 min');
   });
 
   it('passes --cron on, with its time zone', () => {

@@ -1,0 +1,23 @@
+/**
+ * Where the CLI's short answers go: one JSON document, or lines for people. A command that prints JSON keeps stdout
+ * for it alone, so its lines for people go to stderr (`sayer`). Long documents (plan exports) go through output.ts.
+ */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLines(lines: readonly string[], stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(`${lines.join('\n')}\n`);
+}
+
+/** Lines for people: stdout, or stderr when stdout carries JSON. */
+export type Say = (lines: readonly string[]) => void;
+
+export function sayer(json: boolean | undefined): Say {
+  return (lines) => printLines(lines, json ? process.stderr : process.stdout);
+}
+
+/** A note beside the output (warnings, schema check notes): always stderr. */
+export function note(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
