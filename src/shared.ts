@@ -2,6 +2,7 @@
  * Names and payload types shared by the workflow, the worker, the CLI and the tests.
  * Anything that crosses the Temporal boundary is declared here, once.
  */
+import type { Phase } from './domain/phases';
 
 export const DEFAULT_TASK_QUEUE = 'charging-points-sync';
 export const DEFAULT_WORKFLOW_ID = 'charging-points-sync';
@@ -13,25 +14,21 @@ export function topicFilterFor(account: string = ALL_ACCOUNTS): string {
   return `${account}/sweet-home/+/status-control/connectors-count`;
 }
 
-export const PHASES = [
-  'collecting',
-  'planning',
-  'awaiting-approval',
-  'applying',
-  'applied',
-  'nothing-to-do',
-  'dry-run',
-  'rejected',
-  'expired',
-  'failed',
-] as const;
-export type Phase = (typeof PHASES)[number];
+/** The phases and their rules live in domain/phases.ts; re-exported here, where the payload types use them. */
+export { FINAL_PHASES, PHASES, SUCCESSFUL_PHASES, type Phase } from './domain/phases';
 
-/** Phases after which the workflow has ended. */
-export const FINAL_PHASES: readonly Phase[] = ['applied', 'nothing-to-do', 'dry-run', 'rejected', 'expired', 'failed'];
-
-/** Phases an operator or a script treats as success (exit status 0). */
-export const SUCCESSFUL_PHASES: readonly Phase[] = ['applied', 'nothing-to-do', 'dry-run'];
+/**
+ * The activities' names, as they are registered on the worker and recorded in histories: the workflow, the
+ * activities and the CLI (which reads histories and pending activities) name them from here. Renaming one breaks
+ * every recorded history.
+ */
+export const ACTIVITY = {
+  collect: 'collectConnectorCounts',
+  plan: 'diffStations',
+  apply: 'applyMissingPoints',
+  notify: 'sendNotification',
+} as const;
+export type ActivityName = (typeof ACTIVITY)[keyof typeof ACTIVITY];
 
 export interface SyncInput {
   /** Length of the collection window, in milliseconds. */
@@ -255,6 +252,8 @@ export interface NotificationEvent {
   stationsChanged?: number;
   error?: string;
   failedDuring?: Phase;
+  /** How the run ended, in the words of the Web UI and `cp-sync list` (domain/run-text.ts); absent before the end. */
+  outcome?: string;
 }
 
 /** What the notify activity did: `sent`, or `off` when the worker has no NOTIFY_WEBHOOK_URL. */
