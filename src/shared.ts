@@ -295,6 +295,12 @@ export const ERROR_TYPES = {
   unexpected: 'UnexpectedError',
 } as const;
 
+/**
+ * The failure type a failed run ends with: its message and cause are those of the error that failed it, and its
+ * details hold the run's final SyncStatus (workflows/final-status.ts reads it back).
+ */
+export const SYNC_FAILED = 'SyncFailed';
+
 /** The failure type of an approval or rejection that the workflow refuses (stale fingerprint, too late, already decided). */
 export const DECISION_REFUSED = 'DecisionRefused';
 

@@ -1,7 +1,8 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, TemporalFailure, workflowInfo } from '@temporalio/workflow';
 import type { Phase, PlanSummary, SyncInput, SyncResult } from '../shared';
 import { applyPlan, buildPlan } from './activity-options';
 import { autoDecision } from './auto-approve';
+import { runFailure } from './final-status';
 import { installHandlers } from './handlers';
 import { validateSyncInput } from './input';
 import { createNotifier } from './notifications';
@@ -51,7 +52,9 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     run.setPhase('failed');
     notifier.notify('failed');
     await notifier.settle();
-    throw err;
+    // A cancellation stays one (the run ends cancelled); a failure carries the final status in its details. Any other
+    // error is a defect in this code: rethrown as it is, it fails the workflow task, which Temporal retries.
+    throw err instanceof TemporalFailure && !isCancellation(err) ? runFailure(err, status) : err;
   }
 }
 
