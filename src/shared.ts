@@ -4,9 +4,18 @@
  */
 import type { Phase } from './domain/phases';
 
-export const DEFAULT_TASK_QUEUE = 'charging-points-sync';
-export const DEFAULT_WORKFLOW_ID = 'charging-points-sync';
-export const WORKFLOW_TYPE = 'syncChargingPoints';
+export {
+  ACTIVITY,
+  ACTIVITY_RETRYING_SIGNAL,
+  DECISION_REFUSED,
+  DEFAULT_TASK_QUEUE,
+  DEFAULT_WORKFLOW_ID,
+  ERROR_TYPES,
+  SYNC_FAILED,
+  TRANSIENT_DATABASE_ERROR,
+  WORKFLOW_TYPE,
+  type ActivityName,
+} from './domain/names';
 
 /** The MQTT topic filter of the original tool; `<account>` narrows it to one account. */
 export const ALL_ACCOUNTS = '+';
@@ -16,19 +25,6 @@ export function topicFilterFor(account: string = ALL_ACCOUNTS): string {
 
 /** The phases and their rules live in domain/phases.ts; re-exported here, where the payload types use them. */
 export { FINAL_PHASES, PHASES, SUCCESSFUL_PHASES, type Phase } from './domain/phases';
-
-/**
- * The activities' names, as they are registered on the worker and recorded in histories: the workflow, the
- * activities and the CLI (which reads histories and pending activities) name them from here. Renaming one breaks
- * every recorded history.
- */
-export const ACTIVITY = {
-  collect: 'collectConnectorCounts',
-  plan: 'diffStations',
-  apply: 'applyMissingPoints',
-  notify: 'sendNotification',
-} as const;
-export type ActivityName = (typeof ACTIVITY)[keyof typeof ACTIVITY];
 
 export interface SyncInput {
   /** Length of the collection window, in milliseconds. */
@@ -282,31 +278,6 @@ export interface SyncResult extends SyncStatus {
   fingerprint?: string;
 }
 
-/** Non-retryable failure types, named in the retry policies. */
-export const ERROR_TYPES = {
-  configuration: 'ConfigurationError',
-  database: 'DatabaseError',
-  mqttRefused: 'MqttConnectionRefused',
-  planMismatch: 'PlanMismatchError',
-  neverCollected: 'NeverCollectedError',
-  /** A TLS setting that does not fit the broker or the database (wrong CA, missing client certificate, …). */
-  tls: 'TlsError',
-  /** A defect or an impossible state (e.g. ids that would pass 2^53, a missing run record): retrying cannot help. */
-  unexpected: 'UnexpectedError',
-} as const;
-
-/**
- * The failure type a failed run ends with: its message and cause are those of the error that failed it, and its
- * details hold the run's final SyncStatus (workflows/final-status.ts reads it back).
- */
-export const SYNC_FAILED = 'SyncFailed';
-
-/** The failure type of an approval or rejection that the workflow refuses (stale fingerprint, too late, already decided). */
-export const DECISION_REFUSED = 'DecisionRefused';
-
-/** The one retryable failure type: a database error that a later attempt may well not meet (see db/errors.ts). */
-export const TRANSIENT_DATABASE_ERROR = 'TransientDatabaseError';
-
 /**
  * Retry policies of the plan and the apply, in one place: the workflow schedules the activities with them, and
  * the activities use them (or the policy the server reports) to say when the next attempt is due.
@@ -326,6 +297,3 @@ export const APPLY_RETRY: RetrySettings = { initialIntervalMs: 1000, backoffCoef
 export const WORK_HEARTBEAT_INTERVAL_MS = 2000;
 export const DIFF_HEARTBEAT_TIMEOUT_MS = 30_000;
 export const APPLY_HEARTBEAT_TIMEOUT_MS = 10_000;
-
-/** Sent by a failed attempt of the plan or the apply to its own workflow, so that the workflow can show the retry. */
-export const ACTIVITY_RETRYING_SIGNAL = 'activityRetrying';

@@ -5,8 +5,8 @@ import type { SyncDatabase } from '../db/tables';
 import type { LogLevel } from '../config';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
-import { ACTIVITY, APPLY_RETRY, ERROR_TYPES, type ApplyResult } from '../shared';
-import { runAttempt, type Attempt } from './attempts';
+import { ACTIVITY, ERROR_TYPES, type ApplyResult } from '../shared';
+import { runAttempt, type AttemptHooks } from './attempts';
 
 export interface ApplyInput {
   runKey: string;
@@ -18,12 +18,7 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log; metrics: Sy
   return async function applyMissingPoints(input: ApplyInput): Promise<ApplyResult> {
     const { log } = deps;
     let stations = 0;
-    const attempt: Attempt = {
-      pool: deps.pool,
-      log,
-      activity: ACTIVITY.apply,
-      what: 'Transaction',
-      policy: APPLY_RETRY,
+    const hooks: AttemptHooks = {
       progress: () => ({ stations }),
       // The transaction has been rolled back either way; the final lines only when no attempt follows.
       onFinalFailure: (message) => {
@@ -34,7 +29,7 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log; metrics: Sy
     };
     // Heartbeats on a timer, also while a query waits on a lock: a dead worker's attempt is given to another worker
     // within the heartbeat timeout.
-    const outcome = await runAttempt(attempt, async (queries) => {
+    const outcome = await runAttempt(ACTIVITY.apply, deps, hooks, async (queries) => {
       const stored = await storedPlanFingerprint(deps, input.runKey, queries);
       if (stored !== input.fingerprint) {
         throw ApplicationFailure.create({

@@ -5,8 +5,8 @@ import type { LogLevel } from '../config';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
 import { planHeadline } from '../domain/run-text';
-import { ACTIVITY, DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
-import { runAttempt, type Attempt } from './attempts';
+import { ACTIVITY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
+import { runAttempt, type AttemptHooks } from './attempts';
 
 export interface DiffInput {
   runKey: string;
@@ -62,18 +62,13 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
     let devices = 0;
-    const attempt: Attempt = {
-      pool: deps.pool,
-      log,
-      activity: ACTIVITY.plan,
-      what: 'Planning',
-      policy: DIFF_RETRY,
+    // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
+    const hooks: AttemptHooks = {
       progress: () => ({ devices }),
       translate: (err) => (err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err),
       onFinalFailure: (message) => log.error(`✗ Planning failed: ${message}`),
     };
-    // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
-    const plan = await runAttempt(attempt, async (queries) => {
+    const plan = await runAttempt(ACTIVITY.plan, deps, hooks, async (queries) => {
       await deps.pool.query('SELECT 1');
       log.info('Database connection established successfully');
       if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);

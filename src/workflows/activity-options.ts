@@ -19,21 +19,16 @@ function retryPolicy(settings: RetrySettings) {
   };
 }
 
-// The plan and the apply heartbeat on a timer while their queries run (activities/attempts.ts): a lost worker is
-// noticed within the heartbeat timeout and the attempt runs again on another worker.
-export const buildPlan = proxyActivities<SyncActivities>({
-  summary: 'Build the plan: devices against stations and their live points',
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: DIFF_HEARTBEAT_TIMEOUT_MS,
-  retry: retryPolicy(DIFF_RETRY),
-})[ACTIVITY.plan];
+/**
+ * The plan and the apply heartbeat on a timer while their queries run (activities/attempts.ts): a lost worker is
+ * noticed within the heartbeat timeout and the attempt runs again on another worker.
+ */
+function heartbeatingWork(summary: string, heartbeatTimeoutMs: number, retry: RetrySettings) {
+  return proxyActivities<SyncActivities>({ summary, startToCloseTimeout: '30 minutes', heartbeatTimeout: heartbeatTimeoutMs, retry: retryPolicy(retry) });
+}
 
-export const applyPlan = proxyActivities<SyncActivities>({
-  summary: 'Create the approved missing points in one transaction',
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: APPLY_HEARTBEAT_TIMEOUT_MS,
-  retry: retryPolicy(APPLY_RETRY),
-})[ACTIVITY.apply];
+export const buildPlan = heartbeatingWork('Build the plan: devices against stations and their live points', DIFF_HEARTBEAT_TIMEOUT_MS, DIFF_RETRY)[ACTIVITY.plan];
+export const applyPlan = heartbeatingWork('Create the approved missing points in one transaction', APPLY_HEARTBEAT_TIMEOUT_MS, APPLY_RETRY)[ACTIVITY.apply];
 
 /** The collection of a window of `durationMs`: cancelled by the workflow when the window closes. */
 export function collectorFor(durationMs: number): SyncActivities[typeof ACTIVITY.collect] {
