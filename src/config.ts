@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE, MAX_COLLECTORS } from './shared';
+import { DEFAULT_TASK_QUEUE, MAX_COLLECTORS, type SyncInput } from './shared';
 import { parseDuration } from './domain/duration';
 import { redactUserInfo } from './domain/redact';
 
@@ -318,15 +318,11 @@ export function loadNotifyWebhookUrl(env: Env): string | undefined {
   return url;
 }
 
-/** Defaults for a new sync, read where the sync is started (the CLI). */
-export interface SyncDefaults {
-  collectorDurationMs: number;
-  approvalTimeoutMs: number;
-  maxConnectors: number;
-  testDeviceId?: string;
-  /** Collector activities per sync (MQTT shared subscription when above 1). */
-  collectors: number;
-}
+/**
+ * Defaults for a new sync, read where the sync is started (the CLI): the SyncInput fields the environment sets,
+ * `collectors` always given (1: one collector, with a plain subscription).
+ */
+export type SyncDefaults = Pick<SyncInput, 'collectorDurationMs' | 'approvalTimeoutMs' | 'maxConnectors' | 'testDeviceId'> & Required<Pick<SyncInput, 'collectors'>>;
 
 export function loadSyncDefaults(env: Env): SyncDefaults {
   return {

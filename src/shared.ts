@@ -2,33 +2,26 @@
  * Names and payload types shared by the workflow, the worker, the CLI and the tests.
  * Anything that crosses the Temporal boundary is declared here, once.
  */
+import type { Phase } from './domain/phases';
 
-export const DEFAULT_TASK_QUEUE = 'charging-points-sync';
-export const DEFAULT_WORKFLOW_ID = 'charging-points-sync';
-export const WORKFLOW_TYPE = 'syncChargingPoints';
+export {
+  ACTIVITY,
+  ACTIVITY_RETRYING_SIGNAL,
+  DECISION_REFUSED,
+  DEFAULT_TASK_QUEUE,
+  DEFAULT_WORKFLOW_ID,
+  ERROR_TYPES,
+  SYNC_FAILED,
+  TRANSIENT_DATABASE_ERROR,
+  WORKFLOW_TYPE,
+  type ActivityName,
+} from './domain/names';
 
 /** The MQTT topic filter of the original tool; `<account>` narrows it to one account. The shape lives in domain/topic. */
 export { ALL_ACCOUNTS, topicFilterFor } from './domain/topic';
 
-export const PHASES = [
-  'collecting',
-  'planning',
-  'awaiting-approval',
-  'applying',
-  'applied',
-  'nothing-to-do',
-  'dry-run',
-  'rejected',
-  'expired',
-  'failed',
-] as const;
-export type Phase = (typeof PHASES)[number];
-
-/** Phases after which the workflow has ended. */
-export const FINAL_PHASES: readonly Phase[] = ['applied', 'nothing-to-do', 'dry-run', 'rejected', 'expired', 'failed'];
-
-/** Phases an operator or a script treats as success (exit status 0). */
-export const SUCCESSFUL_PHASES: readonly Phase[] = ['applied', 'nothing-to-do', 'dry-run'];
+/** The phases and their rules live in domain/phases.ts; re-exported here, where the payload types use them. */
+export { FINAL_PHASES, PHASES, SUCCESSFUL_PHASES, type Phase } from './domain/phases';
 
 export interface SyncInput {
   /** Length of the collection window, in milliseconds. */
@@ -272,6 +265,8 @@ export interface NotificationEvent {
   stationsChanged?: number;
   error?: string;
   failedDuring?: Phase;
+  /** How the run ended, in the words of the Web UI and `cp-sync list` (domain/run-text.ts); absent before the end. */
+  outcome?: string;
 }
 
 /** What the notify activity did: `sent`, or `off` when the worker has no NOTIFY_WEBHOOK_URL. */
@@ -300,25 +295,6 @@ export interface SyncResult extends SyncStatus {
   fingerprint?: string;
 }
 
-/** Non-retryable failure types, named in the retry policies. */
-export const ERROR_TYPES = {
-  configuration: 'ConfigurationError',
-  database: 'DatabaseError',
-  mqttRefused: 'MqttConnectionRefused',
-  planMismatch: 'PlanMismatchError',
-  neverCollected: 'NeverCollectedError',
-  /** A TLS setting that does not fit the broker or the database (wrong CA, missing client certificate, …). */
-  tls: 'TlsError',
-  /** A defect or an impossible state (e.g. ids that would pass 2^53, a missing run record): retrying cannot help. */
-  unexpected: 'UnexpectedError',
-} as const;
-
-/** The failure type of an approval or rejection that the workflow refuses (stale fingerprint, too late, already decided). */
-export const DECISION_REFUSED = 'DecisionRefused';
-
-/** The one retryable failure type: a database error that a later attempt may well not meet (see db/errors.ts). */
-export const TRANSIENT_DATABASE_ERROR = 'TransientDatabaseError';
-
 /**
  * Retry policies of the plan and the apply, in one place: the workflow schedules the activities with them, and
  * the activities use them (or the policy the server reports) to say when the next attempt is due.
@@ -338,6 +314,3 @@ export const APPLY_RETRY: RetrySettings = { initialIntervalMs: 1000, backoffCoef
 export const WORK_HEARTBEAT_INTERVAL_MS = 2000;
 export const DIFF_HEARTBEAT_TIMEOUT_MS = 30_000;
 export const APPLY_HEARTBEAT_TIMEOUT_MS = 10_000;
-
-/** Sent by a failed attempt of the plan or the apply to its own workflow, so that the workflow can show the retry. */
-export const ACTIVITY_RETRYING_SIGNAL = 'activityRetrying';

@@ -3,13 +3,13 @@
  * final lines only when the run has failed for good), when the next attempt is due, and the heartbeat that lets
  * Temporal notice a lost worker within seconds.
  */
-import { CancelledFailure, type Context, type Info } from '@temporalio/activity';
+import { CancelledFailure, Context, type Info } from '@temporalio/activity';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import { isRetryable, toActivityFailure } from '../db/errors';
 import { AttemptQueries } from '../db/attempt-queries';
 import type { Pool } from '../db/pool';
 import type { Log } from '../log';
-import { ACTIVITY_RETRYING_SIGNAL, WORK_HEARTBEAT_INTERVAL_MS, type ActivityRetry, type RetrySettings } from '../shared';
+import { ACTIVITY, ACTIVITY_RETRYING_SIGNAL, APPLY_RETRY, DIFF_RETRY, type ActivityName, WORK_HEARTBEAT_INTERVAL_MS, type ActivityRetry, type RetrySettings } from '../shared';
 
 /**
  * Temporal's backoff: the retry after failed attempt `attempt` (1-based) waits
@@ -95,7 +95,7 @@ export interface FailedAttempt {
   context: Context;
   log: Log;
   /** The activity's name, as the workflow knows it. */
-  activity: string;
+  activity: ActivityName;
   /** How the log line names the work: "Transaction attempt 1 of 20 failed (…)". */
   what: string;
   /** The policy the workflow schedules the activity with (used where the server reports none). */
@@ -156,5 +156,44 @@ async function tellWorkflow(context: Context, log: Log, retry: ActivityRetry): P
     log.debug(`Could not tell workflow ${workflowId} about the retry: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** How each attempt wrapped by runAttempt is named in its log lines, and the policy the workflow schedules it with. */
+const ATTEMPTED = {
+  [ACTIVITY.plan]: { what: 'Planning', policy: DIFF_RETRY },
+  [ACTIVITY.apply]: { what: 'Transaction', policy: APPLY_RETRY },
+} as const;
+
+export interface AttemptHooks {
+  /** What the attempt heartbeats while its work runs (its progress), read at each beat. */
+  progress: () => unknown;
+  /** Turns an error of the work into the failure Temporal must see (e.g. a non-retryable type), before the verdict. */
+  translate?: (err: unknown) => unknown;
+  /** Prints the lines of a final failure (the run fails now). */
+  onFinalFailure: (message: string) => void;
+}
+
+/**
+ * One attempt of the plan or the apply, wired once: its queries are stoppable (an earlier attempt still running is
+ * killed first), it heartbeats on a timer whatever the work is doing, and a failure goes through failAttempt (one
+ * retry line, or the final lines), after the attempt's queries are stopped when Temporal gave it up.
+ */
+export async function runAttempt<T>(
+  activity: keyof typeof ATTEMPTED,
+  deps: { pool: Pool; log: Log },
+  hooks: AttemptHooks,
+  work: (queries: AttemptQueries) => Promise<T>,
+): Promise<T> {
+  const context = Context.current();
+  let queries: AttemptQueries | undefined;
+  try {
+    // Heartbeated too: killing a predecessor is a statement like the others.
+    queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, deps.log));
+    const attempt = queries;
+    return await whileHeartbeating(context, () => work(attempt), hooks.progress);
+  } catch (thrown) {
+    const err = await failureOfStopped(thrown, context, queries);
+    return failAttempt(hooks.translate ? hooks.translate(err) : err, { context, log: deps.log, activity, ...ATTEMPTED[activity], onFinalFailure: hooks.onFinalFailure });
   }
 }

@@ -1,12 +1,12 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
 import type { SyncDatabase } from '../db/tables';
 import type { LogLevel } from '../config';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
-import { DIFF_RETRY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
-import type { AttemptQueries } from '../db/attempt-queries';
-import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating } from './attempts';
+import { planHeadline } from '../domain/run-text';
+import { ACTIVITY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
+import { runAttempt, type AttemptHooks } from './attempts';
 
 export interface DiffInput {
   runKey: string;
@@ -59,52 +59,34 @@ function originalLogLines(log: Log, debug: boolean): PlanListener {
  */
 export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; logLevel?: LogLevel; workerTestDeviceId?: string }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
-    const context = Context.current();
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
     let devices = 0;
-    let queries: AttemptQueries | undefined;
-    try {
-      // Heartbeated too: killing a predecessor is a statement like the others.
-      queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
-      const attempt = queries;
-      // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
-      const plan = await whileHeartbeating(
-        context,
-        async () => {
-          await deps.pool.query('SELECT 1');
-          log.info('Database connection established successfully');
-          if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
-          return buildPlan(deps, {
-            runKey: input.runKey,
-            testDeviceId,
-            queries: attempt,
-            listener: originalLogLines(log, deps.logLevel === 'debug'),
-            onProgress: (done) => {
-              devices = done;
-            },
-          });
+    // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
+    const hooks: AttemptHooks = {
+      progress: () => ({ devices }),
+      translate: (err) => (err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err),
+      onFinalFailure: (message) => log.error(`✗ Planning failed: ${message}`),
+    };
+    const plan = await runAttempt(ACTIVITY.plan, deps, hooks, async (queries) => {
+      await deps.pool.query('SELECT 1');
+      log.info('Database connection established successfully');
+      if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
+      return buildPlan(deps, {
+        runKey: input.runKey,
+        testDeviceId,
+        queries,
+        listener: originalLogLines(log, deps.logLevel === 'debug'),
+        onProgress: (done) => {
+          devices = done;
         },
-        () => ({ devices }),
-      );
-      log.info(
-        `Plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations, ` +
-          `${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +
-          `${plan.silentStations ?? 0} silent stations${plan.brokerDroppedMessages !== undefined ? `, ${plan.brokerDroppedMessages} messages dropped by the broker` : ''}`,
-      );
-      deps.metrics.planBuilt(plan);
-      return plan;
-    } catch (thrown) {
-      const err = await failureOfStopped(thrown, context, queries);
-      const failure = err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err;
-      return failAttempt(failure, {
-        context,
-        log,
-        activity: 'diffStations',
-        what: 'Planning',
-        policy: DIFF_RETRY,
-        onFinalFailure: (message) => log.error(`✗ Planning failed: ${message}`),
       });
-    }
+    });
+    log.info(
+      `${planHeadline(plan)}, ${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +
+        `${plan.silentStations ?? 0} silent stations${plan.brokerDroppedMessages !== undefined ? `, ${plan.brokerDroppedMessages} messages dropped by the broker` : ''}`,
+    );
+    deps.metrics.planBuilt(plan);
+    return plan;
   };
 }

@@ -7,6 +7,7 @@ import type { Pool } from '../db/pool';
 import type { Tables } from '../db/tables';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
+import { ACTIVITY } from '../shared';
 import { createApplyActivity } from './apply';
 import { createCollectActivity } from './collect';
 import { createDiffActivity } from './diff';
@@ -29,10 +30,10 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    collectConnectorCounts: createCollectActivity(deps),
-    diffStations: createDiffActivity(deps),
-    applyMissingPoints: createApplyActivity(deps),
-    sendNotification: createNotifyActivity({ ...deps.notify, log: deps.log }),
+    [ACTIVITY.collect]: createCollectActivity(deps),
+    [ACTIVITY.plan]: createDiffActivity(deps),
+    [ACTIVITY.apply]: createApplyActivity(deps),
+    [ACTIVITY.notify]: createNotifyActivity({ ...deps.notify, log: deps.log }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { ActivityRetry, CollectionProgress } from '../shared';
+import { ACTIVITY, type ActivityRetry, type CollectionProgress } from '../shared';
 
 /**
  * The collection window's live counters: the heartbeat details of the pending collect activities, summed over the
@@ -11,7 +11,7 @@ export async function collectionProgress(handle: WorkflowHandle): Promise<Collec
   const description = await handle.describe();
   let total: CollectionProgress | undefined;
   for (const activity of description.raw.pendingActivities ?? []) {
-    if (activity.activityType?.name !== 'collectConnectorCounts') continue;
+    if (activity.activityType?.name !== ACTIVITY.collect) continue;
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
     const one = defaultPayloadConverter.fromPayload<CollectionProgress>(payload);

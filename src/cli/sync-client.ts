@@ -16,7 +16,7 @@ import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/definitio
 import { resultOf } from '../workflows/result';
 import { CP_SYNC_DATABASE } from '../workflows/visibility';
 import { formatDuration } from '../domain/duration';
-import { DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
+import { ACTIVITY, DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 import { notificationsFromHistory } from './history-notifications';
 import { retryFromDescription } from './progress';
@@ -155,10 +155,10 @@ async function statusFromHistory(handle: WorkflowHandle, state: string): Promise
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled?.activityType?.name) {
       activityTypes.set(String(event.eventId), scheduled.activityType.name);
-      status.failedDuring = scheduled.activityType.name === 'applyMissingPoints' ? 'applying' : scheduled.activityType.name === 'diffStations' ? 'planning' : 'collecting';
+      status.failedDuring = scheduled.activityType.name === ACTIVITY.apply ? 'applying' : scheduled.activityType.name === ACTIVITY.plan ? 'planning' : 'collecting';
     }
     const completed = event.activityTaskCompletedEventAttributes;
-    if (completed && activityTypes.get(String(completed.scheduledEventId)) === 'diffStations') {
+    if (completed && activityTypes.get(String(completed.scheduledEventId)) === ACTIVITY.plan) {
       status.plan = fromPayloadsAtIndex<PlanSummary>(defaultPayloadConverter, 0, completed.result?.payloads);
     }
     const failure = event.workflowExecutionFailedEventAttributes?.failure;

@@ -3,10 +3,8 @@
  * call is answered at once and leaves nothing in the history) and the signals of the same names ask it in their
  * handlers (a signal cannot answer, so its refusal is recorded in the status). Pure: no workflow API here.
  */
-import type { ApprovalRecord, ApproveSignal, Phase, RejectionRecord, RejectSignal, SyncStatus } from '../shared';
-
-/** Phases in which a rejection still prevents the write: before the apply has started. */
-const REJECTABLE_PHASES: readonly Phase[] = ['collecting', 'planning', 'awaiting-approval'];
+import { mayReject } from '../domain/phases';
+import type { ApprovalRecord, ApproveSignal, RejectionRecord, RejectSignal, SyncStatus } from '../shared';
 
 export type Verdict<T> = { accepted: T } | { refused: string; by: string; fingerprint?: string };
 
@@ -36,7 +34,7 @@ export function judgeRejection(status: SyncStatus, request: RejectSignal | undef
   const by = decider(request?.by);
   if (status.approval) return { refused: `already approved by ${status.approval.by}`, by };
   if (status.rejection) return { refused: `already rejected by ${status.rejection.by}`, by };
-  if (!REJECTABLE_PHASES.includes(status.phase)) return { refused: `too late: the run is ${status.phase}`, by };
+  if (!mayReject(status.phase)) return { refused: `too late: the run is ${status.phase}`, by };
   return { accepted: { by, reason: text(request?.reason), at: now } };
 }
 

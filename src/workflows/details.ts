@@ -1,12 +1,5 @@
-import { FINAL_PHASES, type ActivityRetry, type NotificationRecord, type SyncStatus } from '../shared';
-
-function limitText({ input }: SyncStatus): string {
-  const limits = [
-    input.autoApproveMaxPoints !== undefined ? `${input.autoApproveMaxPoints} points` : undefined,
-    input.autoApproveMaxStations !== undefined ? `${input.autoApproveMaxStations} stations` : undefined,
-  ].filter(Boolean);
-  return limits.length > 0 ? ` · auto-approve up to ${limits.join(' and ')}` : '';
-}
+import { approvalMode, outcomeLine, pointsToCreate } from '../domain/run-text';
+import type { ActivityRetry, NotificationRecord, SyncStatus } from '../shared';
 
 /** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
 function literal(text: string): string {
@@ -40,14 +33,15 @@ export function notificationLine(records: readonly NotificationRecord[] | undefi
  * Kept short: it is stored with each workflow task.
  */
 export function currentDetails(status: SyncStatus): string {
-  const outcome = outcomeSummary(status);
+  const outcome = outcomeLine(status);
   const lines = outcome ? [`**Outcome:** ${literal(outcome)}`, `**Phase:** ${status.phase}`] : [`**Phase:** ${status.phase}`];
   const { input, plan, approval, rejection, apply } = status;
-  lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${input.dryRun ? ' · dry run' : ''}${input.autoApprove ? ' · auto-approve' : ''}${limitText(status)}`);
+  const mode = approvalMode(input);
+  lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${mode === 'approval' ? '' : ` · ${mode}`}`);
   if (status.collectionNote) lines.push(`**Collection:** ${status.collectionNote}`);
   if (plan) {
     lines.push(
-      `**Plan ${plan.fingerprint}:**${plan.testDeviceId ? ` (test mode: only ${plan.testDeviceId})` : ''} ${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations · ` +
+      `**Plan ${plan.fingerprint}:**${plan.testDeviceId ? ` (test mode: only ${plan.testDeviceId})` : ''} ${pointsToCreate(plan)} · ` +
         `${plan.processedDevices} devices · ${plan.notFound} without a station · ${plan.surplusPoints} surplus · ${plan.rejected} rejected messages` +
         (plan.silentStations !== undefined ? ` · ${plan.silentStations} silent stations` : '') +
         (plan.ambiguousDevices ? ` · ${plan.ambiguousDevices} ambiguous devices` : '') +
@@ -66,28 +60,4 @@ export function currentDetails(status: SyncStatus): string {
   const notification = notificationLine(status.notifications);
   if (notification) lines.push(`**Notification:** ${literal(notification)}`);
   return lines.join('\n\n');
-}
-
-/**
- * One line saying how an ended run ended, for the Web UI (first line of its details), `cp-sync list` (memo) and the
- * notification: "applied: 37 points created on 21 stations; approved by alice@ops". Undefined while it runs.
- */
-export function outcomeSummary(status: SyncStatus): string | undefined {
-  if (!FINAL_PHASES.includes(status.phase)) return undefined;
-  const { plan, approval, rejection, apply } = status;
-  const points = plan ? `${plan.pointsToCreate} points on ${plan.stationsToChange} stations` : 'no plan';
-  switch (status.phase) {
-    case 'applied':
-      return `applied: ${apply?.created ?? 0} points created on ${apply?.stationsChanged ?? 0} stations; approved by ${approval?.by ?? 'unknown'}`;
-    case 'nothing-to-do':
-      return `nothing to do: ${plan?.processedDevices ?? 0} devices in sync`;
-    case 'dry-run':
-      return `dry run: ${points} would be created`;
-    case 'rejected':
-      return `rejected by ${rejection?.by ?? 'unknown'}${rejection?.reason ? `: ${rejection.reason}` : ''}; nothing written`;
-    case 'expired':
-      return `expired: ${points} not approved before ${status.approvalDeadline ?? 'the deadline'}; nothing written`;
-    default:
-      return `failed during ${status.failedDuring ?? 'the run'}: ${status.error ?? 'unknown error'}`;
-  }
 }

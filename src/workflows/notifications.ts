@@ -1,20 +1,10 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, patched, proxyActivities, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities';
-import { ERROR_TYPES, NOTIFICATION_EVENTS, type NotificationEvent, type NotificationEventName, type Phase, type SyncStatus } from '../shared';
+import { ActivityFailure, ApplicationFailure, CancellationScope, patched, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
+import { outcomeLine } from '../domain/run-text';
+import { NOTIFICATION_EVENTS, type NotificationEvent, type NotificationEventName, type Phase, type SyncStatus } from '../shared';
+import { sendNotification } from './activity-options';
 
 /** Runs recorded before notifications existed replay without them; runs from this version on send them. */
 export const NOTIFICATIONS_PATCH = 'webhook-notifications';
-
-/**
- * Short and bounded: a webhook that does not answer within 10 s is given up for that attempt, and after 5 attempts
- * (about 15 s of backoff) or one minute in all. A receiver that fails three times is still reached.
- */
-const { sendNotification } = proxyActivities<SyncActivities>({
-  summary: 'Notify the operators (NOTIFY_WEBHOOK_URL)',
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '8s', maximumAttempts: 5, nonRetryableErrorTypes: [ERROR_TYPES.configuration] },
-});
 
 /** Failures as the status shows them: the activity's own message (it never names the URL), or a timeout. */
 function failureText(err: unknown): string {
@@ -50,6 +40,7 @@ function eventOf(name: NotificationEventName, status: SyncStatus): NotificationE
     stationsChanged: status.apply?.stationsChanged,
     error: status.error,
     failedDuring: status.failedDuring,
+    outcome: outcomeLine(status),
   };
 }
 

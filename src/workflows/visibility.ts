@@ -8,7 +8,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SyncStatus } from '../shared';
 import { decidedBy } from './decision';
-import { outcomeSummary } from './details';
+import { outcomeLine } from '../domain/run-text';
 
 export const CP_SYNC_PHASE = defineSearchAttributeKey('CpSyncPhase', SearchAttributeType.KEYWORD);
 export const CP_SYNC_POINTS_TO_CREATE = defineSearchAttributeKey('CpSyncPointsToCreate', SearchAttributeType.INT);
@@ -37,7 +37,7 @@ export function visibilityPublisher(): (status: SyncStatus) => void {
     if (status.phase !== shown.phase) attributes.push({ key: CP_SYNC_PHASE, value: status.phase });
     if (points !== undefined && points !== shown.points) attributes.push({ key: CP_SYNC_POINTS_TO_CREATE, value: points });
     if (attributes.length > 0) upsertSearchAttributes(attributes);
-    const memo: RunMemo = { decidedBy: decidedBy(status), outcome: outcomeSummary(status) };
+    const memo: RunMemo = { decidedBy: decidedBy(status), outcome: outcomeLine(status) };
     const memoKey = JSON.stringify(memo);
     if ((memo.decidedBy !== undefined || memo.outcome !== undefined) && memoKey !== shown.memo) upsertMemo({ ...memo });
     shown = { phase: status.phase, points, memo: memoKey };

@@ -4,14 +4,14 @@
  * certificate from a throw-away CA made by openssl. A whole sync works with verification on; a wrong CA, a missing
  * client certificate or no TLS at all fails at once (not retried) with a message that names the variable to fix.
  */
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
 import mysql from 'mysql2/promise';
 import { readFileSync } from 'node:fs';
 import { loadDatabaseConfig, type Env } from '../../src/config';
 import { databaseTlsProblem, toActivityFailure } from '../../src/db/errors';
 import { createPool } from '../../src/db/pool';
 import type { Log } from '../../src/log';
-import { ERROR_TYPES, WORKFLOW_TYPE } from '../../src/shared';
+import { ERROR_TYPES, SYNC_FAILED, WORKFLOW_TYPE } from '../../src/shared';
 import { createSyncWorker } from '../../src/worker';
 import type { syncChargingPoints } from '../../src/workflows';
 import { createdSince, snapshot, syncActivityAttempts } from '../support/e2e-assert';
@@ -264,9 +264,10 @@ describe('MQTT: a TLS problem fails the collection at once, not retried, with th
       );
       const ms = Date.now() - started;
       expect(error).toBeInstanceOf(WorkflowFailedError);
-      const activity = (error as WorkflowFailedError).cause;
-      expect(activity).toBeInstanceOf(ActivityFailure);
-      const failure = (activity as ActivityFailure).cause;
+      // The run's failure (its final status in the details) keeps the activity's message and the TLS failure as cause.
+      const run = (error as WorkflowFailedError).cause;
+      expect(run).toMatchObject({ type: SYNC_FAILED, message: 'Activity task failed' });
+      const failure = run?.cause;
       expect(failure).toBeInstanceOf(ApplicationFailure);
       const attempts = syncActivityAttempts(await handle.fetchHistory());
       return { ms, failure: failure as ApplicationFailure, attempts, error: (await e2e.status(handle).catch(() => undefined))?.error };

@@ -14,7 +14,9 @@
  *
  * Which versions replay: cp-sync 0.1 (v0.1-*, signals only, no search attributes), the version before Updates
  * (signals-*, signals only), and this one (sync-*: approval by Update, search attributes and memo behind the
- * `cp-sync-visibility` patch). The recorder writes the History message's toJSON() form, read with History.fromObject;
+ * `cp-sync-visibility` patch). sync-failed-while-applying.json is a run that failed (apply refused by the database)
+ * before the failure carried the final status: recorded with the workflow code of b3a560a and mocked activities on
+ * the time-skipping test server. The recorder writes the History message's toJSON() form, read with History.fromObject;
  * an export of `temporal workflow show --output json` goes through historyFromJSON instead (test/e2e/visibility).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,7 +24,8 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { WORKFLOW_TYPE } from '../../src/shared';
+import { SYNC_FAILED, WORKFLOW_TYPE } from '../../src/shared';
+import { finalStatusFromHistory } from '../../src/workflows/final-status';
 
 const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const workflowsPath = require.resolve('../../src/workflows');
@@ -56,6 +59,7 @@ test('the recorded scenarios are there', () => {
     expect.arrayContaining([
       'sync-over-auto-approve-limit-notified.json',
       'sync-approved.json',
+      'sync-failed-while-applying.json',
       'sync-stale-approval-then-rejected.json',
       'signals-sync-approved.json',
       'signals-sync-stale-approval-then-rejected.json',
@@ -81,6 +85,20 @@ test("this version's recordings hold what older ones lack: the patch marker, sea
     expect(types).not.toContain('EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES');
     expect(types).not.toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED');
   }
+});
+
+/**
+ * A run that failed before its failure carried the final status (SYNC_FAILED) ended with the activity's failure
+ * itself. The failure's payload is no command: the current code, which fails with SYNC_FAILED, replays it (above),
+ * and a reader of the final status finds none in it and falls back to the history.
+ */
+test('a run failed before the final status travelled with the failure: an activity failure, no status in it', () => {
+  const json = readHistory('sync-failed-while-applying.json');
+  const failed = json.events.at(-1) as { eventType: string; workflowExecutionFailedEventAttributes: { failure: Record<string, unknown> } };
+  expect(failed.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+  expect(failed.workflowExecutionFailedEventAttributes.failure).toMatchObject({ message: 'Activity task failed', activityFailureInfo: expect.any(Object) });
+  expect(JSON.stringify(failed)).not.toContain(SYNC_FAILED);
+  expect(finalStatusFromHistory(load(json))).toBeUndefined();
 });
 
 test.each(fixtures)('%s replays against the current workflow code', async (file) => {

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -16,8 +16,9 @@ import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../
 import { failAttempt } from '../../src/activities/attempts';
 import type { Log } from '../../src/log';
 import { runMetricsSinks } from '../../src/run-metrics';
-import { APPLY_RETRY, DECISION_REFUSED, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { APPLY_RETRY, DECISION_REFUSED, SYNC_FAILED, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type syncChargingPoints } from '../../src/workflows';
+import { finalStatusFromHistory, finalStatusOf } from '../../src/workflows/final-status';
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from '../../src/workflows/visibility';
 import { registerSearchAttributes } from '../support/search-attributes';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
@@ -645,6 +646,58 @@ describe('syncChargingPoints', () => {
         expect(failed).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('ER_NO_SUCH_TABLE') });
         expect(calls.apply).toHaveLength(1);
       });
+    });
+
+    it('carries its final status in the failure: a client reads phase, failedDuring, error and plan without the history', async () => {
+      const apply = (): Promise<ApplyResult> =>
+        Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist", nonRetryable: true }));
+      const plan = aPlanSummary({ fingerprint: 'f00dfeedf00dfeed' });
+      await withRun(aSyncInput({ autoApprove: true }), { apply, plan }, async ({ handle }) => {
+        const failure: unknown = await handle.result().then(() => undefined, (err: unknown) => err);
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        const final = finalStatusOf(failure);
+        expect(final).toMatchObject({
+          phase: 'failed',
+          failedDuring: 'applying',
+          error: "Activity task failed: ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist",
+          plan: { fingerprint: 'f00dfeedf00dfeed' },
+          approval: { by: 'auto-approve', auto: true },
+          notifications: [{ event: 'failed', state: 'sent' }],
+        });
+        // The same record as the status query and the history: one story, wherever it is read.
+        expect(final).toEqual(await status(handle));
+        expect(finalStatusFromHistory(await handle.fetchHistory())).toEqual(final);
+        // The failure's own text reads as before: the activity's message, then the database's.
+        const { cause } = failure as WorkflowFailedError;
+        expect(cause).toMatchObject({ type: SYNC_FAILED, message: 'Activity task failed', cause: { type: ERROR_TYPES.database } });
+        expect(`${cause!.message}: ${(cause!.cause as Error).message}`).toBe(final!.error);
+      });
+    });
+
+    it('a failed run of this version replays: the failure with its status is no new command', async () => {
+      const apply = (): Promise<ApplyResult> => Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: 'gone', nonRetryable: true }));
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle }) => {
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        await Worker.runReplayHistory({ workflowBundle }, await handle.fetchHistory(), handle.workflowId);
+      });
+    });
+
+    it('a cancelled run stays cancelled: its failure is the cancellation, not a failure with a status', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        await awaitingApproval(handle);
+        await handle.cancel();
+        const failure: unknown = await handle.result().then(() => undefined, (err: unknown) => err);
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+        expect(finalStatusOf(failure)).toBeUndefined();
+        expect((await handle.describe()).status.name).toBe('CANCELLED');
+      });
+    });
+
+    it('finalStatusOf finds nothing in an error that is not a run failure', () => {
+      expect(finalStatusOf(new Error('connection refused'))).toBeUndefined();
+      expect(finalStatusOf(new ActivityFailure('Activity task failed', 'applyMissingPoints', '1', RetryState.NON_RETRYABLE_FAILURE, undefined, ApplicationFailure.create({ message: 'x' })))).toBeUndefined();
+      expect(finalStatusOf(ApplicationFailure.create({ type: SYNC_FAILED, message: 'no details' }))).toBeUndefined();
     });
 
     it('retries an apply that fails for a while (a deadlock), then ends applied', async () => {

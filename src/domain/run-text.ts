@@ -1,0 +1,62 @@
+/**
+ * A run's text, written in one place: the plan's headline, the outcome line and the approval mode, as the Web UI's
+ * details, the memo (`cp-sync list`), notifications, the worker's log and the CLI show them. Pure: no I/O, so the
+ * workflow sandbox can use it too.
+ */
+import { isFinal } from './phases';
+import type { PlanSummary, SyncInput, SyncStatus } from '../shared';
+
+type PlanCounts = Pick<PlanSummary, 'pointsToCreate' | 'stationsToChange'>;
+
+/** "37 points to create on 21 stations". */
+export function pointsToCreate(plan: PlanCounts): string {
+  return `${plan.pointsToCreate} points to create on ${plan.stationsToChange} stations`;
+}
+
+/** "Plan a1b2c3d4e5f60718: 37 points to create on 21 stations". */
+export function planHeadline(plan: PlanCounts & Pick<PlanSummary, 'fingerprint'>): string {
+  return `Plan ${plan.fingerprint}: ${pointsToCreate(plan)}`;
+}
+
+/** The auto-approve limits of a run, "auto-approve up to 50 points and 10 stations"; undefined without limits. */
+export function autoApproveLimits(input: Pick<SyncInput, 'autoApproveMaxPoints' | 'autoApproveMaxStations'>): string | undefined {
+  const limits = [
+    input.autoApproveMaxPoints !== undefined ? `${input.autoApproveMaxPoints} points` : undefined,
+    input.autoApproveMaxStations !== undefined ? `${input.autoApproveMaxStations} stations` : undefined,
+  ].filter((limit): limit is string => limit !== undefined);
+  return limits.length > 0 ? `auto-approve up to ${limits.join(' and ')}` : undefined;
+}
+
+/**
+ * How the run's plan gets decided: `dry run` (never), `auto-approve` (any plan), the limits (a plan within them),
+ * or `approval` (an operator). The input's validation makes these exclusive.
+ */
+export function approvalMode(input: SyncInput): string {
+  if (input.dryRun) return 'dry run';
+  if (input.autoApprove) return 'auto-approve';
+  return autoApproveLimits(input) ?? 'approval';
+}
+
+/**
+ * One line saying how an ended run ended, for the Web UI (first line of its details), `cp-sync list` (memo) and the
+ * notification: "applied: 37 points created on 21 stations; approved by alice@ops". Undefined while it runs.
+ */
+export function outcomeLine(status: SyncStatus): string | undefined {
+  if (!isFinal(status.phase)) return undefined;
+  const { plan, approval, rejection, apply } = status;
+  const points = plan ? `${plan.pointsToCreate} points on ${plan.stationsToChange} stations` : 'no plan';
+  switch (status.phase) {
+    case 'applied':
+      return `applied: ${apply?.created ?? 0} points created on ${apply?.stationsChanged ?? 0} stations; approved by ${approval?.by ?? 'unknown'}`;
+    case 'nothing-to-do':
+      return `nothing to do: ${plan?.processedDevices ?? 0} devices in sync`;
+    case 'dry-run':
+      return `dry run: ${points} would be created`;
+    case 'rejected':
+      return `rejected by ${rejection?.by ?? 'unknown'}${rejection?.reason ? `: ${rejection.reason}` : ''}; nothing written`;
+    case 'expired':
+      return `expired: ${points} not approved before ${status.approvalDeadline ?? 'the deadline'}; nothing written`;
+    default:
+      return `failed during ${status.failedDuring ?? 'the run'}: ${status.error ?? 'unknown error'}`;
+  }
+}
