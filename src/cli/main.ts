@@ -21,6 +21,7 @@ import { PLAN_FORMATS, writePlan, type PlanFormat } from './plan-export';
 import { planRun } from '../db/plan-reader';
 import { packageVersion } from './version';
 import { approve, awaitResult, loadStatus, operatorName, reject, startSync } from './sync-client';
+import { addWatchCommands } from './watch-commands';
 import { createSchedule, describeSchedule, formatSchedule, listSchedules, triggerSchedule, viewOfDescription } from './schedules';
 
 interface Session {
@@ -542,6 +543,7 @@ function buildProgram(): Command {
     });
 
   addScheduleCommands(program);
+  addWatchCommands(program);
 
   program
     .command('list')

@@ -70,8 +70,20 @@ async function liveStationsOf(db: SyncDatabase, tag: (sql: string) => string, la
   return stations;
 }
 
-async function* once<T>(items: T[]): AsyncGenerator<T[]> {
-  if (items.length > 0) yield items;
+/** The rows as the merge's one batch (it reads streams of batches). */
+function once<T>(items: T[]): AsyncIterable<T[]> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      let done = items.length === 0;
+      return {
+        next: (): Promise<IteratorResult<T[]>> => {
+          const result: IteratorResult<T[]> = done ? { done: true, value: undefined } : { done: false, value: items };
+          done = true;
+          return Promise.resolve(result);
+        },
+      };
+    },
+  };
 }
 
 /** The summary of a cycle's plan, before its events are counted. */

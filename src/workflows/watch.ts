@@ -122,8 +122,12 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
   const collectors = await collectScope.run(() =>
     Promise.resolve(Array.from({ length: of }, (_, index) => collectWatchCounts({ workflowId, account: input.account, maxConnectors: input.maxConnectors, collector: of > 1 ? { index, of } : undefined }))),
   );
-  let collectorFailure: unknown;
-  for (const collector of collectors) collector.catch((err: unknown) => void (isCancellation(err) ? undefined : (collectorFailure ??= err)));
+  let collectorFailure: Error | undefined;
+  for (const collector of collectors) {
+    collector.catch((err: unknown) => {
+      if (!isCancellation(err)) collectorFailure ??= err instanceof Error ? err : new Error(`a collector failed: ${JSON.stringify(err)}`);
+    });
+  }
   const stopCollectors = async (): Promise<void> => {
     collectScope.cancel();
     await Promise.allSettled(collectors);
