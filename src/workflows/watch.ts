@@ -218,15 +218,22 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     nextCycleAt = Date.now() + input.intervalMs;
     await runCycle();
     cyclesThisRun++;
-    if (decision === undefined && stopRequest === undefined && (cyclesThisRun >= perRun || workflowInfo().continueAsNewSuggested || Date.now() - runStartedAt >= MAX_RUN_MS)) {
-      // The collectors store their last counts and leave their sessions to the next run's collectors.
-      await stopCollectors();
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof watchChargingPoints>(input, carryOf(status));
-    }
+    if (cyclesThisRun >= perRun || workflowInfo().continueAsNewSuggested || Date.now() - runStartedAt >= MAX_RUN_MS) break;
   }
 
+  // Continue as new, unless a stop came: the collectors store their last counts and leave their sessions to the
+  // next run's collectors. A decision taken meanwhile is carried out here (it is not carried over); a stop that
+  // comes meanwhile ends the watch instead (its Update waits for the end, so it must not wait for the handlers).
   await stopCollectors();
+  while (stopRequest === undefined) {
+    if (decision !== undefined) {
+      await takeDecision();
+      continue;
+    }
+    await condition(() => allHandlersFinished() || stopRequest !== undefined || decision !== undefined);
+    if (stopRequest === undefined && decision === undefined) return continueAsNew<typeof watchChargingPoints>(input, carryOf(status));
+  }
+
   if (status.pending) log.info(`Watch stopped: plan ${status.pending.plan.fingerprint} of cycle ${status.pending.cycle} withdrawn`);
   status.pending = null;
   await endWatchSessions({ workflowId, collectors: of }).catch((err: unknown) => {

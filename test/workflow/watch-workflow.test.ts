@@ -49,7 +49,8 @@ interface Calls {
 
 type Cycles = (input: WatchCycleInput) => WatchCycleOutcome;
 
-function mockActivities(cycles: Cycles, apply: (input: ApplyInput) => ApplyResult = () => anApplyResult({ created: 2, stationsChanged: 1 })) {
+/** `cancelDelayMs`: how long a collector takes to store its last counts once cancelled. */
+function mockActivities(cycles: Cycles, cancelDelayMs = 0, apply: (input: ApplyInput) => ApplyResult = () => anApplyResult({ created: 2, stationsChanged: 1 })) {
   const calls: Calls = { collect: [], collectorsCancelled: 0, cycles: [], apply: [], notifications: [], sessionsEnded: [] };
   const activities = {
     async collectWatchCounts(input: WatchCollectInput): Promise<void> {
@@ -62,6 +63,7 @@ function mockActivities(cycles: Cycles, apply: (input: ApplyInput) => ApplyResul
         }
       } catch (err) {
         if (err instanceof CancelledFailure) calls.collectorsCancelled++;
+        await new Promise((resolve) => setTimeout(resolve, cancelDelayMs));
         throw err;
       }
     },
@@ -96,9 +98,9 @@ function planned(input: WatchCycleInput, points: number, devices = 1): WatchCycl
 }
 const quiet: WatchCycleOutcome = { changedDevices: 0, newDevices: 0 };
 
-async function withWatch(input: WatchInput, cycles: Cycles, test: (handle: WatchHandle, calls: Calls) => Promise<void>): Promise<void> {
+async function withWatch(input: WatchInput, cycles: Cycles, test: (handle: WatchHandle, calls: Calls) => Promise<void>, cancelDelayMs = 0): Promise<void> {
   const taskQueue = `watch-${randomUUID()}`;
-  const { activities, calls } = mockActivities(cycles);
+  const { activities, calls } = mockActivities(cycles, cancelDelayMs);
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities, maxHeartbeatThrottleInterval: '50ms' });
   await worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, { taskQueue, workflowId: `watch-${randomUUID()}`, args: [input] });
@@ -200,5 +202,22 @@ describe('watchChargingPoints', () => {
       await statusWhen(handle, (s) => s.pending === null && s.createdTotal === 4);
       expect(calls.apply.map((a) => a.runKey)).toEqual(['run-c1', 'run-c2']);
     });
+  });
+
+  it('stops at once when the stop comes while the run continues as new (the Update waits for the end, not for the handlers)', async () => {
+    const cycles: Cycles = (input) => (input.cycle % 2 === 0 ? planned(input, 9) : quiet);
+    // Collectors that take 3 s to store their last counts: a stop sent as a run starts lands while it stops them.
+    await withWatch(aWatchInput({ autoApproveMaxPoints: 5, cyclesPerRun: 1 }), cycles, async (handle, calls) => {
+      await statusWhen(handle, (s) => s.runs >= 2);
+      // The run's one cycle comes after 1 s; then it stops its collectors (3 s) to continue as new.
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([
+        handle.executeUpdate(stopWatchUpdate, { args: [{ by: 'test' }] }),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the stop did not end the watch within 20 s')), 20_000))),
+      ]).finally(() => clearTimeout(timer));
+      expect(stopped).toMatchObject({ phase: 'stopped', pending: null });
+      expect(calls.sessionsEnded).toHaveLength(1);
+    }, 3000);
   });
 });
