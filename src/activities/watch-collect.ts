@@ -59,17 +59,13 @@ export function createWatchCollectActivity(deps: SyncDatabase & { mqtt: MqttConf
     /** Writes what arrived since the last call; a failed write is put back for the next. */
     const storeArrived = async (): Promise<void> => {
       const batch = collector.drain();
-      if (batch.counts.size > 0) {
-        try {
-          progress.devices += await store.upsert(watchKey, batch.counts, new Date());
-        } catch (err) {
-          collector.restore(batch);
-          throw err;
-        }
-      }
+      const written = batch.counts.size === 0 ? Promise.resolve(0) : store.upsert(watchKey, batch.counts, new Date());
+      const added = await written.catch((err: unknown) => {
+        collector.restore(batch);
+        throw err;
+      });
+      Object.assign(progress, { devices: progress.devices + added, messages: progress.messages + batch.messages, rejected: progress.rejected + batch.rejectedCount });
       deps.metrics.collected(batch.messages, batch.rejectedCount);
-      progress.messages += batch.messages;
-      progress.rejected += batch.rejectedCount;
     };
     let listening = true;
     const flushing = (async () => {

@@ -19,9 +19,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { DECISION_REFUSED, type ActivityRetry, type ApproveSignal, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
+import { DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
 import { DEFAULT_CYCLES_PER_RUN, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
+import type { Verdict } from './decision';
 import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './definitions';
 import { applyMissingPoints, collectWatchCounts, endWatchSessions, planWatchCycle, sendNotification } from './watch-activities';
 import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from './watch-decision';
@@ -62,28 +63,28 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
   const now = (): string => new Date().toISOString();
 
   setHandler(watchStatusQuery, () => status);
-  const approve = (request?: ApproveSignal) => {
-    const verdict = judgeWatchApproval(state(), request, now());
+  /** The verdict's record, once taken; a refusal is thrown (an Update's caller hears it, a signal's is recorded). */
+  const accepted = <T>(verdict: Verdict<T>): T => {
     if ('refused' in verdict) throw refusal(verdict.refused);
-    decision = { approve: true, by: verdict.accepted.by, fingerprint: verdict.accepted.fingerprint };
-    status.lastApproval = verdict.accepted;
-    tell();
     return verdict.accepted;
   };
-  const reject = (request?: RejectSignal) => {
-    const verdict = judgeWatchRejection(state(), request, now());
-    if ('refused' in verdict) throw refusal(verdict.refused);
-    decision = { approve: false, by: verdict.accepted.by, reason: verdict.accepted.reason };
-    status.lastRejection = verdict.accepted;
+  const approve = (request?: ApproveSignal): ApprovalRecord => {
+    const record = accepted(judgeWatchApproval(state(), request, now()));
+    decision = { approve: true, by: record.by, fingerprint: record.fingerprint };
+    status.lastApproval = record;
     tell();
-    return verdict.accepted;
+    return record;
   };
-  const validate = (judge: () => { refused: string } | object) => {
-    const verdict = judge();
-    if ('refused' in verdict) throw refusal(verdict.refused);
+  const reject = (request?: RejectSignal): RejectionRecord => {
+    const record = accepted(judgeWatchRejection(state(), request, now()));
+    decision = { approve: false, by: record.by, reason: record.reason };
+    status.lastRejection = record;
+    tell();
+    return record;
   };
-  setHandler(approveUpdate, approve, { validator: (request?: ApproveSignal) => validate(() => judgeWatchApproval(state(), request, now())) });
-  setHandler(rejectUpdate, reject, { validator: (request?: RejectSignal) => validate(() => judgeWatchRejection(state(), request, now())) });
+  const validate = (verdict: Verdict<unknown>): void => void accepted(verdict);
+  setHandler(approveUpdate, approve, { validator: (request?: ApproveSignal) => validate(judgeWatchApproval(state(), request, now())) });
+  setHandler(rejectUpdate, reject, { validator: (request?: RejectSignal) => validate(judgeWatchRejection(state(), request, now())) });
   // A signal cannot answer: its refusal is recorded for `status` and the Web UI.
   const refusedSignal = (list: 'refusedApprovals' | 'refusedRejections', decide: () => unknown): void => {
     try {
