@@ -211,13 +211,17 @@ describe('watchChargingPoints', () => {
       await statusWhen(handle, (s) => s.runs >= 2);
       // The run's one cycle comes after 1 s; then it stops its collectors (3 s) to continue as new.
       await new Promise((resolve) => setTimeout(resolve, 1800));
-      let timer: NodeJS.Timeout | undefined;
-      const stopped = await Promise.race([
-        handle.executeUpdate(stopWatchUpdate, { args: [{ by: 'test' }] }),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the stop did not end the watch within 20 s')), 20_000))),
-      ]).finally(() => clearTimeout(timer));
+      // A deadlocked run never ends, whatever is sent. An Update that lands as a run closes may be dropped by the test
+      // server (it is not yet the workflow's to answer): sent again, it reaches the next run.
+      const stopWithin = async (ms: number): Promise<WatchStatus | undefined> => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+        return Promise.race([handle.executeUpdate(stopWatchUpdate, { args: [{ by: 'test' }] }), late]).finally(() => clearTimeout(timer));
+      };
+      let stopped: WatchStatus | undefined;
+      for (let attempt = 1; attempt <= 3 && stopped === undefined; attempt++) stopped = await stopWithin(15_000);
       expect(stopped).toMatchObject({ phase: 'stopped', pending: null });
       expect(calls.sessionsEnded).toHaveLength(1);
     }, 3000);
-  });
+  }, 90_000);
 });
