@@ -12,6 +12,7 @@ import { createApplyActivity } from './apply';
 import { createCollectActivity } from './collect';
 import { createDiffActivity } from './diff';
 import { createNotifyActivity } from './notify';
+import { createWatchActivities } from './watch';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -28,7 +29,7 @@ export interface ActivityDeps {
   notify: { webhookUrl?: string; ui: { uiUrl: string; namespace: string } };
 }
 
-export function createActivities(deps: ActivityDeps) {
+function createSyncActivities(deps: ActivityDeps) {
   return {
     [ACTIVITY.collect]: createCollectActivity(deps),
     [ACTIVITY.plan]: createDiffActivity(deps),
@@ -37,7 +38,13 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
-export type SyncActivities = ReturnType<typeof createActivities>;
+/** Every activity a worker runs: the sync's and the watch's (`cp-sync watch`). */
+export function createActivities(deps: ActivityDeps) {
+  return { ...createSyncActivities(deps), ...createWatchActivities(deps) };
+}
+
+export type SyncActivities = ReturnType<typeof createSyncActivities>;
+export type { WatchActivities } from './watch';
 export type { CollectInput } from './collect';
 export type { DiffInput } from './diff';
 export type { ApplyInput } from './apply';

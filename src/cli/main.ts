@@ -17,6 +17,7 @@ import { addPlanCommand } from './commands/plan';
 import { addRunCommand } from './commands/run';
 import { addScheduleCommands } from './commands/schedules';
 import { addSyncCommands } from './commands/sync';
+import { addWatchCommands } from './watch-commands';
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('cp-sync')
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CommandContext): Command {
   addPlanCommand(program, ctx);
   addScheduleCommands(program, ctx);
   addListCommand(program, ctx);
+  addWatchCommands(program);
   program.addHelpText('after', `\n${exitStatusHelp()}`);
   return program;
 }

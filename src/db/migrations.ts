@@ -91,6 +91,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT IGNORE INTO ${t.locks} (name) VALUES ('apply')`,
     ],
   },
+  {
+    version: 2,
+    description: "the watch's devices: one row per device and watch (highest count, first and last heard, the cycle that planned it)",
+    statements: (t) => [
+      // Bounded by the fleet: the collectors upsert one row per device, never one per message. `pending` marks a device
+      // that appeared or whose count rose since a cycle last planned it (or that had no station then and was heard again);
+      // a cycle claims those (pending = 0, planned_cycle = its number), both through the indexes below.
+      `CREATE TABLE IF NOT EXISTS ${t.watchDevices} (
+        watch_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+        device_id ${DEVICE_ID},
+        device_plain ${DEVICE_ID},
+        connectors SMALLINT UNSIGNED NOT NULL,
+        first_heard DATETIME NOT NULL,
+        last_heard DATETIME NOT NULL,
+        pending TINYINT(1) NOT NULL DEFAULT 1,
+        planned_cycle BIGINT UNSIGNED NOT NULL DEFAULT 0,
+        no_station TINYINT(1) NOT NULL DEFAULT 0,
+        PRIMARY KEY (watch_key, device_id),
+        KEY cp_sync_watch_devices_pending (watch_key, pending),
+        KEY cp_sync_watch_devices_cycle (watch_key, planned_cycle)
+      ) ${TABLE_OPTIONS}`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((highest, m) => Math.max(highest, m.version), 0);

@@ -17,6 +17,8 @@ export const TOOL_TABLE_NAMES = {
   notFound: 'cp_sync_not_found',
   silentStations: 'cp_sync_silent_stations',
   ambiguities: 'cp_sync_ambiguities',
+  /** The watch's devices (cp-sync watch): one row per device and watch, not per run. */
+  watchDevices: 'cp_sync_watch_devices',
 } as const;
 
 /** The tables that hold one run's rows, keyed by `run_key` (what `cp-sync prune` deletes). */

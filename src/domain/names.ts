@@ -14,6 +14,9 @@ export const ACTIVITY = {
   plan: 'diffStations',
   apply: 'applyMissingPoints',
   notify: 'sendNotification',
+  watchCollect: 'collectWatchCounts',
+  watchPlan: 'planWatchCycle',
+  watchEndSessions: 'endWatchSessions',
 } as const;
 export type ActivityName = (typeof ACTIVITY)[keyof typeof ACTIVITY];
 

@@ -1,0 +1,63 @@
+/**
+ * One cycle of the watch: claim the devices that changed since the last cycle and plan them (db/watch-planner.ts);
+ * and, when the watch stops, end its collectors' MQTT sessions on the broker.
+ */
+import { Context } from '@temporalio/activity';
+import type { MqttConfig } from '../config';
+import type { AttemptQueries } from '../db/attempt-queries';
+import type { SyncDatabase } from '../db/tables';
+import { WatchDeviceStore } from '../db/watch-devices';
+import { planCycle } from '../db/watch-planner';
+import { cycleRunKey, watchKeyOf, watchSessionKey } from '../domain/watch-keys';
+import type { Log } from '../log';
+import type { SyncMetrics } from '../metrics';
+import { endPersistentSession } from '../mqtt/end-session';
+import { ACTIVITY, DIFF_RETRY } from '../shared';
+import type { WatchCycleInput, WatchCycleOutcome } from '../watch-shared';
+import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating } from './attempts';
+
+export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics }) {
+  const store = new WatchDeviceStore(deps);
+  return async function planWatchCycle(input: WatchCycleInput): Promise<WatchCycleOutcome> {
+    const context = Context.current();
+    const { log } = deps;
+    const watchKey = watchKeyOf(input.workflowId);
+    let queries: AttemptQueries | undefined;
+    try {
+      queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
+      const attempt = queries;
+      return await whileHeartbeating(context, async () => {
+        const { claimed, newDevices } = await store.claim(watchKey, input.cycle);
+        // A retried cycle finds what its earlier attempt claimed under the same number.
+        if (claimed === 0 && !(await store.anyClaimedSince(watchKey, input.cycle))) return { changedDevices: 0, newDevices: 0 };
+        const runKey = cycleRunKey(input.workflowId, input.cycle);
+        const plan = await planCycle(deps, { workflowId: input.workflowId, watchKey, runKey, fromCycle: input.fromCycle, queries: attempt });
+        log.info(
+          `Watch cycle ${input.cycle}: ${claimed} changed devices (${newDevices} new); plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ` +
+            `${plan.stationsToChange} stations, ${plan.notFound} devices without a station`,
+        );
+        deps.metrics.planBuilt(plan);
+        return { changedDevices: claimed, newDevices, plan, runKey };
+      });
+    } catch (thrown) {
+      return failAttempt(await failureOfStopped(thrown, context, queries), {
+        context,
+        log,
+        activity: ACTIVITY.watchPlan,
+        what: 'Watch cycle',
+        policy: DIFF_RETRY,
+        onFinalFailure: (message) => log.error(`✗ Watch cycle ${input.cycle} failed: ${message}`),
+      });
+    }
+  };
+}
+
+export function createEndWatchSessionsActivity(deps: { mqtt: MqttConfig; log: Log }) {
+  /** Ends the MQTT session of every collector the watch ran (`watch stop`); the broker keeps nothing for it after. */
+  return async function endWatchSessions(input: { workflowId: string; collectors: number }): Promise<void> {
+    for (let index = 0; index < Math.max(1, input.collectors); index++) {
+      await endPersistentSession(deps.mqtt.url, deps.mqtt.options, watchSessionKey(input.workflowId, index));
+    }
+    deps.log.info(`Ended the MQTT session${input.collectors > 1 ? 's' : ''} of watch ${input.workflowId}`);
+  };
+}

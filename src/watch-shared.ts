@@ -1,0 +1,123 @@
+/**
+ * Names and payload types of `cp-sync watch`, the always-on reconciliation: shared by its workflow, its activities,
+ * the CLI and the tests (beside shared.ts, which holds the sync's).
+ */
+import type { ApplyResult, ApprovalRecord, PlanSummary, RefusedDecision, RejectionRecord } from './shared';
+
+export const WATCH_WORKFLOW_TYPE = 'watchChargingPoints';
+export const DEFAULT_WATCH_ID = 'charging-points-watch';
+export const DEFAULT_WATCH_INTERVAL_MS = 30_000;
+/** Cycles per workflow run before it continues as new (unless Temporal suggests it earlier). */
+export const DEFAULT_CYCLES_PER_RUN = 500;
+/** The shortest interval accepted: a cycle is a timer, a plan and maybe an apply; faster only grows the history. */
+export const MIN_WATCH_INTERVAL_MS = 1000;
+
+export const WATCH_PHASES = ['watching', 'awaiting-approval', 'stopped'] as const;
+export type WatchPhase = (typeof WATCH_PHASES)[number];
+
+export interface WatchInput {
+  /** How often a cycle plans what changed, in milliseconds. */
+  intervalMs: number;
+  /** Highest connector count accepted from a payload. */
+  maxConnectors: number;
+  /** MQTT account (topic level 1) to listen to; all accounts by default. */
+  account?: string;
+  /** Collector activities on the watch's shared subscription; 1 or absent: one, with a plain subscription. */
+  collectors?: number;
+  /** A cycle's plan of at most this many points (and within autoApproveMaxStations) is applied at once. */
+  autoApproveMaxPoints?: number;
+  autoApproveMaxStations?: number;
+  /** Cycles per run before continue-as-new; DEFAULT_CYCLES_PER_RUN when absent. */
+  cyclesPerRun?: number;
+}
+
+/** One cycle, as `status` shows the last one. */
+export interface WatchCycle {
+  cycle: number;
+  at: string;
+  changedDevices: number;
+  pointsToCreate: number;
+  created: number;
+  /** What became of the cycle's plan: applied at once, waiting, nothing to do, or superseding a waiting one. */
+  decision: 'nothing-to-do' | 'applied' | 'awaiting-approval';
+}
+
+/** A cycle's plan that waits for an operator (over the auto-approve limits). */
+export interface PendingWatchPlan {
+  cycle: number;
+  /** The plan's rows in the tool's tables (and the apply's run record). */
+  runKey: string;
+  plan: PlanSummary;
+  since: string;
+  /** Why the auto-approve limits did not apply it. */
+  autoApproveExceeded?: string;
+  /** The oldest cycle whose devices this plan covers (a superseding plan covers the superseded one's too). */
+  fromCycle: number;
+}
+
+/** A plan that a newer cycle's plan replaced while it waited: approving it is refused, saying so. */
+export interface SupersededPlan {
+  fingerprint: string;
+  cycle: number;
+  by: number;
+}
+
+/** What the watch carries from one run to the next (continue-as-new). */
+export interface WatchCarry {
+  startedAt: string;
+  cycles: number;
+  createdTotal: number;
+  /** Points created on `createdDay` (UTC date), for "created today". */
+  createdToday: number;
+  createdDay: string;
+  devicesHeard: number;
+  lastCycle: WatchCycle | null;
+  pending: PendingWatchPlan | null;
+  superseded: SupersededPlan[];
+  runs: number;
+}
+
+/** The watch's `status` query. `plan` repeats `pending`'s plan so that `cp-sync approve` and the Web UI read it as a sync's. */
+export interface WatchStatus extends WatchCarry {
+  kind: 'watch';
+  phase: WatchPhase;
+  input: WatchInput;
+  plan?: PlanSummary;
+  autoApproveExceeded?: string;
+  lastApply?: ApplyResult;
+  lastApproval?: ApprovalRecord;
+  lastRejection?: RejectionRecord;
+  refusedApprovals: RefusedDecision[];
+  refusedRejections: RefusedDecision[];
+  stopping?: boolean;
+  error?: string;
+}
+
+/** The result of one cycle's plan (activities/watch-cycle.ts). */
+export interface WatchCycleOutcome {
+  /** Devices claimed by this cycle: new, risen, or heard again without a station. */
+  changedDevices: number;
+  newDevices: number;
+  /** The cycle's plan, when it planned anything (its rows under `runKey`). */
+  plan?: PlanSummary;
+  runKey?: string;
+}
+
+export interface WatchCycleInput {
+  workflowId: string;
+  cycle: number;
+  /** Plan the devices claimed since this cycle (a waiting plan's too, so that the newer plan supersedes it whole). */
+  fromCycle: number;
+}
+
+export interface WatchCollectInput {
+  workflowId: string;
+  account?: string;
+  maxConnectors: number;
+  collector?: { index: number; of: number };
+}
+
+export interface WatchStopRequest {
+  by?: string;
+  reason?: string;
+}

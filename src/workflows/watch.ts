@@ -1,0 +1,249 @@
+/**
+ * `cp-sync watch`: the always-on reconciliation. Collectors listen without a window (activities/watch-collect.ts);
+ * every interval a cycle plans only the devices that changed (activities/watch-cycle.ts) and applies the plan with
+ * the sync's apply when it is within the auto-approve limits, or lets it wait for an operator (approve/reject, as
+ * for a sync) while collection goes on; a newer cycle's plan supersedes a waiting one. The run continues as new
+ * every `cyclesPerRun` cycles or when Temporal suggests it, carrying its totals and the waiting plan; the
+ * collectors' MQTT sessions outlive the run, so nothing published in between is lost. `stop` ends it cleanly.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
+import { DEFAULT_CYCLES_PER_RUN, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
+import { autoDecision } from './auto-approve';
+import type { Verdict } from './decision';
+import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './definitions';
+import { applyMissingPoints, collectWatchCounts, endWatchSessions, planWatchCycle, sendNotification } from './watch-activities';
+import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from './watch-decision';
+import { stopWatchSignal, stopWatchUpdate, watchStatusQuery } from './watch-definitions';
+import { watchDetails } from './watch-details';
+import { validateWatchInput } from './watch-input';
+import { awaitApproval, carryOf, cycleRecord, initialStatus, recordCreated, showPending, supersede } from './watch-state';
+import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from './visibility';
+
+const REFUSALS_KEPT = 10;
+/** A run that lives this long continues as new even at long intervals: its collectors' start-to-close is 2 days. */
+const MAX_RUN_MS = 24 * 3_600_000;
+
+type Decision = { approve: true; by: string; fingerprint: string } | { approve: false; by: string; reason?: string };
+
+export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchCarry): Promise<WatchStatus> {
+  const input = validateWatchInput(rawInput);
+  const { workflowId, runId } = workflowInfo();
+  const runStartedAt = Date.now();
+  const status = initialStatus(input, carried, new Date());
+  let planning = false;
+  let decision: Decision | undefined;
+  let stopRequest: WatchStopRequest | undefined;
+  let shownPhase: string | undefined;
+
+  const tell = (): void => {
+    setCurrentDetails(watchDetails(status));
+    if (status.phase !== shownPhase) {
+      upsertSearchAttributes([
+        { key: CP_SYNC_PHASE, value: status.phase },
+        { key: CP_SYNC_POINTS_TO_CREATE, value: status.pending?.plan.pointsToCreate ?? 0 },
+      ]);
+      shownPhase = status.phase;
+    }
+  };
+  const state = (): WatchDecisionState => ({ pending: status.pending, superseded: status.superseded, planning, stopping: stopRequest !== undefined });
+  const refusal = (reason: string): ApplicationFailure => ApplicationFailure.create({ type: DECISION_REFUSED, message: reason, nonRetryable: true });
+  const now = (): string => new Date().toISOString();
+
+  setHandler(watchStatusQuery, () => status);
+  /** The verdict's record, once taken; a refusal is thrown (an Update's caller hears it, a signal's is recorded). */
+  const accepted = <T>(verdict: Verdict<T>): T => {
+    if ('refused' in verdict) throw refusal(verdict.refused);
+    return verdict.accepted;
+  };
+  const approve = (request?: ApproveSignal): ApprovalRecord => {
+    const record = accepted(judgeWatchApproval(state(), request, now()));
+    decision = { approve: true, by: record.by, fingerprint: record.fingerprint };
+    status.lastApproval = record;
+    tell();
+    return record;
+  };
+  const reject = (request?: RejectSignal): RejectionRecord => {
+    const record = accepted(judgeWatchRejection(state(), request, now()));
+    decision = { approve: false, by: record.by, reason: record.reason };
+    status.lastRejection = record;
+    tell();
+    return record;
+  };
+  const validate = (verdict: Verdict<unknown>): void => void accepted(verdict);
+  setHandler(approveUpdate, approve, { validator: (request?: ApproveSignal) => validate(judgeWatchApproval(state(), request, now())) });
+  setHandler(rejectUpdate, reject, { validator: (request?: RejectSignal) => validate(judgeWatchRejection(state(), request, now())) });
+  // A signal cannot answer: its refusal is recorded for `status` and the Web UI.
+  const refusedSignal = (list: 'refusedApprovals' | 'refusedRejections', decide: () => unknown): void => {
+    try {
+      decide();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      log.warn('Decision refused', { reason });
+      status[list] = [...status[list], { by: 'signal', reason, at: now() }].slice(-REFUSALS_KEPT);
+      tell();
+    }
+  };
+  setHandler(approveSignal, (request?: ApproveSignal) => refusedSignal('refusedApprovals', () => approve(request)));
+  setHandler(rejectSignal, (request?: RejectSignal) => refusedSignal('refusedRejections', () => reject(request)));
+  const stop = (request?: WatchStopRequest): WatchStatus => {
+    stopRequest ??= request ?? {};
+    status.stopping = true;
+    tell();
+    return status;
+  };
+  setHandler(stopWatchUpdate, async (request?: WatchStopRequest) => {
+    stop(request);
+    // Answers once the watch has stopped: `cp-sync watch stop` returns when the sessions are gone.
+    await condition(() => status.phase === 'stopped');
+    return status;
+  });
+  setHandler(stopWatchSignal, (request?: WatchStopRequest) => void stop(request));
+  setHandler(activityRetryingSignal, (retry: ActivityRetry) => {
+    status.error = `${retry.activity} attempt ${retry.attempt - 1} failed (${retry.lastFailure}); retrying`;
+    tell();
+  });
+  tell();
+
+  // The collectors, for this run: one, or several on the watch's shared subscription.
+  const of = input.collectors ?? 1;
+  const collectScope = new CancellationScope();
+  const collectors = await collectScope.run(() =>
+    Promise.resolve(Array.from({ length: of }, (_, index) => collectWatchCounts({ workflowId, account: input.account, maxConnectors: input.maxConnectors, collector: of > 1 ? { index, of } : undefined }))),
+  );
+  let collectorFailure: Error | undefined;
+  for (const collector of collectors) {
+    collector.catch((err: unknown) => {
+      if (!isCancellation(err)) collectorFailure ??= err instanceof Error ? err : new Error(`a collector failed: ${JSON.stringify(err)}`);
+    });
+  }
+  const stopCollectors = async (): Promise<void> => {
+    collectScope.cancel();
+    await Promise.allSettled(collectors);
+  };
+
+  const applyPlan = async (runKey: string, plan: PlanSummary): Promise<number> => {
+    try {
+      const result = await applyMissingPoints({ runKey, fingerprint: plan.fingerprint });
+      recordCreated(status, result, new Date());
+      status.error = undefined;
+      return result.created;
+    } catch (err) {
+      // The watch goes on: the failure is shown, and the next change of these devices plans them again.
+      status.error = `applying plan ${plan.fingerprint} failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+      log.error(status.error);
+      return 0;
+    }
+  };
+
+  const notifyWaiting = (plan: PlanSummary, waitReason: string | undefined): void => {
+    const { pointsToCreate, stationsToChange, processedDevices, notFound, rejected, fingerprint } = plan;
+    void CancellationScope.nonCancellable(() =>
+      sendNotification({ event: 'awaiting-approval', workflowId, runId, plan: { fingerprint, pointsToCreate, stationsToChange, processedDevices, notFound, rejected }, autoApproveExceeded: waitReason }),
+    ).catch((err: unknown) => log.warn('Notification failed', { error: err instanceof Error ? err.message : String(err) }));
+  };
+
+  const takeDecision = async (): Promise<void> => {
+    const taken = decision;
+    const pending = status.pending;
+    decision = undefined;
+    if (!taken || !pending) return;
+    status.pending = null;
+    if (taken.approve) {
+      const created = await applyPlan(pending.runKey, pending.plan);
+      if (status.lastCycle) status.lastCycle = { ...status.lastCycle, created: status.lastCycle.created + created };
+    }
+    showPending(status);
+    tell();
+  };
+
+  const runCycle = async (): Promise<void> => {
+    const cycle = status.cycles + 1;
+    planning = true;
+    let outcome;
+    try {
+      outcome = await planWatchCycle({ workflowId, cycle, fromCycle: status.pending?.fromCycle ?? cycle });
+    } finally {
+      planning = false;
+    }
+    status.cycles = cycle;
+    status.devicesHeard += outcome.newDevices;
+    const record = cycleRecord(cycle, new Date(), outcome.changedDevices, outcome.plan);
+    status.lastCycle = record;
+    const { plan, runKey } = outcome;
+    if (plan && runKey) {
+      const fromCycle = status.pending?.fromCycle ?? cycle;
+      supersede(status, cycle);
+      if (plan.pointsToCreate > 0) {
+        const auto = autoDecision(input as unknown as SyncInput, plan);
+        if ('approver' in auto) {
+          record.decision = 'applied';
+          record.created = await applyPlan(runKey, plan);
+        } else {
+          record.decision = 'awaiting-approval';
+          awaitApproval(status, { cycle, runKey, plan, since: new Date().toISOString(), autoApproveExceeded: auto.waitReason, fromCycle });
+          notifyWaiting(plan, auto.waitReason);
+        }
+      }
+    }
+    tell();
+  };
+
+  let cyclesThisRun = 0;
+  let nextCycleAt = Date.now() + input.intervalMs;
+  const perRun = input.cyclesPerRun ?? DEFAULT_CYCLES_PER_RUN;
+  for (;;) {
+    const wakeUp = (): boolean => stopRequest !== undefined || decision !== undefined || collectorFailure !== undefined;
+    await condition(wakeUp, Math.max(1, nextCycleAt - Date.now()));
+    if (collectorFailure !== undefined) {
+      await stopCollectors();
+      throw collectorFailure;
+    }
+    if (stopRequest) break;
+    if (decision) {
+      await takeDecision();
+      continue;
+    }
+    nextCycleAt = Date.now() + input.intervalMs;
+    await runCycle();
+    cyclesThisRun++;
+    if (cyclesThisRun >= perRun || workflowInfo().continueAsNewSuggested || Date.now() - runStartedAt >= MAX_RUN_MS) break;
+  }
+
+  // Continue as new, unless a stop came: the collectors store their last counts and leave their sessions to the
+  // next run's collectors. A decision taken meanwhile is carried out here (it is not carried over); a stop that
+  // comes meanwhile ends the watch instead (its Update waits for the end, so it must not wait for the handlers).
+  await stopCollectors();
+  while (stopRequest === undefined) {
+    if (decision !== undefined) {
+      await takeDecision();
+      continue;
+    }
+    await condition(() => allHandlersFinished() || stopRequest !== undefined || decision !== undefined);
+    if (stopRequest === undefined && decision === undefined) return continueAsNew<typeof watchChargingPoints>(input, carryOf(status));
+  }
+
+  if (status.pending) log.info(`Watch stopped: plan ${status.pending.plan.fingerprint} of cycle ${status.pending.cycle} withdrawn`);
+  status.pending = null;
+  await endWatchSessions({ workflowId, collectors: of }).catch((err: unknown) => {
+    status.error = `could not end the MQTT sessions (they expire by themselves): ${err instanceof Error ? err.message : String(err)}`;
+  });
+  status.stopping = false;
+  status.phase = 'stopped';
+  showPending(status);
+  tell();
+  await condition(allHandlersFinished);
+  return status;
+}

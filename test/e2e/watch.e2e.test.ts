@@ -1,0 +1,114 @@
+/**
+ * `cp-sync watch` against the real services: a device that appears mid-watch gets its points within the interval
+ * (and a count that rises later, the new one), a device without a station is planned again once its station exists,
+ * and `cp-sync watch stop` exits 0 and leaves no session on the broker.
+ */
+import mqtt from 'mqtt';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { sessionClientId } from '../../src/mqtt/collector';
+import { watchSessionKey } from '../../src/domain/watch-keys';
+import { WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
+import { watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
+import { Publisher, report, useE2e } from '../support/e2e';
+import { brokerUrl } from '../support/e2e-mqtt';
+import { expectExit, useCliRunner } from '../support/e2e-cli';
+import { waitFor } from '../support/wait';
+
+const e2e = useE2e('watch');
+const cli = useCliRunner(e2e);
+
+const INTERVAL_MS = 2000;
+
+async function startWatch(input: Partial<WatchInput> & { account: string }) {
+  const workflowId = e2e.workflowId('watch');
+  const handle = await e2e.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, {
+    taskQueue: e2e.taskQueue,
+    workflowId,
+    args: [{ intervalMs: INTERVAL_MS, maxConnectors: 16, autoApproveMaxPoints: 100, ...input }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+  });
+  e2e.handle(workflowId);
+  // Listening once its collector has subscribed: what is published from now on is heard.
+  await waitFor('the watch collector to subscribe', () => e2e.infoLines().includes('Subscribed to connectors-count'), { timeoutMs: 30_000, intervalMs: 100 });
+  return handle;
+}
+
+function livePointsWithin(station: Parameters<typeof e2e.db.livePointIds>[0], expected: number[], timeoutMs: number): Promise<number[]> {
+  let last: number[] = [];
+  return waitFor(
+    `station ${station.station_id}'s points`,
+    async () => {
+      last = await e2e.db.livePointIds(station);
+      return JSON.stringify(last) === JSON.stringify(expected) && last;
+    },
+    { timeoutMs, intervalMs: 100, lastSeen: () => JSON.stringify(last) },
+  );
+}
+
+test('a device that appears mid-watch gets its points within the interval, and a risen count its new one', async () => {
+  const account = e2e.account();
+  const complete = await e2e.db.station({ station_id: 'WATCH-FULL', name: 'Complete' });
+  await e2e.db.point(complete, 1);
+  const handle = await startWatch({ account });
+  const fresh = await e2e.db.station({ station_id: 'WATCH-0001', name: 'Watched' });
+
+  const appeared = Date.now();
+  let publisher = await Publisher.start(account, [report(fresh.station_id, 2), report(complete.station_id, 1)], { intervalMs: 500 });
+  try {
+    await livePointsWithin(fresh, [1, 2], INTERVAL_MS + 8000);
+    expect(Date.now() - appeared).toBeLessThan(INTERVAL_MS + 8000);
+  } finally {
+    await publisher.stop();
+  }
+  publisher = await Publisher.start(account, [report(fresh.station_id, 3)], { intervalMs: 500 });
+  try {
+    await livePointsWithin(fresh, [1, 2, 3], INTERVAL_MS + 8000);
+  } finally {
+    await publisher.stop();
+  }
+  expect(await e2e.db.livePointIds(complete)).toEqual([1]);
+
+  const status: WatchStatus = await handle.query(watchStatusQuery);
+  expect(status).toMatchObject({ kind: 'watch', phase: 'watching', pending: null, createdTotal: 3 });
+  expect(status.cycles).toBeGreaterThanOrEqual(2);
+  expect(status.lastCycle).toEqual(expect.objectContaining({ at: expect.any(String), changedDevices: expect.any(Number), pointsToCreate: expect.any(Number), created: expect.any(Number) }));
+
+  // `status --json` reads a watch like a sync.
+  const shown = await cli.json<WatchStatus>(['status', handle.workflowId]);
+  expectExit(shown.run, 0);
+  expect(shown.value).toMatchObject({ kind: 'watch', phase: 'watching', createdTotal: 3 });
+
+  const stop = await cli.run(['watch', 'stop', handle.workflowId]);
+  expectExit(stop, 0);
+  expect(stop.stdout).toMatch(/Stopped watch .* 3 points created in all/);
+}, 120_000);
+
+test('a device heard before its station exists gets its points once the station is there; watch stop leaves no session', async () => {
+  const account = e2e.account();
+  const handle = await startWatch({ account });
+  const publisher = await Publisher.start(account, [report('WATCH-LATE', 2)], { intervalMs: 500 });
+  try {
+    await waitFor('a cycle that found no station', async () => ((await handle.query(watchStatusQuery)).lastCycle?.changedDevices ?? 0) > 0, { timeoutMs: 20_000, intervalMs: 200 });
+    const late = await e2e.db.station({ station_id: 'WATCH-LATE', name: 'Late' });
+    await livePointsWithin(late, [1, 2], INTERVAL_MS + 8000);
+  } finally {
+    await publisher.stop();
+  }
+
+  expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
+  // The broker kept no session for the watch's collector: reconnecting with its client id finds none.
+  const probe = mqtt.connect(brokerUrl(), {
+    ...(JSON.parse(e2e.env.CLOUD_CREDENTIALS ?? '{}') as object),
+    clientId: sessionClientId(watchSessionKey(handle.workflowId)),
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
+  const sessionPresent = await new Promise<boolean>((resolve, reject) => {
+    probe.once('connect', (connack) => resolve(connack.sessionPresent));
+    probe.once('error', reject);
+  });
+  await probe.endAsync();
+  expect(sessionPresent).toBe(false);
+}, 120_000);
