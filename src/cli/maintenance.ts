@@ -4,7 +4,7 @@ import { ConfigError, loadDatabaseConfig, type DatabaseConfig, type Env } from '
 import { databaseConnectionError } from '../db/errors';
 import { assertSchemaReady, migrate, SchemaNotReadyError, type MigrationReport } from '../db/migrator';
 import { createPool } from '../db/pool';
-import { deleteRun, runsStartedBefore } from '../db/pruner';
+import { deleteRun, runsStartedBefore } from '../store/pruner';
 import { tablesFor, type SyncDatabase } from '../db/tables';
 import { CliError, EXIT } from './exit-codes';
 

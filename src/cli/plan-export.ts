@@ -4,9 +4,9 @@
  */
 import { escape } from 'mysql2';
 import type { SyncDatabase } from '../db/tables';
-import { ambiguities, highestPointId, notFoundDevices, pendingStations, planStations, rejections, silentStations } from '../db/plan-reader';
-import { REJECTION_SAMPLE_LIMIT } from '../db/observation-store';
-import { POINTS_PER_INSERT } from '../db/applier';
+import { ambiguities, highestPointId, notFoundDevices, pendingStations, planStations, rejections, silentStations } from '../store/plan-reader';
+import { REJECTION_SAMPLE_LIMIT } from '../store/observation-store';
+import { POINTS_PER_INSERT } from '../store/applier';
 import { idInBlock } from '../domain/ids';
 import { ApplyTally } from '../domain/still-missing';
 import type { Phase, PlanSummary } from '../shared';

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../../src/cli/exit-codes';
-import { applyPlan, POINTS_PER_INSERT } from '../../src/db/applier';
+import { applyPlan, POINTS_PER_INSERT } from '../../src/store/applier';
 import { createPool } from '../../src/db/pool';
 import type { PlanSummary, SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, loadDatabaseConfig } from '../../config';
-import { planRun } from '../../db/plan-reader';
+import { planRun } from '../../store/plan-reader';
 import { CliError, EXIT } from '../exit-codes';
 import { formatPlan } from '../format';
 import { openCheckedDatabase } from '../maintenance';

@@ -5,9 +5,9 @@
  * would insert is decided from them by domain/still-missing.ts, as the apply decides.
  */
 import type { RowDataPacket } from 'mysql2';
-import { streamRows } from './pool';
-import { asPointStationId, readOcppLayout } from './ocpp-layout';
-import type { SyncDatabase } from './tables';
+import { streamRows } from '../db/pool';
+import { asPointStationId, readOcppLayout } from '../db/ocpp-layout';
+import type { SyncDatabase } from '../db/tables';
 import type { PlannedStationNow } from '../domain/still-missing';
 import type { AmbiguousDevice, PlanStation, RejectedMessage, SilentStation } from '../shared';
 
