@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadDotEnv } from '../config';
 import { databaseConnectionError } from '../db/errors';
-import { CliError, EXIT, exitStatusHelp } from './exit-codes';
+import { CliError, EXIT, exitStatusHelp } from '../domain/exit-codes';
 import { schemaError } from './maintenance';
 import { ExitStatus, Session, type CommandContext } from './session';
 import { packageVersion } from './version';

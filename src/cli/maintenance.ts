@@ -6,7 +6,7 @@ import { assertSchemaReady, migrate, SchemaNotReadyError, type MigrationReport }
 import { createPool } from '../db/pool';
 import { deleteRun, runsStartedBefore } from '../store/pruner';
 import { tablesFor, type SyncDatabase } from '../db/tables';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT } from '../domain/exit-codes';
 
 /** Opens the tool's database after checking its schema version; `close` ends the pool. */
 export async function openCheckedDatabase(config: DatabaseConfig): Promise<SyncDatabase & { close: () => Promise<void> }> {

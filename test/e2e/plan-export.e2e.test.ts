@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT } from '../../src/cli/exit-codes';
+import { EXIT } from '../../src/domain/exit-codes';
 import { applyPlan, POINTS_PER_INSERT } from '../../src/store/applier';
 import { createPool } from '../../src/db/pool';
 import type { PlanSummary, SyncResult } from '../../src/shared';

@@ -4,10 +4,10 @@ import { webUiLink } from '../../domain/web-ui-link';
 import { checkSchemaBeforeStart } from '../maintenance';
 import { durationOption } from '../options';
 import { note, printJson, printLines } from '../out';
-import { createSchedule, describeSchedule, formatSchedule, listSchedules, scheduleSpec, triggerSchedule, viewOfDescription } from '../schedules';
+import { createSchedule, describeSchedule, formatSchedule, listSchedules, scheduleSpec, triggerSchedule, viewOfDescription } from '../../client/schedules';
 import type { CommandContext } from '../session';
 import { addSyncOptions, decisionNote, syncInputFrom, type SyncOptions } from '../sync-options';
-import { operatorName } from '../sync-client';
+import { operatorName } from '../../client/sync-client';
 
 interface ScheduleCreateOptions extends SyncOptions {
   every?: number;
