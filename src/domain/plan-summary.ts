@@ -4,7 +4,7 @@
  * The planner (db/planner.ts) only reads the inputs and writes the rows; what they add up to is decided here.
  */
 import { PlanFingerprint } from './plan';
-import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from '../shared';
+import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from './plan-types';
 
 /** The collection window's counters, as the run's record holds them (the broker's counter as decimal text). */
 export interface RunCounters {
