@@ -1,5 +1,5 @@
 /**
- * `cp-sync plan --format json|csv|sql`: the whole plan, streamed from the tool's tables (db/plan-reader.ts) to an
+ * `cp-sync plan --format json|csv|sql`: the whole plan, streamed from the tool's tables (store/plan-reader.ts) to an
  * Output as the rows arrive. Nothing is collected in memory, so a plan of any size is exported with flat memory.
  */
 import { escape } from 'mysql2';

@@ -1,4 +1,4 @@
-/** `cp-sync schedule …`: syncs started by a Temporal Schedule (the Temporal side is in ../schedules.ts). */
+/** `cp-sync schedule …`: syncs started by a Temporal Schedule (the Temporal side is in client/schedules.ts). */
 import type { Command } from 'commander';
 import { webUiLink } from '../../domain/web-ui-link';
 import { checkSchemaBeforeStart } from '../maintenance';
