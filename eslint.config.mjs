@@ -2,8 +2,10 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
-/** The layers above the I/O ones (db/, mqtt/, temporal/), as import paths from a sibling folder of src/. */
-const ABOVE_IO = 'cli|workflows|activities|worker|worker-health';
+/** The layers above the run's store (store/), as import paths from a sibling folder of src/. */
+const ABOVE_STORE = 'cli|client|workflows|activities|worker|worker-health';
+/** The layers above the I/O ones (db/, mqtt/, temporal/). */
+const ABOVE_IO = `store|${ABOVE_STORE}`;
 
 /** Nothing in src/ imports the development tools or the tests (they are built apart, and never shipped). */
 const NO_TOOLS_OR_TESTS = { regex: '^\\.{1,2}/(.*/)?(tools|test)(/|$)', message: 'src/ never imports tools/ or test/.' };
@@ -30,22 +32,26 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
     },
   },
-  // The layers (docs/development.md): cli → workflows / worker → activities → mqtt / db → config / log → domain / shared.
+  // The layers (docs/development.md):
+  //   cli → client / worker → workflows → activities → store → mqtt / db / temporal → config / log → domain / shared.
   // Nothing imports upwards, and nothing in src/ imports the development tools or the tests.
   layer(['src/**/*.ts'], []),
-  layer(['src/shared.ts', 'src/config.ts', 'src/metrics.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/)', message: 'shared, config and metrics sit at the bottom: they import only domain/ and shared.' }]),
+  layer(['src/shared.ts', 'src/metrics.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/)', message: 'shared and metrics sit at the bottom: they import only domain/ and shared.' }]),
+  layer(['src/config/**/*.ts'], [{ regex: '^\\.\\./(?!shared$|domain/)', message: 'config/ sits at the bottom: it imports only its own modules, domain/ and shared.' }]),
   layer(['src/log.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/|config$)', message: 'The log imports only config, domain/ and shared.' }]),
   layer(['src/domain/**/*.ts'], [{ regex: '^\\.\\./(?!shared$|domain/)', message: 'domain/ decides from its inputs: it imports only domain/ and shared (no I/O, no config, no log).' }]),
   layer(['src/db/**/*.ts'], [{ regex: `^\\.\\./(mqtt|${ABOVE_IO})(/|$)`, message: 'db/ does I/O for the layers above it and imports none of them (nor mqtt/: shared types live in domain/).' }]),
   layer(['src/mqtt/**/*.ts'], [{ regex: `^\\.\\./(db|${ABOVE_IO})(/|$)`, message: 'mqtt/ does I/O for the layers above it and imports none of them (nor db/: shared types live in domain/).' }]),
   layer(['src/temporal/**/*.ts'], [{ regex: `^\\.\\./(db|mqtt|${ABOVE_IO})(/|$)`, message: 'temporal/ connects to the server for the layers above it and imports none of them.' }]),
-  layer(['src/activities/**/*.ts'], [{ regex: '^\\.\\./(cli|workflows|worker|worker-health)(/|$)', message: 'Activities are called by the workflow and the worker: they import neither, nor the CLI.' }]),
+  layer(['src/store/**/*.ts'], [{ regex: `^\\.\\./(mqtt|${ABOVE_STORE})(/|$)`, message: "store/ keeps the run's tables for the activities and the CLI and imports none of the layers above it (nor mqtt/)." }]),
+  layer(['src/activities/**/*.ts'], [{ regex: '^\\.\\./(cli|client|workflows|worker|worker-health)(/|$)', message: 'Activities are called by the workflow and the worker: they import neither, nor the CLI or its client.' }]),
+  layer(['src/client/**/*.ts'], [{ regex: '^\\.\\./(cli|worker|worker-health|activities|store|db|mqtt)(/|$)', message: "client/ talks to Temporal for the CLI: it imports neither the CLI nor the worker, and does no I/O of the worker's." }]),
   // The workflow sandbox is deterministic: no Node built-ins, no I/O libraries.
   layer(
     ['src/workflows/**/*.ts'],
     [
-      { group: ['../activities', '../activities/*', '../db/*', '../mqtt/*', '../cli/*'], allowTypeImports: true, message: 'Workflows import activities as types only.' },
-      { regex: '^\\.\\./(cli|worker|worker-health)(/|$)', message: 'Workflows import neither the CLI nor the worker.' },
+      { group: ['../activities', '../activities/*', '../store/*', '../db/*', '../mqtt/*', '../cli/*'], allowTypeImports: true, message: 'Workflows import activities as types only.' },
+      { regex: '^\\.\\./(cli|client|worker|worker-health)(/|$)', message: 'Workflows import neither the CLI, its client nor the worker.' },
     ],
     [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'mqtt', 'mysql2', 'mysql2/promise', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map((name) => ({
       name,

@@ -3,6 +3,7 @@
  * Anything that crosses the Temporal boundary is declared here, once.
  */
 import type { Phase } from './domain/phases';
+import type { PlanSummary } from './domain/plan-types';
 
 export {
   ACTIVITY,
@@ -22,6 +23,19 @@ export { ALL_ACCOUNTS, topicFilterFor } from './domain/topic';
 
 /** The phases and their rules live in domain/phases.ts; re-exported here, where the payload types use them. */
 export { FINAL_PHASES, PHASES, SUCCESSFUL_PHASES, type Phase } from './domain/phases';
+
+/** The plan's summary, as the payload types below carry it, lives in domain/plan-types.ts. */
+export { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from './domain/plan-types';
+
+/** The retry policies and heartbeats of the plan and the apply live in domain/retry-settings.ts. */
+export {
+  APPLY_HEARTBEAT_TIMEOUT_MS,
+  APPLY_RETRY,
+  DIFF_HEARTBEAT_TIMEOUT_MS,
+  DIFF_RETRY,
+  WORK_HEARTBEAT_INTERVAL_MS,
+  type RetrySettings,
+} from './domain/retry-settings';
 
 export interface SyncInput {
   /** Length of the collection window, in milliseconds. */
@@ -84,79 +98,6 @@ export interface CollectionOutcome extends CollectionProgress {
   /** A retry of a lost collector started after the window had closed: it did not listen; what was stored is used. */
   windowClosedBeforeRetry?: boolean;
 }
-
-/** One station of the plan, as shown to people (the full plan lives in the database). */
-export interface PlanStation {
-  deviceId: string;
-  stationId: string;
-  stationPk: string;
-  stationName: string;
-  expected: number;
-  livePoints: number;
-  missing: number[];
-  surplus: number[];
-  /** Test mode and not the test device: reported, not written. */
-  skipped: boolean;
-}
-
-/** A live station that no device named during the window. */
-export interface SilentStation {
-  stationPk: string;
-  stationId: string;
-  stationName: string;
-}
-
-/** A device whose id and undashed id name two different live stations: the exact match (stationId) wins. */
-export interface AmbiguousDevice {
-  deviceId: string;
-  stationId: string;
-  otherStationId: string;
-}
-
-export interface RejectedMessage {
-  topic: string;
-  payload: string;
-  reason: string;
-}
-
-/**
- * The plan as kept in workflow state and history. Lists are capped (see PLAN_SAMPLE_LIMIT) so that the
- * history stays small whatever the fleet size; the counts are always exact.
- */
-export interface PlanSummary {
-  fingerprint: string;
-  /** Test mode: only this device's station is written. */
-  testDeviceId?: string;
-  processedDevices: number;
-  messages: number;
-  stationsInDatabase: number;
-  stationsToChange: number;
-  pointsToCreate: number;
-  surplusPoints: number;
-  skippedStations: number;
-  notFound: number;
-  rejected: number;
-  /** Live stations in the database that sent nothing during the window (absent in plans of cp-sync 0.1). */
-  silentStations?: number;
-  /** Devices whose dashed and undashed ids name two different live stations (absent in plans of cp-sync 0.1). */
-  ambiguousDevices?: number;
-  /**
-   * Messages the broker dropped during the window, broker-wide (all its clients), from its
-   * `$SYS/broker/publish/messages/dropped`; absent when the broker does not publish it.
-   */
-  brokerDroppedMessages?: number;
-  /** Stations that will get points (and skipped or surplus-only ones), first PLAN_SAMPLE_LIMIT. */
-  stations: PlanStation[];
-  notFoundDeviceIds: string[];
-  /** First PLAN_SAMPLE_LIMIT silent stations, by id; cp_sync_silent_stations has them all. */
-  silentStationSamples?: SilentStation[];
-  ambiguities?: AmbiguousDevice[];
-  rejectedSamples: RejectedMessage[];
-  /** True when a list above holds fewer entries than its count. */
-  truncated: boolean;
-}
-
-export const PLAN_SAMPLE_LIMIT = 200;
 
 export interface ApproveSignal {
   /** The plan's fingerprint as the approver saw it; a different one is refused. */
@@ -294,23 +235,3 @@ export interface SyncResult extends SyncStatus {
   rejected: number;
   fingerprint?: string;
 }
-
-/**
- * Retry policies of the plan and the apply, in one place: the workflow schedules the activities with them, and
- * the activities use them (or the policy the server reports) to say when the next attempt is due.
- */
-export interface RetrySettings {
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maximumIntervalMs: number;
-  /** 0 = unlimited. */
-  maximumAttempts: number;
-}
-
-export const DIFF_RETRY: RetrySettings = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 10 };
-export const APPLY_RETRY: RetrySettings = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 20 };
-
-/** How often the plan and the apply heartbeat while their queries run, and how soon a silent one is given up. */
-export const WORK_HEARTBEAT_INTERVAL_MS = 2000;
-export const DIFF_HEARTBEAT_TIMEOUT_MS = 30_000;
-export const APPLY_HEARTBEAT_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { applyPlan } from '../db/applier';
-import { storedPlanFingerprint } from '../db/planner';
+import { applyPlan } from '../store/applier';
+import { storedPlanFingerprint } from '../store/planner';
 import type { SyncDatabase } from '../db/tables';
 import type { LogLevel } from '../config';
 import type { Log } from '../log';

@@ -3,7 +3,7 @@ import type { MqttConfig } from '../config';
 import { BrokerDropWatch, type BrokerDrops } from '../mqtt/broker-drops';
 import { sessionClientId, shareGroupOf } from '../mqtt/collector';
 import { connectHeartbeating } from './collector-connect';
-import { ObservationStore } from '../db/observation-store';
+import { ObservationStore } from '../store/observation-store';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';

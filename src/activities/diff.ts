@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { buildPlan, NeverCollectedError, type PlanListener } from '../db/planner';
+import { buildPlan, NeverCollectedError, type PlanListener } from '../store/planner';
 import type { SyncDatabase } from '../db/tables';
 import type { LogLevel } from '../config';
 import type { Log } from '../log';

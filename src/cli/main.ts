@@ -2,12 +2,12 @@
 /**
  * `cp-sync`: the operator's command line. This entry point only wires the commands (commands/), owns the session
  * they share, and turns what they end with into the exit status: read commands take `--json` and then print
- * exactly one JSON document on stdout; exit statuses are in exit-codes.ts and the README.
+ * exactly one JSON document on stdout; exit statuses are in domain/exit-codes.ts and the README.
  */
 import { Command } from 'commander';
 import { ConfigError, loadDotEnv } from '../config';
 import { databaseConnectionError } from '../db/errors';
-import { CliError, EXIT, exitStatusHelp } from './exit-codes';
+import { CliError, EXIT, exitStatusHelp } from '../domain/exit-codes';
 import { schemaError } from './maintenance';
 import { ExitStatus, Session, type CommandContext } from './session';
 import { packageVersion } from './version';

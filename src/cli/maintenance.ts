@@ -4,9 +4,9 @@ import { ConfigError, loadDatabaseConfig, type DatabaseConfig, type Env } from '
 import { databaseConnectionError } from '../db/errors';
 import { assertSchemaReady, migrate, SchemaNotReadyError, type MigrationReport } from '../db/migrator';
 import { createPool } from '../db/pool';
-import { deleteRun, runsStartedBefore } from '../db/pruner';
+import { deleteRun, runsStartedBefore } from '../store/pruner';
 import { tablesFor, type SyncDatabase } from '../db/tables';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT } from '../domain/exit-codes';
 
 /** Opens the tool's database after checking its schema version; `close` ends the pool. */
 export async function openCheckedDatabase(config: DatabaseConfig): Promise<SyncDatabase & { close: () => Promise<void> }> {

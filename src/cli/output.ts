@@ -8,7 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT } from '../domain/exit-codes';
 
 const CHUNK_CHARS = 64 * 1024;
 

@@ -1,12 +1,12 @@
 /**
- * `cp-sync plan --format json|csv|sql`: the whole plan, streamed from the tool's tables (db/plan-reader.ts) to an
+ * `cp-sync plan --format json|csv|sql`: the whole plan, streamed from the tool's tables (store/plan-reader.ts) to an
  * Output as the rows arrive. Nothing is collected in memory, so a plan of any size is exported with flat memory.
  */
 import { escape } from 'mysql2';
 import type { SyncDatabase } from '../db/tables';
-import { ambiguities, highestPointId, notFoundDevices, pendingStations, planStations, rejections, silentStations } from '../db/plan-reader';
-import { REJECTION_SAMPLE_LIMIT } from '../db/observation-store';
-import { POINTS_PER_INSERT } from '../db/applier';
+import { ambiguities, highestPointId, notFoundDevices, pendingStations, planStations, rejections, silentStations } from '../store/plan-reader';
+import { REJECTION_SAMPLE_LIMIT } from '../store/observation-store';
+import { POINTS_PER_INSERT } from '../store/applier';
 import { idInBlock } from '../domain/ids';
 import { ApplyTally } from '../domain/still-missing';
 import type { Phase, PlanSummary } from '../shared';

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { loadSyncDefaults, type Env } from '../config';
 import { formatDuration } from '../domain/duration';
 import { DEFAULT_WORKFLOW_ID, type SyncInput } from '../shared';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT } from '../domain/exit-codes';
 import { collectorsOption, countOption, durationOption } from './options';
 
 /** The options of a sync, as `start`, `run` and `schedule create` take them. */

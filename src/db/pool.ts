@@ -38,7 +38,7 @@ export function connectionOptions(config: DatabaseConfig): mysql.ConnectionOptio
 }
 
 /**
- * Six connections: a plan uses up to three (db/planner.ts: one plan at a time), an apply one, the collection windows
+ * Six connections: a plan uses up to three (store/planner.ts: one plan at a time), an apply one, the collection windows
  * of the runs in flight borrow one for each flush.
  */
 export function createPool(config: DatabaseConfig, connectionLimit = 6): Pool {

@@ -1,8 +1,8 @@
 /**
  * Rows written behind the work that produces them: each table's rows gather into multi-row INSERTs, and the INSERTs
  * run one at a time, in order, on one connection, so the database inserts while Node works out the next rows instead
- * of each waiting for the other. The diff writes its plan this way (db/planner.ts), the apply its new points
- * (db/applier.ts, in its transaction). Memory stays bounded: past `maxQueuedRows` the producer waits (`keepUp`).
+ * of each waiting for the other. The diff writes its plan this way (store/planner.ts), the apply its new points
+ * (store/applier.ts, in its transaction). Memory stays bounded: past `maxQueuedRows` the producer waits (`keepUp`).
  */
 import type { Connection } from './pool';
 

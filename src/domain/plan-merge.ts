@@ -5,7 +5,7 @@
  * station, an ambiguous device, a silent station) is handed out as an event for the caller to write and count.
  */
 import { isTestDevice, missingPointIds, surplusPointIds } from './plan';
-import type { AmbiguousDevice, PlanStation, SilentStation } from '../shared';
+import type { AmbiguousDevice, PlanStation, SilentStation } from './plan-types';
 
 /** A device of the run and the live station its id (or its undashed id) names; stationPk null when none does. */
 export interface MatchedDevice {

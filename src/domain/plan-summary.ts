@@ -1,10 +1,10 @@
 /**
  * How a plan's summary is built as the merge (domain/plan-merge.ts) hands out its facts: every count exact, every
  * list capped at PLAN_SAMPLE_LIMIT, so the summary kept in the workflow's history stays small whatever the fleet.
- * The planner (db/planner.ts) only reads the inputs and writes the rows; what they add up to is decided here.
+ * The planner (store/planner.ts) only reads the inputs and writes the rows; what they add up to is decided here.
  */
 import { PlanFingerprint } from './plan';
-import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from '../shared';
+import { PLAN_SAMPLE_LIMIT, type AmbiguousDevice, type PlanStation, type PlanSummary, type RejectedMessage, type SilentStation } from './plan-types';
 
 /** The collection window's counters, as the run's record holds them (the broker's counter as decimal text). */
 export interface RunCounters {

@@ -1,6 +1,6 @@
 /**
  * The one "still missing" rule: what the apply writes for a planned station, decided against ocpp-db as it is at
- * the moment of writing. The apply (db/applier.ts) decides with it under lock; `cp-sync plan --format sql`
+ * the moment of writing. The apply (store/applier.ts) decides with it under lock; `cp-sync plan --format sql`
  * (cli/plan-export.ts) decides with it without locks, so the export prints exactly what the apply would insert.
  */
 import type { ApplyResult } from '../shared';

@@ -4,10 +4,10 @@
  * commands, --json documents, exit statuses, configuration errors, and that secrets never show.
  */
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { EXIT } from '../../src/cli/exit-codes';
-import { approve, reject } from '../../src/cli/sync-client';
+import { EXIT } from '../../src/domain/exit-codes';
+import { approve, reject } from '../../src/client/sync-client';
 import { approveSignal } from '../../src/workflows/definitions';
-import { collectionProgress } from '../../src/cli/progress';
+import { collectionProgress } from '../../src/client/progress';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
 import { expectExit, startWorkerProcess, useCliRunner, type CliRun, type WorkerProcess } from '../support/e2e-cli';
 import { Publisher, report, useE2e, WINDOW_MS } from '../support/e2e';

@@ -5,7 +5,7 @@
  * counter is recorded in cp_sync_runs, from a private Mosquitto started by the test where its settings matter.
  */
 import mqtt from 'mqtt';
-import { collectionProgress } from '../../src/cli/progress';
+import { collectionProgress } from '../../src/client/progress';
 import { sessionClientId } from '../../src/mqtt/collector';
 import { publishOnce, sessionPresent } from '../support/e2e-broker';
 import { start as startMosquitto } from '../support/private-mosquitto';

@@ -3,7 +3,7 @@
  * real worker: every event arrives once with its fields, a failing receiver is retried without holding up the
  * sync, and the URL (which carries a token) shows nowhere: not in history, logs or the status.
  */
-import { loadStatus } from '../../src/cli/sync-client';
+import { loadStatus } from '../../src/client/sync-client';
 import { createdSince, snapshot } from '../support/e2e-assert';
 import { report, useE2e } from '../support/e2e';
 import { WebhookReceiver } from '../support/webhook-receiver';

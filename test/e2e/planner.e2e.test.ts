@@ -3,7 +3,7 @@
  * streaming connections and borrows a third for its writes; without turn-taking, two plans could hold every
  * connection and wait on each other for ever (seen in CI: a sync stuck in "planning", heartbeating all along).
  */
-import { buildPlan } from '../../src/db/planner';
+import { buildPlan } from '../../src/store/planner';
 import { createPool } from '../../src/db/pool';
 import { E2eDatabase } from '../support/e2e-db';
 

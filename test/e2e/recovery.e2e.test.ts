@@ -6,7 +6,7 @@
  */
 import mysql from 'mysql2/promise';
 import { WorkflowFailedError } from '@temporalio/client';
-import { collectionProgress } from '../../src/cli/progress';
+import { collectionProgress } from '../../src/client/progress';
 import type { ActivityRetry, SyncResult, SyncStatus } from '../../src/shared';
 import { byStationId, createdSince, snapshot, syncActivityAttempts } from '../support/e2e-assert';
 import { describeRun, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';

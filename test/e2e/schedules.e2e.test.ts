@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { EXIT } from '../../src/cli/exit-codes';
-import type { ScheduleView } from '../../src/cli/schedules';
+import { EXIT } from '../../src/domain/exit-codes';
+import type { ScheduleView } from '../../src/client/schedules';
 import type { SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
 import { expectExit, useCliRunner } from '../support/e2e-cli';

@@ -6,7 +6,7 @@
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
 import type { DatabaseConfig } from '../../src/config';
-import { EXIT } from '../../src/cli/exit-codes';
+import { EXIT } from '../../src/domain/exit-codes';
 import { runtimeGrants } from '../../src/db/grants';
 import { SCHEMA_VERSION } from '../../src/db/migrations';
 import { createOcppSchema } from '../../tools/demo/ocpp-schema';

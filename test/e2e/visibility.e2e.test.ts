@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { EXIT } from '../../src/cli/exit-codes';
+import { EXIT } from '../../src/domain/exit-codes';
 import type { ListedRun } from '../../src/cli/list';
 import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { report, temporalAddress, useE2e } from '../support/e2e';

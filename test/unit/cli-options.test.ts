@@ -3,7 +3,7 @@
  * exit status a broken rule ends with (none of these cases may reach Temporal).
  */
 import { InvalidArgumentError } from 'commander';
-import { CliError, EXIT } from '../../src/cli/exit-codes';
+import { CliError, EXIT } from '../../src/domain/exit-codes';
 import { main } from '../../src/cli/main';
 import { collectorsOption, countOption, durationOption, limitOption, phaseOption, planFormatOption, sinceOption } from '../../src/cli/options';
 import { planFormatOf } from '../../src/cli/commands/plan';

@@ -1,4 +1,4 @@
-import { EXIT, exitCodeForPhase, exitStatusHelp } from '../../src/cli/exit-codes';
+import { EXIT, exitCodeForPhase, exitStatusHelp } from '../../src/domain/exit-codes';
 import { PHASES, SUCCESSFUL_PHASES, type Phase } from '../../src/shared';
 
 describe('exitCodeForPhase', () => {

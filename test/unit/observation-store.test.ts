@@ -1,5 +1,5 @@
 import type { ResultSetHeader } from 'mysql2';
-import { newRows } from '../../src/db/observation-store';
+import { newRows } from '../../src/store/observation-store';
 
 const result = (info: string): ResultSetHeader => ({ info }) as ResultSetHeader;
 

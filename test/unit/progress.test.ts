@@ -1,6 +1,6 @@
 import { google, temporal } from '@temporalio/proto';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { retryFromDescription } from '../../src/cli/progress';
+import { retryFromDescription } from '../../src/client/progress';
 
 type Pending = temporal.api.workflow.v1.IPendingActivityInfo;
 const { PendingActivityState } = temporal.api.enums.v1;

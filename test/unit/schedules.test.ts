@@ -1,5 +1,5 @@
-import { CliError, EXIT } from '../../src/cli/exit-codes';
-import { scheduleSpec } from '../../src/cli/schedules';
+import { CliError, EXIT } from '../../src/domain/exit-codes';
+import { scheduleSpec } from '../../src/client/schedules';
 
 describe('scheduleSpec', () => {
   it('turns --every into an interval', () => {

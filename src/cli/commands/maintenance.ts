@@ -1,6 +1,6 @@
 /** The commands that keep the tool running: `worker` (and its healthcheck), `migrate`, `prune`. */
 import type { Command } from 'commander';
-import { EXIT } from '../exit-codes';
+import { EXIT } from '../../domain/exit-codes';
 import { runMigrate, runPrune } from '../maintenance';
 import { durationOption } from '../options';
 import { printJson, printLines } from '../out';

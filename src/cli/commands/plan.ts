@@ -4,15 +4,15 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, loadDatabaseConfig } from '../../config';
-import { planRun } from '../../db/plan-reader';
-import { CliError, EXIT } from '../exit-codes';
+import { planRun } from '../../store/plan-reader';
+import { CliError, EXIT } from '../../domain/exit-codes';
 import { formatPlan } from '../format';
 import { openCheckedDatabase } from '../maintenance';
 import { planFormatOption } from '../options';
 import { fileOutput, stdoutOutput, writeTo, type Output } from '../output';
 import { PLAN_FORMATS, writePlan, type PlanFormat } from '../plan-export';
 import type { CommandContext } from '../session';
-import { loadStatus } from '../sync-client';
+import { loadStatus } from '../../client/sync-client';
 
 export interface PlanOptions {
   format: PlanFormat;

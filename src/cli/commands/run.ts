@@ -4,14 +4,14 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { formatDeadline } from '../../domain/duration';
 import type { SyncStatus } from '../../shared';
 import { webUiLink } from '../../domain/web-ui-link';
-import { CliError, EXIT } from '../exit-codes';
+import { CliError, EXIT } from '../../domain/exit-codes';
 import { formatPlan, formatProgress } from '../format';
 import { printLines, sayer, type Say } from '../out';
-import { collectionProgress } from '../progress';
+import { collectionProgress } from '../../client/progress';
 import { askYesNo } from '../prompt';
 import type { CommandContext } from '../session';
 import { addStartOptions, DETAILED_EXITCODE_HELP, syncInputFrom, type StartOptions } from '../sync-options';
-import { approve, awaitResult, loadStatus, reject } from '../sync-client';
+import { approve, awaitResult, loadStatus, reject } from '../../client/sync-client';
 import { report, startAndAnnounce } from './sync';
 
 type RunOptions = StartOptions & { yes?: boolean };

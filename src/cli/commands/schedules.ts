@@ -1,13 +1,13 @@
-/** `cp-sync schedule …`: syncs started by a Temporal Schedule (the Temporal side is in ../schedules.ts). */
+/** `cp-sync schedule …`: syncs started by a Temporal Schedule (the Temporal side is in client/schedules.ts). */
 import type { Command } from 'commander';
 import { webUiLink } from '../../domain/web-ui-link';
 import { checkSchemaBeforeStart } from '../maintenance';
 import { durationOption } from '../options';
 import { note, printJson, printLines } from '../out';
-import { createSchedule, describeSchedule, formatSchedule, listSchedules, scheduleSpec, triggerSchedule, viewOfDescription } from '../schedules';
+import { createSchedule, describeSchedule, formatSchedule, listSchedules, scheduleSpec, triggerSchedule, viewOfDescription } from '../../client/schedules';
 import type { CommandContext } from '../session';
 import { addSyncOptions, decisionNote, syncInputFrom, type SyncOptions } from '../sync-options';
-import { operatorName } from '../sync-client';
+import { operatorName } from '../../client/sync-client';
 
 interface ScheduleCreateOptions extends SyncOptions {
   every?: number;

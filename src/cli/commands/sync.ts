@@ -3,14 +3,14 @@ import type { Command } from 'commander';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { webUiLink } from '../../domain/web-ui-link';
 import type { SyncResult } from '../../shared';
-import { exitCodeForPhase } from '../exit-codes';
+import { exitCodeForPhase } from '../../domain/exit-codes';
 import { formatReport, formatStatus } from '../format';
 import { checkSchemaBeforeStart } from '../maintenance';
 import { note, printJson, printLines, sayer, type Say } from '../out';
-import { collectionProgress } from '../progress';
+import { collectionProgress } from '../../client/progress';
 import type { CommandContext } from '../session';
 import { addStartOptions, checkStartOptions, DETAILED_EXITCODE_HELP, syncInputFrom, syncLine, type StartOptions } from '../sync-options';
-import { approve, awaitResult, loadStatus, reject, startSync } from '../sync-client';
+import { approve, awaitResult, loadStatus, reject, startSync } from '../../client/sync-client';
 
 /** Starts a sync and announces it: `say` receives the lines for people; with --json, stdout gets the ids. */
 export async function startAndAnnounce(ctx: CommandContext, options: StartOptions, say: Say): Promise<WorkflowHandleWithFirstExecutionRunId> {

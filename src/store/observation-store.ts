@@ -1,6 +1,6 @@
 /** What the collection window writes: the highest count per device, the counters, and samples of rejects. */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
-import type { SyncDatabase } from './tables';
+import type { SyncDatabase } from '../db/tables';
 import { undashed } from '../domain/plan';
 import type { Flush } from '../domain/collected-batch';
 

@@ -4,7 +4,7 @@
  * chunks so that a large run never holds a long transaction.
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
-import { RUN_TABLES, type SyncDatabase } from './tables';
+import { RUN_TABLES, type SyncDatabase } from '../db/tables';
 
 const ROWS_PER_DELETE = 5000;
 

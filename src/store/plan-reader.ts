@@ -1,13 +1,13 @@
 /**
  * Reads one run's plan back from the tool's tables (what the planner wrote), row by row: every list streams from its
  * own query, so a plan of a million stations is read with flat memory. Also the planned stations as ocpp-db has them
- * now (for `cp-sync plan --format sql`), the reads db/applier.ts makes under lock, without the locks; what the apply
+ * now (for `cp-sync plan --format sql`), the reads store/applier.ts makes under lock, without the locks; what the apply
  * would insert is decided from them by domain/still-missing.ts, as the apply decides.
  */
 import type { RowDataPacket } from 'mysql2';
-import { streamRows } from './pool';
-import { asPointStationId, readOcppLayout } from './ocpp-layout';
-import type { SyncDatabase } from './tables';
+import { streamRows } from '../db/pool';
+import { asPointStationId, readOcppLayout } from '../db/ocpp-layout';
+import type { SyncDatabase } from '../db/tables';
 import type { PlannedStationNow } from '../domain/still-missing';
 import type { AmbiguousDevice, PlanStation, RejectedMessage, SilentStation } from '../shared';
 

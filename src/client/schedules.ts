@@ -13,7 +13,7 @@ import {
 } from '@temporalio/client';
 import { formatDuration } from '../domain/duration';
 import { WORKFLOW_TYPE, type SyncInput } from '../shared';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT } from '../domain/exit-codes';
 
 /** How the schedule was asked for, kept in its memo: the server compiles a cron expression into calendars. */
 export const SCHEDULE_MEMO_KEY = 'cpSyncSpec';

@@ -5,11 +5,11 @@
  * memory stays flat whatever the fleet size; only a capped summary is returned.
  */
 import type { RowDataPacket } from 'mysql2';
-import { AttemptQueries } from './attempt-queries';
-import { SerialWrites, TableRows } from './write-behind';
-import { streamBatches, type Connection, type Pool } from './pool';
-import { asPointStationId, asText, readOcppLayout, type OcppLayout } from './ocpp-layout';
-import type { SyncDatabase, Tables } from './tables';
+import { AttemptQueries } from '../db/attempt-queries';
+import { SerialWrites, TableRows } from '../db/write-behind';
+import { streamBatches, type Connection, type Pool } from '../db/pool';
+import { asPointStationId, asText, readOcppLayout, type OcppLayout } from '../db/ocpp-layout';
+import type { SyncDatabase, Tables } from '../db/tables';
 import { PlanFingerprint } from '../domain/plan';
 import { mergePlan, parsePointIds, type LiveStation, type MatchedDevice, type PlanEvent } from '../domain/plan-merge';
 import { PlanSummaryBuilder, type RunCounters } from '../domain/plan-summary';

@@ -17,7 +17,7 @@ import { resultOf } from '../workflows/result';
 import { CP_SYNC_DATABASE } from '../workflows/visibility';
 import { formatDuration } from '../domain/duration';
 import { ACTIVITY, DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT } from '../domain/exit-codes';
 import { notificationsFromHistory } from './history-notifications';
 import { retryFromDescription } from './progress';
 

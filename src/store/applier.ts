@@ -8,11 +8,11 @@
  * retry after a lost acknowledgement returns the recorded result.
  */
 import type { RowDataPacket } from 'mysql2';
-import { AttemptQueries } from './attempt-queries';
-import { streamBatches, type Connection } from './pool';
-import { SerialWrites, TableRows } from './write-behind';
-import { readOcppLayout, type OcppLayout } from './ocpp-layout';
-import type { SyncDatabase, Tables } from './tables';
+import { AttemptQueries } from '../db/attempt-queries';
+import { streamBatches, type Connection } from '../db/pool';
+import { SerialWrites, TableRows } from '../db/write-behind';
+import { readOcppLayout, type OcppLayout } from '../db/ocpp-layout';
+import type { SyncDatabase, Tables } from '../db/tables';
 import { allocateIdBlock } from '../domain/ids';
 import { parsePointIds } from '../domain/plan-merge';
 import { ApplyTally } from '../domain/still-missing';

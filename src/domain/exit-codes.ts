@@ -1,4 +1,4 @@
-import type { Phase } from '../shared';
+import type { Phase } from './phases';
 
 /** Exit statuses of `cp-sync`, documented in the README and, from EXIT_MEANINGS, in `cp-sync --help`. */
 export const EXIT = {

@@ -1,0 +1,38 @@
+/** What a sync runs with: the defaults of a new sync (read where it is started) and the webhook the worker notifies. */
+import { MAX_COLLECTORS, type SyncInput } from '../shared';
+import { boundedInt, ConfigError, duration, optionalString, parse, value, type Env } from './variables';
+
+/**
+ * NOTIFY_WEBHOOK_URL, read by the worker only: the URL may embed a token, so it never enters workflow input or
+ * history, and a bad value is described without being echoed.
+ */
+export function loadNotifyWebhookUrl(env: Env): string | undefined {
+  const url = value(env, 'NOTIFY_WEBHOOK_URL');
+  if (url === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol)) {
+    throw new ConfigError('NOTIFY_WEBHOOK_URL: expected an http:// or https:// URL, e.g. a Slack or Mattermost incoming webhook (the value is not shown: it may carry a token)');
+  }
+  return url;
+}
+
+/**
+ * Defaults for a new sync, read where the sync is started (the CLI): the SyncInput fields the environment sets,
+ * `collectors` always given (1: one collector, with a plain subscription).
+ */
+export type SyncDefaults = Pick<SyncInput, 'collectorDurationMs' | 'approvalTimeoutMs' | 'maxConnectors' | 'testDeviceId'> & Required<Pick<SyncInput, 'collectors'>>;
+
+export function loadSyncDefaults(env: Env): SyncDefaults {
+  return {
+    collectorDurationMs: parse(env, 'COLLECTOR_DURATION', duration('a positive duration'), '60000'),
+    approvalTimeoutMs: parse(env, 'APPROVAL_TIMEOUT', duration('a positive duration'), '24h'),
+    maxConnectors: parse(env, 'MAX_CONNECTORS', boundedInt('a whole number of connectors from 1 to 1000', 1, 1000), '16'),
+    testDeviceId: parse(env, 'TEST_DEVICE_ID', optionalString),
+    collectors: parse(env, 'COLLECTORS', boundedInt(`a whole number of collectors from 1 to ${MAX_COLLECTORS}`, 1, MAX_COLLECTORS), '1'),
+  };
+}
