@@ -10,7 +10,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { LogLevel, MqttConfig } from '../config';
 import { shareGroupOf } from '../mqtt/collector';
 import { ThreadedCollector } from '../mqtt/threaded-collector';
-import { WatchDeviceStore } from '../db/watch-devices';
+import { WatchDeviceStore } from '../store/watch-devices';
 import type { SyncDatabase } from '../db/tables';
 import { watchKeyOf, watchSessionKey } from '../domain/watch-keys';
 import type { Log } from '../log';

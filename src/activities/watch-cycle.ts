@@ -1,13 +1,13 @@
 /**
- * One cycle of the watch: claim the devices that changed since the last cycle and plan them (db/watch-planner.ts);
+ * One cycle of the watch: claim the devices that changed since the last cycle and plan them (store/watch-planner.ts);
  * and, when the watch stops, end its collectors' MQTT sessions on the broker.
  */
 import { Context } from '@temporalio/activity';
 import type { MqttConfig } from '../config';
 import type { AttemptQueries } from '../db/attempt-queries';
 import type { SyncDatabase } from '../db/tables';
-import { WatchDeviceStore } from '../db/watch-devices';
-import { planCycle } from '../db/watch-planner';
+import { WatchDeviceStore } from '../store/watch-devices';
+import { planCycle } from '../store/watch-planner';
 import { cycleRunKey, watchKeyOf, watchSessionKey } from '../domain/watch-keys';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';

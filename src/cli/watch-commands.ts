@@ -14,8 +14,8 @@ import { DEFAULT_WATCH_ID, DEFAULT_WATCH_INTERVAL_MS, MIN_WATCH_INTERVAL_MS, WAT
 import { stopWatchUpdate } from '../workflows/watch-definitions';
 import { CP_SYNC_DATABASE } from '../workflows/visibility';
 import { checkSchemaBeforeStart } from './maintenance';
-import { CliError, EXIT } from './exit-codes';
-import { operatorName } from './sync-client';
+import { CliError, EXIT } from '../domain/exit-codes';
+import { operatorName } from '../client/sync-client';
 
 interface WatchStartOptions {
   id: string;

@@ -9,9 +9,9 @@
  * fingerprint), so that the sync's apply (db/applier.ts) writes it unchanged, with its lock and locked re-check.
  */
 import type { RowDataPacket } from 'mysql2';
-import { AttemptQueries } from './attempt-queries';
-import { asPointStationId, asText, readOcppLayout, type OcppLayout } from './ocpp-layout';
-import type { SyncDatabase, Tables } from './tables';
+import { AttemptQueries } from '../db/attempt-queries';
+import { asPointStationId, asText, readOcppLayout, type OcppLayout } from '../db/ocpp-layout';
+import type { SyncDatabase, Tables } from '../db/tables';
 import { WatchDeviceStore } from './watch-devices';
 import { PlanFingerprint } from '../domain/plan';
 import { mergePlan, type LiveStation, type MatchedDevice, type PlanEvent } from '../domain/plan-merge';

@@ -5,7 +5,7 @@
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { newRows } from './observation-store';
-import type { SyncDatabase } from './tables';
+import type { SyncDatabase } from '../db/tables';
 import { undashed } from '../domain/plan';
 
 /** As for the sync's observations: about 150 KB a statement, far below max_allowed_packet. */
