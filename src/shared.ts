@@ -8,6 +8,7 @@ import type { PlanSummary } from './domain/plan-types';
 export {
   ACTIVITY,
   ACTIVITY_RETRYING_SIGNAL,
+  COLLECTOR_CONNECTION_SIGNAL,
   DECISION_REFUSED,
   DEFAULT_TASK_QUEUE,
   DEFAULT_WORKFLOW_ID,
@@ -177,6 +178,11 @@ export interface SyncStatus {
   failedDuring?: Phase;
   /** Set while the current activity is being retried after a failed attempt; cleared when it ends. */
   retry?: ActivityRetry;
+  /**
+   * While collecting: the collector's last problem reaching the MQTT broker (naming the setting), as it signalled it;
+   * cleared once it connects. Absent in runs before it existed.
+   */
+  connectionError?: BrokerConnectionProblem;
   /** Why an auto-approve limit did not apply the plan by itself (it waited for an operator instead). */
   autoApproveExceeded?: string;
   /** The webhook notifications of this run (NOTIFY_WEBHOOK_URL), oldest first; absent in runs before notifications. */

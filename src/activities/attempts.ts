@@ -9,6 +9,7 @@ import { isRetryable, toActivityFailure } from '../db/errors';
 import { AttemptQueries } from '../db/attempt-queries';
 import type { Pool } from '../db/pool';
 import type { Log } from '../log';
+import { signalOwnWorkflow } from './tell-workflow';
 import { ACTIVITY, ACTIVITY_RETRYING_SIGNAL, APPLY_RETRY, DIFF_RETRY, type ActivityName, WORK_HEARTBEAT_INTERVAL_MS, type ActivityRetry, type RetrySettings } from '../shared';
 
 /**
@@ -104,9 +105,6 @@ export interface FailedAttempt {
   onFinalFailure: (message: string) => void;
 }
 
-/** How long a failed attempt waits to tell its workflow about the retry before giving up on it. */
-const SIGNAL_TIMEOUT_MS = 3000;
-
 /**
  * Decides what `err` means for this attempt and throws it the way Temporal must see it: a final failure (non-
  * retryable, or the last attempt) prints the final lines; a retried one prints one line with the next attempt's
@@ -128,35 +126,15 @@ export async function failAttempt(err: unknown, options: FailedAttempt): Promise
   const delayMs = retryDelayMs(policy, attempt);
   const of = policy.maximumAttempts > 0 ? ` of ${policy.maximumAttempts}` : '';
   log.error(`${options.what} attempt ${attempt}${of} failed (${failure.message}), retrying in ${formatDelay(delayMs)}`);
-  await tellWorkflow(context, log, {
+  // Only the status and the Web UI would miss the retry; Temporal retries all the same.
+  await signalOwnWorkflow(context, log, ACTIVITY_RETRYING_SIGNAL, {
     activity: options.activity,
     attempt: attempt + 1,
     maximumAttempts: policy.maximumAttempts,
     lastFailure: failure.message,
     nextAttemptAt: new Date(Date.now() + delayMs).toISOString(),
-  });
+  } satisfies ActivityRetry);
   throw failure;
-}
-
-async function tellWorkflow(context: Context, log: Log, retry: ActivityRetry): Promise<void> {
-  const execution = context.info.workflowExecution;
-  if (!execution) return;
-  const { workflowId, runId } = execution;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const handle = context.client.workflow.getHandle(workflowId, runId);
-    await Promise.race([
-      handle.signal(ACTIVITY_RETRYING_SIGNAL, retry),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${SIGNAL_TIMEOUT_MS} ms`)), SIGNAL_TIMEOUT_MS);
-      }),
-    ]);
-  } catch (err) {
-    // Only the status and the Web UI miss the retry; Temporal retries all the same.
-    log.debug(`Could not tell workflow ${workflowId} about the retry: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** How each attempt wrapped by runAttempt is named in its log lines, and the policy the workflow schedules it with. */

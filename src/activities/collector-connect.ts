@@ -9,7 +9,8 @@ import type { Context } from '@temporalio/activity';
 import type { CollectorOptions } from '../mqtt/collector';
 import { brokerAddress } from '../mqtt/broker-problem';
 import { ThreadedCollector } from '../mqtt/threaded-collector';
-import { ERROR_TYPES, type BrokerConnectionProblem, type CollectionProgress, type CollectorHeartbeat } from '../shared';
+import { signalOwnWorkflow } from './tell-workflow';
+import { COLLECTOR_CONNECTION_SIGNAL, ERROR_TYPES, type BrokerConnectionProblem, type CollectionProgress, type CollectorHeartbeat } from '../shared';
 
 /** How often the activity heartbeats while it connects (cancellation reaches it only through heartbeats). */
 const CONNECT_HEARTBEAT_MS = 1000;
@@ -33,6 +34,21 @@ export function neverConnectedFailure(problem: BrokerConnectionProblem): Applica
 }
 
 /**
+ * Tells the workflow each new problem (heartbeats reach it only through `describe`, and are throttled to one per 8 s),
+ * and null once connected after one. Signals go one after another, never holding up the connecting.
+ */
+function workflowTeller(context: Context, log: CollectorOptions['log']): (problem: BrokerConnectionProblem | null) => void {
+  let told: string | null = null;
+  let sending: Promise<void> = Promise.resolve();
+  return (problem) => {
+    const key = problem === null ? null : `${problem.setting} ${problem.message}`;
+    if (key === told) return;
+    told = key;
+    sending = sending.then(() => signalOwnWorkflow(context, log, COLLECTOR_CONNECTION_SIGNAL, problem));
+  };
+}
+
+/**
  * Connects, trying until the window's end (plus `graceMs`) and heartbeating each second; the workflow's cancellation
  * (the window is over) stops the trying. A collector that never connected in this run then fails, non-retryable, with
  * its last problem; a worker shutting down leaves the next attempt to go on trying.
@@ -49,14 +65,17 @@ export async function connectHeartbeating(
   const heartbeat = (): void => context.heartbeat({ ...progress, connected, connectionError: problem } satisfies CollectorHeartbeat);
   const ticker = setInterval(heartbeat, CONNECT_HEARTBEAT_MS);
   const connectTimeoutMs = Number.isNaN(window.endsAt) ? DEFAULT_CONNECT_TIMEOUT_MS : Math.max(DEFAULT_CONNECT_TIMEOUT_MS, window.endsAt + window.graceMs - Date.now());
+  const tell = workflowTeller(context, options.log);
   const onConnectionProblem = (now: BrokerConnectionProblem | undefined): void => {
     problem = now;
     if (now !== undefined) heartbeat();
+    if (now !== undefined) tell(now);
   };
   try {
     const collector = await ThreadedCollector.connect({ ...options, connectTimeoutMs, onConnectionProblem }, context.cancellationSignal);
     connected = true;
     problem = undefined;
+    tell(null);
     return { collector, heartbeat };
   } catch (err) {
     const details = context.cancellationDetails;

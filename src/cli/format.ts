@@ -1,7 +1,8 @@
 /** What the CLI prints for people. Wording of the final report follows the original tool's user guide. */
-import { PLAN_SAMPLE_LIMIT, type CollectionProgress, type PlanSummary, type SyncResult, type SyncStatus } from '../shared';
+import { PLAN_SAMPLE_LIMIT, type BrokerConnectionProblem, type CollectionProgress, type CollectorHeartbeat, type PlanSummary, type SyncResult, type SyncStatus } from '../shared';
 import { notificationLine, retryLine } from '../workflows/details';
 import { formatDeadline, formatDuration } from '../domain/duration';
+import { connectionLine, outcomeLine, planHeadline } from '../domain/run-text';
 import { renderTable } from './table';
 
 function list(numbers: readonly number[]): string {
@@ -27,7 +28,7 @@ function sum(lists: readonly (readonly number[])[]): number {
 export function formatPlan(plan: PlanSummary, workflowId?: string): string[] {
   const hint = fullPlanHint(workflowId);
   const lines = [
-    `Plan ${plan.fingerprint}: ${plan.pointsToCreate} charging points to create on ${plan.stationsToChange} stations` +
+    planHeadline(plan) +
       (plan.testDeviceId !== undefined ? ` (⚠️  TEST MODE: only device ${plan.testDeviceId} is written)` : ''),
     `  ${plan.processedDevices} unique devices from ${plan.messages} messages · ${plan.stationsInDatabase} stations in the database · ` +
       `${plan.notFound} devices without a station · ${plan.surplusPoints} surplus points (kept) · ${plan.rejected} rejected messages` +
@@ -95,19 +96,26 @@ export function formatPlan(plan: PlanSummary, workflowId?: string): string[] {
   return lines;
 }
 
-export function formatProgress(progress: CollectionProgress | undefined, elapsedMs: number, windowMs: number): string {
+/** The window's progress line; while the collector cannot reach the broker, with its last problem (naming the setting). */
+export function formatProgress(progress: CollectionProgress | undefined, elapsedMs: number, windowMs: number, connectionError?: Pick<BrokerConnectionProblem, 'message'>): string {
   const seconds = (ms: number): string => formatDuration(Math.floor(ms / 1000) * 1000);
   const counts = progress ? `${progress.messages} messages, ${progress.devices} devices, ${progress.rejected} rejected` : 'connecting…';
-  return `Collecting ${seconds(Math.min(elapsedMs, windowMs))} of ${seconds(windowMs)}: ${counts}`;
+  const trouble = connectionError ? ` · ${connectionLine(connectionError)}` : '';
+  return `Collecting ${seconds(Math.min(elapsedMs, windowMs))} of ${seconds(windowMs)}: ${counts}${trouble}`;
 }
 
-export function formatStatus(workflowId: string, status: SyncStatus, progress?: CollectionProgress): string[] {
+export function formatStatus(workflowId: string, status: SyncStatus, progress?: CollectorHeartbeat): string[] {
   const lines = [`Sync ${workflowId}: ${status.phase}`];
+  const outcome = outcomeLine(status);
+  if (outcome) lines.push(`  outcome: ${outcome}`);
   if (status.collectionNote) lines.push(`  note: ${status.collectionNote}`);
-  if (status.phase === 'collecting') lines.push(`  ${formatProgress(progress, Date.now() - Date.parse(status.startedAt), status.input.collectorDurationMs)}`);
+  if (status.phase === 'collecting') {
+    const elapsedMs = Date.now() - Date.parse(status.startedAt);
+    lines.push(`  ${formatProgress(progress, elapsedMs, status.input.collectorDurationMs, status.connectionError ?? progress?.connectionError)}`);
+  }
   if (status.plan) {
     const p = status.plan;
-    lines.push(`  plan ${p.fingerprint}: ${p.pointsToCreate} points to create on ${p.stationsToChange} stations; ${p.processedDevices} devices, ${p.notFound} without a station, ${p.rejected} rejected messages`);
+    lines.push(`  ${planHeadline(p)}; ${p.processedDevices} devices, ${p.notFound} without a station, ${p.rejected} rejected messages`);
   }
   if (status.phase === 'awaiting-approval') {
     lines.push(`  waiting for approval until ${status.approvalDeadline ? formatDeadline(status.approvalDeadline) : '(no deadline)'}: cp-sync plan ${workflowId}, then cp-sync approve ${workflowId}`);

@@ -61,7 +61,8 @@ export function listedRun(execution: WorkflowExecutionInfo): ListedRun {
     startedAt: execution.startTime.toISOString(),
     closedAt: execution.closeTime?.toISOString(),
     decidedBy: typeof memo.decidedBy === 'string' ? memo.decidedBy : undefined,
-    outcome: typeof memo.outcome === 'string' ? memo.outcome : undefined,
+    // Runs of earlier versions recorded Temporal's wrapper in their outcome; the operator needs what it wraps.
+    outcome: typeof memo.outcome === 'string' ? memo.outcome.replace(': Activity task failed: ', ': ') : undefined,
   };
 }
 

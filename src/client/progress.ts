@@ -1,21 +1,28 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { ACTIVITY, type ActivityRetry, type CollectionProgress } from '../shared';
+import { ACTIVITY, type ActivityRetry, type CollectorHeartbeat } from '../shared';
 
 /**
  * The collection window's live counters: the heartbeat details of the pending collect activities, summed over the
- * run's collectors (`--collectors N`: each hears its share of the stream).
+ * run's collectors (`--collectors N`: each hears its share of the stream), with the last connection problem of a
+ * collector that is not connected (heartbeats are throttled: the status query has it sooner, by signal).
  */
-export async function collectionProgress(handle: WorkflowHandle): Promise<CollectionProgress | undefined> {
+export async function collectionProgress(handle: WorkflowHandle): Promise<CollectorHeartbeat | undefined> {
   const description = await handle.describe();
-  let total: CollectionProgress | undefined;
+  let total: CollectorHeartbeat | undefined;
   for (const activity of description.raw.pendingActivities ?? []) {
     if (activity.activityType?.name !== ACTIVITY.collect) continue;
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
-    const one = defaultPayloadConverter.fromPayload<CollectionProgress>(payload);
-    total = { messages: (total?.messages ?? 0) + one.messages, devices: (total?.devices ?? 0) + one.devices, rejected: (total?.rejected ?? 0) + one.rejected };
+    const one = defaultPayloadConverter.fromPayload<CollectorHeartbeat>(payload);
+    const connectionError = one.connectionError ?? total?.connectionError;
+    total = {
+      messages: (total?.messages ?? 0) + one.messages,
+      devices: (total?.devices ?? 0) + one.devices,
+      rejected: (total?.rejected ?? 0) + one.rejected,
+      ...(connectionError ? { connectionError } : {}),
+    };
   }
   return total;
 }

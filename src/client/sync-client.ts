@@ -11,14 +11,16 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter, fromPayloadsAtIndex, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/definitions';
+import { finalStatusOf } from '../workflows/final-status';
 import { resultOf } from '../workflows/result';
 import { CP_SYNC_DATABASE } from '../workflows/visibility';
 import { formatDuration } from '../domain/duration';
-import { ACTIVITY, DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
+import { approvalMode, withoutActivityWrapper } from '../domain/run-text';
+import { DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from '../domain/exit-codes';
-import { notificationsFromHistory } from './history-notifications';
+import { endedRunStatus } from './ended-run';
 import { retryFromDescription } from './progress';
 
 export function operatorName(): string {
@@ -57,7 +59,7 @@ export async function startSync(client: Client, taskQueue: string, workflowId: s
 
 /** The Web UI's summary and details of a run, and its database search attribute, as every starter sets them. */
 export function runLabels(input: SyncInput, database?: string): Pick<WorkflowStartOptions, 'staticSummary' | 'staticDetails' | 'typedSearchAttributes'> {
-  const mode = input.dryRun ? 'dry run' : input.autoApprove ? 'auto-approve' : 'approval';
+  const mode = approvalMode(input);
   const summary = [
     `charging-points-sync ${database ?? ''}`.trim(),
     `${formatDuration(input.collectorDurationMs)} window`,
@@ -112,8 +114,8 @@ export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): P
 }
 
 /**
- * The status of a sync, running or ended. A finished run answers from its result, and a failed one from its
- * history, so neither needs a worker.
+ * The status of a sync, running or ended. A finished run answers from its result, and a failed one from the final
+ * status its failure carries (ended-run.ts), so neither needs a worker.
  */
 export async function loadStatus(handle: WorkflowHandle): Promise<SyncStatus> {
   let description;
@@ -133,42 +135,8 @@ export async function loadStatus(handle: WorkflowHandle): Promise<SyncStatus> {
     case 'COMPLETED':
       return (await handle.result()) as SyncResult;
     default:
-      return statusFromHistory(handle, description.status.name);
+      return endedRunStatus(await handle.fetchHistory(), description.status.name);
   }
-}
-
-/** Rebuilds what can be known of an ended, unsuccessful run from its history: input, plan, approval, error. */
-async function statusFromHistory(handle: WorkflowHandle, state: string): Promise<SyncStatus> {
-  const history = await handle.fetchHistory();
-  const events = history.events ?? [];
-  const started = events[0]?.workflowExecutionStartedEventAttributes;
-  const activityTypes = new Map<string, string>();
-  const status: SyncStatus = {
-    phase: 'failed',
-    startedAt: events[0]?.eventTime ? new Date(Number(events[0].eventTime.seconds ?? 0) * 1000).toISOString() : '',
-    input: fromPayloadsAtIndex<SyncInput>(defaultPayloadConverter, 0, started?.input?.payloads),
-    refusedApprovals: [],
-    refusedRejections: [],
-    failedDuring: 'collecting',
-  };
-  for (const event of events) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name) {
-      activityTypes.set(String(event.eventId), scheduled.activityType.name);
-      status.failedDuring = scheduled.activityType.name === ACTIVITY.apply ? 'applying' : scheduled.activityType.name === ACTIVITY.plan ? 'planning' : 'collecting';
-    }
-    const completed = event.activityTaskCompletedEventAttributes;
-    if (completed && activityTypes.get(String(completed.scheduledEventId)) === ACTIVITY.plan) {
-      status.plan = fromPayloadsAtIndex<PlanSummary>(defaultPayloadConverter, 0, completed.result?.payloads);
-    }
-    const failure = event.workflowExecutionFailedEventAttributes?.failure;
-    if (failure) status.error = failure.cause?.message ? `${failure.message ?? ''}: ${failure.cause.message}` : (failure.message ?? undefined);
-    const terminated = event.workflowExecutionTerminatedEventAttributes;
-    if (terminated) status.error = `terminated${terminated.reason ? `: ${terminated.reason}` : ''}`;
-  }
-  status.error ??= state.toLowerCase().replace(/_/g, ' ');
-  status.notifications = notificationsFromHistory(events);
-  return status;
 }
 
 export interface ApproveOptions {
@@ -231,13 +199,13 @@ async function decide(handle: WorkflowHandle, send: () => Promise<unknown>, refu
   }
 }
 
-/** Waits for the end of the run. A failed run is reported like the others, from its last status. */
+/** Waits for the end of the run. A failed run is reported like the others, from the final status it recorded. */
 export async function awaitResult(handle: WorkflowHandle): Promise<SyncResult> {
   try {
     return (await handle.result()) as SyncResult;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const status = await loadStatus(handle);
-    return { ...resultOf(status, 'failed'), error: status.error ?? err.cause?.message ?? err.message };
+    const status = finalStatusOf(err) ?? (await loadStatus(handle));
+    return { ...resultOf(status, 'failed'), error: withoutActivityWrapper(status.error ?? err.cause?.message ?? err.message) };
   }
 }

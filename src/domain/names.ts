@@ -47,3 +47,9 @@ export const TRANSIENT_DATABASE_ERROR = 'TransientDatabaseError';
 
 /** Sent by a failed attempt of the plan or the apply to its own workflow, so that the workflow can show the retry. */
 export const ACTIVITY_RETRYING_SIGNAL = 'activityRetrying';
+
+/**
+ * Sent by a collector to its own workflow once per new connection problem (and once with null when it connects after
+ * one), so that `status`, the progress line of `run` and the Web UI show it within seconds: heartbeats are throttled.
+ */
+export const COLLECTOR_CONNECTION_SIGNAL = 'collectorConnection';

@@ -4,7 +4,7 @@
  * workflow sandbox can use it too.
  */
 import { isFinal } from './phases';
-import type { PlanSummary, SyncInput, SyncStatus } from '../shared';
+import type { BrokerConnectionProblem, PlanSummary, SyncInput, SyncStatus } from '../shared';
 
 type PlanCounts = Pick<PlanSummary, 'pointsToCreate' | 'stationsToChange'>;
 
@@ -59,4 +59,30 @@ export function outcomeLine(status: SyncStatus): string | undefined {
     default:
       return `failed during ${status.failedDuring ?? 'the run'}: ${status.error ?? 'unknown error'}`;
   }
+}
+
+/** How Temporal wraps an activity's failure; the operator needs what it wraps (the setting, the OS error). */
+const ACTIVITY_WRAPPER = 'Activity task failed';
+
+/**
+ * An error text without Temporal's `Activity task failed: ` wrapper: for texts recorded by earlier versions, which
+ * kept it. A text that is only the wrapper stays (it is all there is).
+ */
+export function withoutActivityWrapper(text: string): string {
+  return text.startsWith(`${ACTIVITY_WRAPPER}: `) ? text.slice(ACTIVITY_WRAPPER.length + 2) : text;
+}
+
+/**
+ * What a failed run says went wrong, in the operator's language: the error with its cause (the activity's own
+ * failure names the setting and the OS error), without the wrapper that only says an activity failed.
+ */
+export function failureText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const text = err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
+  return withoutActivityWrapper(text);
+}
+
+/** The collector's trouble reaching the broker, for `status`, `run` and the Web UI: the message names the setting. */
+export function connectionLine(problem: Pick<BrokerConnectionProblem, 'message'>): string {
+  return `cannot reach the MQTT broker: ${problem.message}`;
 }

@@ -1,6 +1,6 @@
 /** The workflow's messages: the CLI, the tests and `temporal workflow signal|update` use these names. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { ACTIVITY_RETRYING_SIGNAL, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type RejectSignal, type SyncStatus } from '../shared';
+import { ACTIVITY_RETRYING_SIGNAL, COLLECTOR_CONNECTION_SIGNAL, type ActivityRetry, type BrokerConnectionProblem, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type RejectSignal, type SyncStatus } from '../shared';
 
 /**
  * Approve and reject as Updates: the caller learns the verdict at once (a refused call fails in the validator and
@@ -14,3 +14,5 @@ export const rejectSignal = defineSignal<[RejectSignal?]>('reject');
 export const statusQuery = defineQuery<SyncStatus>('status');
 /** Sent by a failed attempt of diffStations or applyMissingPoints that Temporal will retry (activities/attempts.ts). */
 export const activityRetryingSignal = defineSignal<[ActivityRetry]>(ACTIVITY_RETRYING_SIGNAL);
+/** Sent by a collector that cannot reach the broker, once per new problem; null once it has connected (activities/collector-connect.ts). */
+export const collectorConnectionSignal = defineSignal<[BrokerConnectionProblem | null]>(COLLECTOR_CONNECTION_SIGNAL);

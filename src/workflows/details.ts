@@ -1,4 +1,4 @@
-import { approvalMode, outcomeLine, pointsToCreate } from '../domain/run-text';
+import { approvalMode, connectionLine, outcomeLine, pointsToCreate } from '../domain/run-text';
 import type { ActivityRetry, NotificationRecord, SyncStatus } from '../shared';
 
 /** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
@@ -39,6 +39,7 @@ export function currentDetails(status: SyncStatus): string {
   const mode = approvalMode(input);
   lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${mode === 'approval' ? '' : ` · ${mode}`}`);
   if (status.collectionNote) lines.push(`**Collection:** ${status.collectionNote}`);
+  if (status.phase === 'collecting' && status.connectionError) lines.push(`**Broker:** ${literal(connectionLine(status.connectionError))}`);
   if (plan) {
     lines.push(
       `**Plan ${plan.fingerprint}:**${plan.testDeviceId ? ` (test mode: only ${plan.testDeviceId})` : ''} ${pointsToCreate(plan)} · ` +

@@ -1,12 +1,13 @@
 /**
  * The workflow's message handlers: the status query, approve and reject (each an Update with a validator and a
- * signal of the same name) and the internal signal by which a failing activity attempt reports its retry.
+ * signal of the same name) and the internal signals by which a failing activity attempt reports its retry and a
+ * collector its trouble reaching the broker.
  */
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
-import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type Phase, type RefusedDecision, type SyncStatus } from '../shared';
+import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type BrokerConnectionProblem, type Phase, type RefusedDecision, type SyncStatus } from '../shared';
 import { judgeApproval, judgeRejection, type Verdict } from './decision';
-import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery } from './definitions';
+import { activityRetryingSignal, approveSignal, collectorConnectionSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery } from './definitions';
 import type { RunTracker } from './run-status';
 
 /** Refused decisions kept in the status, newest last. */
@@ -50,6 +51,13 @@ export function installHandlers(run: RunTracker): void {
   setHandler(activityRetryingSignal, (retry: ActivityRetry) => {
     if (ACTIVITY_OF_PHASE[status.phase] !== retry?.activity) return;
     status.retry = retry;
+    run.tell();
+  });
+  // Heartbeats are throttled (up to 8 s apart); the collector signals each new problem so that it shows at once.
+  // A signal only sets the status: it adds no command, so histories recorded before it replay unchanged.
+  setHandler(collectorConnectionSignal, (problem: BrokerConnectionProblem | null) => {
+    if (status.phase !== 'collecting') return;
+    status.connectionError = problem ?? undefined;
     run.tell();
   });
 }

@@ -2,6 +2,7 @@ import { condition, isCancellation, TemporalFailure, workflowInfo } from '@tempo
 import type { Phase, PlanSummary, SyncInput, SyncResult } from '../shared';
 import { applyPlan, buildPlan } from './activity-options';
 import { autoDecision } from './auto-approve';
+import { failureText } from '../domain/run-text';
 import { runFailure } from './final-status';
 import { installHandlers } from './handlers';
 import { validateSyncInput } from './input';
@@ -48,7 +49,7 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
   } catch (err) {
     status.failedDuring = status.phase;
     status.retry = undefined;
-    status.error = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+    status.error = failureText(err);
     run.setPhase('failed');
     notifier.notify('failed');
     await notifier.settle();

@@ -149,7 +149,7 @@ describe('webhook notifications', () => {
   );
 
   test(
-    'failed is told with the error; the ended run\'s status (from its history, no result) shows its notifications',
+    'failed is told with the error; the ended run\'s status (from the final status its failure carries) shows its notifications',
     async () => {
       await aStationMissingTwoPoints('NTF-0005');
       const handle = await e2e.collect(e2e.account(), [report('NTF-0005', 3)]);

@@ -301,7 +301,7 @@ describe('MQTT: a TLS problem fails the collection at once, not retried, with th
       expect(failure).toMatchObject({ type: ERROR_TYPES.tls, nonRetryable: true });
       expect(failure.message).toMatch(/^TLS: the MQTT broker requires a client certificate \(.*certificate required\): set CLOUD_TLS_CERT_PATH and CLOUD_TLS_KEY_PATH$/);
       // What `cp-sync status` and `result` show.
-      expect(error).toBe(`Activity task failed: ${failure.message}`);
+      expect(error).toBe(failure.message);
     },
     TEST_TIMEOUT,
   );

@@ -110,7 +110,7 @@ describe('formatPlan', () => {
   const cellsOf = (name: string): string[] => rowOf(name).trim().split(/\s{2,}/);
 
   it('opens with the fingerprint and the counts', () => {
-    expect(lines[0]).toBe('Plan a1b2c3d4e5f60718: 3 charging points to create on 2 stations');
+    expect(lines[0]).toBe('Plan a1b2c3d4e5f60718: 3 points to create on 2 stations');
     expect(lines[1]).toContain('2 devices without a station');
     expect(lines[1]).toContain('2 surplus points (kept)');
     expect(lines[1]).toContain('1 stations skipped (test mode)');
@@ -244,5 +244,24 @@ describe('formatProgress', () => {
   it('writes the window in people\'s units', () => {
     expect(formatProgress({ messages: 50, devices: 9, rejected: 5 }, 5400, 8000)).toBe('Collecting 5 s of 8 s: 50 messages, 9 devices, 5 rejected');
     expect(formatProgress(undefined, 0, 90_000)).toBe('Collecting 0 s of 1 min 30 s: connecting…');
+  });
+
+  it("names the broker's problem and its setting while the collector cannot connect", () => {
+    expect(formatProgress({ messages: 0, devices: 0, rejected: 0 }, 2000, 8000, { message: 'CLOUD_HOST 127.0.0.1:1999: connection refused (ECONNREFUSED)' })).toBe(
+      'Collecting 2 s of 8 s: 0 messages, 0 devices, 0 rejected · cannot reach the MQTT broker: CLOUD_HOST 127.0.0.1:1999: connection refused (ECONNREFUSED)',
+    );
+  });
+});
+
+describe('formatStatus tells the run from its own record', () => {
+  it('opens an ended run with its outcome line and shows the plan headline', () => {
+    const lines = formatStatus('sync-1', aSyncStatus({ phase: 'failed', failedDuring: 'applying', error: 'ER_LOCK_WAIT_TIMEOUT', plan: aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' }) }));
+    expect(lines[1]).toBe('  outcome: failed during applying: ER_LOCK_WAIT_TIMEOUT');
+    expect(lines.some((l) => l.startsWith('  Plan a1b2c3d4e5f60718: '))).toBe(true);
+  });
+
+  it("shows a collecting run's broker problem from the status (signalled) before the heartbeat's", () => {
+    const status = aSyncStatus({ phase: 'collecting', connectionError: { setting: 'CLOUD_HOST', message: 'CLOUD_HOST h:1: connection refused', at: 't', retryable: true } });
+    expect(formatStatus('sync-1', status).join('\n')).toContain('cannot reach the MQTT broker: CLOUD_HOST h:1: connection refused');
   });
 });

@@ -1,4 +1,4 @@
-import { approvalMode, autoApproveLimits, outcomeLine, planHeadline, pointsToCreate } from '../../src/domain/run-text';
+import { approvalMode, autoApproveLimits, connectionLine, failureText, outcomeLine, planHeadline, pointsToCreate, withoutActivityWrapper } from '../../src/domain/run-text';
 import { aPlanSummary, anApplyResult, aSyncInput, aSyncStatus } from '../support/builders';
 
 describe('run-text: the plan headline', () => {
@@ -42,5 +42,25 @@ describe('run-text: the outcome line', () => {
       'expired: 5 points on 2 stations not approved before 2026-01-01T00:00:00.000Z; nothing written',
     );
     expect(outcomeLine(aSyncStatus({ phase: 'failed', failedDuring: 'collecting', error: 'Not authorized' }))).toBe('failed during collecting: Not authorized');
+  });
+});
+
+describe("a failure in the operator's words", () => {
+  it("drops Temporal's activity wrapper and keeps the activity's own error (setting and OS error)", () => {
+    const wrapped = Object.assign(new Error('Activity task failed'), { cause: new Error('CLOUD_HOST 127.0.0.1:1999: connection refused (ECONNREFUSED)') });
+    expect(failureText(wrapped)).toBe('CLOUD_HOST 127.0.0.1:1999: connection refused (ECONNREFUSED)');
+    expect(failureText(Object.assign(new Error('apply failed'), { cause: new Error('ER_LOCK_WAIT_TIMEOUT') }))).toBe('apply failed: ER_LOCK_WAIT_TIMEOUT');
+    expect(failureText(new Error('Not authorized'))).toBe('Not authorized');
+    expect(failureText('cancelled')).toBe('cancelled');
+  });
+
+  it('reads texts recorded by earlier versions without the wrapper; a bare wrapper stays (it is all there is)', () => {
+    expect(withoutActivityWrapper('Activity task failed: ER_NO_SUCH_TABLE')).toBe('ER_NO_SUCH_TABLE');
+    expect(withoutActivityWrapper('Activity task failed')).toBe('Activity task failed');
+    expect(withoutActivityWrapper('terminated: by hand')).toBe('terminated: by hand');
+  });
+
+  it('names the broker problem with its setting', () => {
+    expect(connectionLine({ message: 'CLOUD_CREDENTIALS: not authorized' })).toBe('cannot reach the MQTT broker: CLOUD_CREDENTIALS: not authorized');
   });
 });

@@ -26,6 +26,8 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { SYNC_FAILED, WORKFLOW_TYPE } from '../../src/shared';
 import { finalStatusFromHistory } from '../../src/workflows/final-status';
+import { endedRunStatus } from '../../src/client/ended-run';
+import { outcomeLine } from '../../src/domain/run-text';
 
 const HISTORIES = join(__dirname, '..', 'fixtures', 'histories');
 const workflowsPath = require.resolve('../../src/workflows');
@@ -99,6 +101,21 @@ test('a run failed before the final status travelled with the failure: an activi
   expect(failed.workflowExecutionFailedEventAttributes.failure).toMatchObject({ message: 'Activity task failed', activityFailureInfo: expect.any(Object) });
   expect(JSON.stringify(failed)).not.toContain(SYNC_FAILED);
   expect(finalStatusFromHistory(load(json))).toBeUndefined();
+});
+
+/**
+ * The CLI reads such a run all the same, from what the history itself records: the input, the phases the run
+ * published (the failure happened while applying), the plan's result, and the error without Temporal's wrapper.
+ */
+test("the CLI's status of a run failed before the final status travelled: the fallback reads it correctly", () => {
+  const json = readHistory('sync-failed-while-applying.json');
+  const status = endedRunStatus(load(json), 'FAILED');
+  expect(status).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist", plan: { pointsToCreate: 2 } });
+  expect(status.input.collectorDurationMs).toBeGreaterThan(0);
+  expect(outcomeLine(status)).toBe("failed during applying: ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist");
+  // Without its published phases (runs before the search attributes), the failed activity names the phase.
+  const withoutPhases = { events: json.events.filter((e) => e.eventType !== 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES') };
+  expect(endedRunStatus(load(withoutPhases), 'FAILED').failedDuring).toBe('applying');
 });
 
 test.each(fixtures)('%s replays against the current workflow code', async (file) => {

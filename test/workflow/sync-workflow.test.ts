@@ -14,9 +14,13 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
+import { signalOwnWorkflow } from '../../src/activities/tell-workflow';
+import { awaitResult, loadStatus } from '../../src/client/sync-client';
+import { formatReport } from '../../src/cli/format';
+import { currentDetails } from '../../src/workflows/details';
 import type { Log } from '../../src/log';
 import { runMetricsSinks } from '../../src/run-metrics';
-import { APPLY_RETRY, DECISION_REFUSED, SYNC_FAILED, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
+import { APPLY_RETRY, COLLECTOR_CONNECTION_SIGNAL, DECISION_REFUSED, type BrokerConnectionProblem, SYNC_FAILED, DIFF_RETRY, ERROR_TYPES, WORKFLOW_TYPE, type ApplyResult, type CollectionOutcome, type NotificationEvent, type NotificationOutcome, type CollectionProgress, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../../src/shared';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type syncChargingPoints } from '../../src/workflows';
 import { finalStatusFromHistory, finalStatusOf } from '../../src/workflows/final-status';
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from '../../src/workflows/visibility';
@@ -625,6 +629,28 @@ describe('syncChargingPoints', () => {
       });
     });
 
+    it('shows the problem a collector signals while it cannot reach the broker, and clears it once connected', async () => {
+      const problem: BrokerConnectionProblem = { setting: 'CLOUD_HOST', message: 'CLOUD_HOST 127.0.0.1:1999: connection refused (ECONNREFUSED)', at: new Date().toISOString(), retryable: true };
+      const quiet: Log = { info: () => undefined, debug: () => undefined, error: () => undefined };
+      let connected: () => void = () => undefined;
+      const collect = async (): Promise<CollectionOutcome> => {
+        const context = Context.current();
+        await signalOwnWorkflow(context, quiet, COLLECTOR_CONNECTION_SIGNAL, problem);
+        await new Promise<void>((resolve) => (connected = resolve));
+        await signalOwnWorkflow(context, quiet, COLLECTOR_CONNECTION_SIGNAL, null);
+        // Connected: listens until the window's end (the test ends the run first).
+        const beat = setInterval(() => context.heartbeat(), 50);
+        return context.cancelled.finally(() => clearInterval(beat));
+      };
+      await withRun(aSyncInput({ collectorDurationMs: HOUR }), { collect }, async ({ handle }) => {
+        const troubled = await statusWhen(handle, (s) => s.connectionError !== undefined);
+        expect(troubled).toMatchObject({ phase: 'collecting', connectionError: problem });
+        expect(currentDetails(troubled)).toContain('**Broker:** cannot reach the MQTT broker: CLOUD\\_HOST 127\\.0\\.0\\.1:1999: connection refused \\(ECONNREFUSED\\)');
+        connected();
+        expect((await statusWhen(handle, (s) => s.connectionError === undefined)).phase).toBe('collecting');
+      });
+    });
+
     it('fails during collecting when the collection fails for good, and never plans', async () => {
       const collect = (): Promise<CollectionProgress> =>
         Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.mqttRefused, message: 'Connection refused: Not authorized', nonRetryable: true }));
@@ -659,7 +685,7 @@ describe('syncChargingPoints', () => {
         expect(final).toMatchObject({
           phase: 'failed',
           failedDuring: 'applying',
-          error: "Activity task failed: ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist",
+          error: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist",
           plan: { fingerprint: 'f00dfeedf00dfeed' },
           approval: { by: 'auto-approve', auto: true },
           notifications: [{ event: 'failed', state: 'sent' }],
@@ -667,10 +693,24 @@ describe('syncChargingPoints', () => {
         // The same record as the status query and the history: one story, wherever it is read.
         expect(final).toEqual(await status(handle));
         expect(finalStatusFromHistory(await handle.fetchHistory())).toEqual(final);
-        // The failure's own text reads as before: the activity's message, then the database's.
+        // The failure keeps Temporal's text; the status says what the operator needs: the database's error, unwrapped.
         const { cause } = failure as WorkflowFailedError;
         expect(cause).toMatchObject({ type: SYNC_FAILED, message: 'Activity task failed', cause: { type: ERROR_TYPES.database } });
-        expect(`${cause!.message}: ${(cause!.cause as Error).message}`).toBe(final!.error);
+        expect((cause!.cause as Error).message).toBe(final!.error);
+      });
+    });
+
+    it("the CLI's status and result read the failed run from its own record, in the operator's words", async () => {
+      const apply = (): Promise<ApplyResult> =>
+        Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist", nonRetryable: true }));
+      const plan = aPlanSummary({ fingerprint: 'f00dfeedf00dfeed', processedDevices: 7 });
+      await withRun(aSyncInput({ autoApprove: true }), { apply, plan }, async ({ handle }) => {
+        const failure: unknown = await handle.result().then(() => undefined, (err: unknown) => err);
+        const final = finalStatusOf(failure);
+        expect(await loadStatus(handle)).toEqual(final);
+        const reported = await awaitResult(handle);
+        expect(reported).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist", processedDevices: 7, fingerprint: 'f00dfeedf00dfeed' });
+        expect(formatReport(reported).join('\n')).not.toContain('Activity task failed');
       });
     });
 

@@ -51,17 +51,22 @@ async function followUntilPlanned(handle: WorkflowHandle, windowMs: number, inte
   const live = process.stderr.isTTY;
   const startedAt = Date.now();
   let lastPrinted = 0;
+  let lastTrouble: string | undefined;
   while (!interrupted.aborted) {
     const status = await loadStatus(handle);
     if (status.phase !== 'collecting' && status.phase !== 'planning') {
       if (live) process.stderr.write('\n');
       return;
     }
-    const line = status.phase === 'planning' ? 'Planning: comparing devices with the database…' : formatProgress(await collectionProgress(handle), Date.now() - startedAt, windowMs);
+    const progress = status.phase === 'collecting' ? await collectionProgress(handle) : undefined;
+    const trouble = status.connectionError ?? progress?.connectionError;
+    const line = status.phase === 'planning' ? 'Planning: comparing devices with the database…' : formatProgress(progress, Date.now() - startedAt, windowMs, trouble);
     if (live) process.stderr.write(`\r\x1b[2K${line}`);
-    else if (Date.now() - lastPrinted >= 5000) {
+    // Not on a terminal: a line each 5 s, and at once when the broker problem changes.
+    else if (Date.now() - lastPrinted >= 5000 || trouble?.message !== lastTrouble) {
       process.stderr.write(`${line}\n`);
       lastPrinted = Date.now();
+      lastTrouble = trouble?.message;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -51,7 +51,9 @@ async function status(ctx: CommandContext, workflowId: string, options: { json?:
   const handle = await ctx.session.handle(workflowId);
   const current = await loadStatus(handle);
   const progress = current.phase === 'collecting' ? await collectionProgress(handle) : undefined;
-  if (options.json) printJson({ workflowId, ...current, progress });
+  // The collector's connection problem: by signal in the status (at once), else from its throttled heartbeat.
+  const connectionError = current.phase === 'collecting' ? (current.connectionError ?? progress?.connectionError) : undefined;
+  if (options.json) printJson({ workflowId, ...current, connectionError, progress });
   else printLines(formatStatus(workflowId, current, progress));
 }
 
