@@ -1,7 +1,9 @@
 /**
  * `cp-sync schedule …`: syncs on a Temporal Schedule. Each scheduled run is an ordinary sync whose workflow id is
  * the schedule id plus the scheduled time (Temporal appends it), so `status`, `approve` and the Web UI work as usual.
+ * What people read (views, lines) is in schedule-view.ts; when a schedule runs, in schedule-spec.ts.
  */
+import { randomUUID } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -9,37 +11,13 @@ import {
   type Client,
   type ScheduleDescription,
   type ScheduleHandle,
-  type ScheduleSummary,
 } from '@temporalio/client';
-import { formatDuration } from '../domain/duration';
 import { WORKFLOW_TYPE, type SyncInput } from '../shared';
 import { CliError, EXIT } from './exit-codes';
-
-/** How the schedule was asked for, kept in its memo: the server compiles a cron expression into calendars. */
-export const SCHEDULE_MEMO_KEY = 'cpSyncSpec';
-
-export interface ScheduleSpecOption {
-  everyMs?: number;
-  cron?: string;
-  timezone?: string;
-}
-
-/** `--every` or `--cron`, exactly one; a cron expression has 5 to 7 fields or is one of Temporal's @-shorthands. */
-export function scheduleSpec(option: ScheduleSpecOption): { intervals?: { every: number }[]; cronExpressions?: string[]; timezone?: string; text: string } {
-  if ((option.everyMs === undefined) === (option.cron === undefined)) {
-    throw new CliError('schedule create: expected exactly one of --every <duration> and --cron "<expr>"', EXIT.usage);
-  }
-  if (option.everyMs !== undefined) {
-    if (option.everyMs < 60_000) throw new CliError('--every: expected at least 1m (a sync collects for a window, then waits for approval)', EXIT.usage);
-    return { intervals: [{ every: option.everyMs }], timezone: option.timezone, text: `every ${formatDuration(option.everyMs)}` };
-  }
-  const cron = option.cron!.trim();
-  const fields = cron.split(/\s+/).length;
-  if (!(cron.startsWith('@') || (fields >= 5 && fields <= 7))) {
-    throw new CliError(`--cron: expected 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *", or @daily/@hourly (got ${JSON.stringify(cron)})`, EXIT.usage);
-  }
-  return { cronExpressions: [cron], timezone: option.timezone, text: `cron "${cron}"${option.timezone ? ` (${option.timezone})` : ' (UTC)'}` };
-}
+import { scheduleSpec, type CompiledScheduleSpec, type ScheduleSpecOption } from './schedule-spec';
+import { listedRun } from './list';
+import { commonView, SCHEDULE_MEMO_KEY, SCHEDULE_SETTINGS_KEY, type RecentRun, type ScheduleSettings, type ScheduleView } from './schedule-view';
+import { runLabels } from './sync-client';
 
 export interface CreateScheduleOptions {
   scheduleId: string;
@@ -48,15 +26,26 @@ export interface CreateScheduleOptions {
   spec: ScheduleSpecOption;
   note?: string;
   paused?: boolean;
+  /** The OCPP database the runs are meant for: their CpSyncDatabase, so that `cp-sync list --database` finds them. */
+  database?: string;
+}
+
+function withoutText({ text: _text, ...compiled }: CompiledScheduleSpec): Omit<CompiledScheduleSpec, 'text'> {
+  return compiled;
+}
+
+/** What the memo keeps: the spec as asked for (the server compiles a cron into calendars) and the creation note. */
+function memoOf(spec: ScheduleSpecOption, text: string, note: string | undefined): Record<string, unknown> {
+  const settings: ScheduleSettings = { ...spec, ...(note !== undefined ? { note } : {}) };
+  return { [SCHEDULE_MEMO_KEY]: text, [SCHEDULE_SETTINGS_KEY]: settings };
 }
 
 export async function createSchedule(client: Client, options: CreateScheduleOptions): Promise<ScheduleHandle> {
   const spec = scheduleSpec(options.spec);
-  const { text, ...compiled } = spec;
   try {
     return await client.schedule.create({
       scheduleId: options.scheduleId,
-      spec: compiled,
+      spec: withoutText(spec),
       action: {
         type: 'startWorkflow',
         workflowType: WORKFLOW_TYPE,
@@ -65,11 +54,13 @@ export async function createSchedule(client: Client, options: CreateScheduleOpti
         taskQueue: options.taskQueue,
         args: [options.input],
         staticSummary: `charging-points-sync scheduled by ${options.scheduleId}${options.input.testDeviceId ? ` (test device ${options.input.testDeviceId})` : ''}`,
+        typedSearchAttributes: runLabels(options.input, options.database).typedSearchAttributes,
       },
       // A run still collecting or awaiting approval is not doubled by the next one: that time is skipped.
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      // The state's note is what the Web UI shows, and what pause and unpause replace; the memo keeps the creation note.
       state: { note: options.note, paused: options.paused },
-      memo: { [SCHEDULE_MEMO_KEY]: text },
+      memo: memoOf(options.spec, spec.text, options.note),
     });
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) {
@@ -95,54 +86,56 @@ export async function describeSchedule(client: Client, scheduleId: string): Prom
   return { handle, description };
 }
 
-/** What `schedule list` and `schedule describe --json` print for one schedule. */
-export interface ScheduleView {
-  scheduleId: string;
-  spec: string;
-  paused: boolean;
+export interface ScheduleChanges {
+  /** The new spec; undefined keeps the schedule's. */
+  spec?: ScheduleSpecOption;
+  /** The runs' input, whole (the schedule's with the changes applied). */
+  input: SyncInput;
+  /** The new creation note; undefined keeps it. */
   note?: string;
-  nextRuns: string[];
-  /** The syncs it started last, oldest first (workflow ids); `running` those still running. */
-  recentRuns: { workflowId: string; runId: string; scheduledAt: string }[];
-  running: string[];
-  input?: SyncInput;
-  taskQueue?: string;
-  actionsTaken?: number;
-  skippedOverlap?: number;
+  /** The memo's settings as they are now (undefined for a schedule made before cp-sync kept them). */
+  settings?: ScheduleSettings;
 }
 
-function specText(memo: Record<string, unknown> | undefined): string {
-  const text = memo?.[SCHEDULE_MEMO_KEY];
-  return typeof text === 'string' ? text : '(set outside cp-sync)';
+/**
+ * Changes a schedule in place (ScheduleHandle.update): its id, recent runs and counters stay. The state's note
+ * follows a new creation note unless the schedule is paused (then it says why, and stays).
+ */
+export async function updateSchedule(client: Client, handle: ScheduleHandle, changes: ScheduleChanges): Promise<void> {
+  const spec = changes.spec === undefined ? undefined : scheduleSpec(changes.spec, 'schedule update');
+  await handle.update((previous) => ({
+    spec: spec ? withoutText(spec) : previous.spec,
+    action: { ...previous.action, args: [changes.input] },
+    policies: previous.policies,
+    state: {
+      paused: previous.state.paused,
+      note: changes.note !== undefined && !previous.state.paused ? changes.note : previous.state.note,
+      remainingActions: previous.state.remainingActions,
+    },
+  }));
+  if (spec === undefined && changes.note === undefined) return;
+  const settingsSpec: ScheduleSpecOption = changes.spec ?? { everyMs: changes.settings?.everyMs, cron: changes.settings?.cron, timezone: changes.settings?.timezone };
+  const text = spec?.text ?? (await handle.describe()).memo?.[SCHEDULE_MEMO_KEY];
+  await replaceMemo(client, handle.scheduleId, memoOf(settingsSpec, typeof text === 'string' ? text : '(set outside cp-sync)', changes.note ?? changes.settings?.note));
 }
 
-function recent(actions: ScheduleDescription['info']['recentActions']): ScheduleView['recentRuns'] {
-  return actions.map((a) => ({ workflowId: a.action.workflow.workflowId, runId: a.action.workflow.firstExecutionRunId, scheduledAt: a.scheduledAt.toISOString() }));
-}
-
-export function viewOfDescription(description: ScheduleDescription): ScheduleView {
-  const action = description.action.type === 'startWorkflow' ? description.action : undefined;
-  return {
-    ...commonView(description),
-    running: description.info.runningActions.map((a) => a.workflow.workflowId),
-    input: action?.args?.[0] as SyncInput | undefined,
-    taskQueue: action?.taskQueue,
-    actionsTaken: description.info.numActionsTaken,
-    skippedOverlap: description.info.numActionsSkippedOverlap,
-  };
-}
-
-/** A schedule as the list shows it: what a description and a list entry both carry. */
-function commonView(schedule: Pick<ScheduleSummary, 'scheduleId' | 'memo' | 'state' | 'info'>): ScheduleView {
-  return {
-    scheduleId: schedule.scheduleId,
-    spec: specText(schedule.memo),
-    paused: schedule.state.paused,
-    note: schedule.state.note,
-    nextRuns: schedule.info.nextActionTimes.map((d) => d.toISOString()),
-    recentRuns: recent(schedule.info.recentActions),
-    running: [],
-  };
+/**
+ * ScheduleHandle.update cannot change the memo; UpdateSchedule can (server 1.27+), given the schedule as it is.
+ * The schedule is sent back unchanged, with the conflict token of the description it came from.
+ */
+async function replaceMemo(client: Client, scheduleId: string, memo: Record<string, unknown>): Promise<void> {
+  const { namespace, identity, loadedDataConverter } = client.schedule.options;
+  const { raw } = await client.schedule.getHandle(scheduleId).describe();
+  const fields = Object.fromEntries(Object.entries(memo).map(([key, value]) => [key, loadedDataConverter.payloadConverter.toPayload(value)]));
+  await client.workflowService.updateSchedule({
+    namespace,
+    scheduleId,
+    schedule: raw.schedule,
+    conflictToken: raw.conflictToken,
+    memo: { fields: { ...(raw.memo?.fields ?? {}), ...fields } },
+    identity,
+    requestId: randomUUID(),
+  });
 }
 
 /** The schedules of this namespace that start syncs (the server's list is eventually consistent: seconds behind). */
@@ -152,6 +145,23 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
     if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === WORKFLOW_TYPE) views.push(commonView(summary));
   }
   return views.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+/**
+ * Each recent run with its phase and outcome, read from the run itself (search attribute and memo, as `cp-sync
+ * list` reads them): no worker needed. A run gone from the namespace (retention) keeps no phase.
+ */
+export async function withOutcomes(client: Client, runs: readonly RecentRun[]): Promise<RecentRun[]> {
+  return Promise.all(
+    runs.map(async (run) => {
+      try {
+        const listed = listedRun(await client.workflow.getHandle(run.workflowId, run.runId).describe());
+        return { ...run, phase: listed.phase, ...(listed.outcome !== undefined ? { outcome: listed.outcome } : {}) };
+      } catch {
+        return run;
+      }
+    }),
+  );
 }
 
 /**
@@ -174,26 +184,4 @@ export async function triggerSchedule(client: Client, scheduleId: string, waitMs
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new CliError(`Triggered schedule ${scheduleId}, but its run has not started within ${waitMs / 1000} s; see \`cp-sync schedule describe ${scheduleId}\`.`, EXIT.failed);
-}
-
-export function formatSchedule(view: ScheduleView): string[] {
-  const lines = [`Schedule ${view.scheduleId}: ${view.spec}${view.paused ? ' · PAUSED' : ''}`];
-  if (view.note) lines.push(`  note: ${view.note}`);
-  if (view.input) {
-    const i = view.input;
-    const limits = [
-      i.autoApprove ? 'auto-approve (no limit)' : undefined,
-      i.autoApproveMaxPoints !== undefined ? `auto-approve up to ${i.autoApproveMaxPoints} points` : undefined,
-      i.autoApproveMaxStations !== undefined ? `auto-approve up to ${i.autoApproveMaxStations} stations` : undefined,
-      i.dryRun ? 'dry run' : undefined,
-      i.testDeviceId ? `test device ${i.testDeviceId}` : undefined,
-      i.account ? `account ${i.account}` : undefined,
-    ].filter(Boolean);
-    lines.push(`  sync: collect ${formatDuration(i.collectorDurationMs)}, approval timeout ${formatDuration(i.approvalTimeoutMs)}${limits.length > 0 ? `; ${limits.join('; ')}` : ''}${view.taskQueue ? ` (task queue ${view.taskQueue})` : ''}`);
-  }
-  lines.push(`  next: ${view.paused ? '(paused)' : (view.nextRuns.slice(0, 3).join(', ') || '-')}`);
-  if (view.running.length > 0) lines.push(`  running: ${view.running.join(', ')}`);
-  for (const run of view.recentRuns.slice(-5)) lines.push(`  ran: ${run.workflowId} (run ${run.runId})`);
-  if (view.skippedOverlap) lines.push(`  skipped ${view.skippedOverlap} times because the previous run was still going`);
-  return lines;
 }
