@@ -102,7 +102,7 @@ function wallClockMs(atMs: number, timezone: string): number {
     formatters.set(timezone, format);
   }
   const part = Object.fromEntries(format.formatToParts(new Date(atMs)).map((p) => [p.type, Number(p.value)]));
-  return Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+  return Date.UTC(part.year!, part.month! - 1, part.day, part.hour, part.minute, part.second);
 }
 
 /** The instant a wall-clock time of `timezone` names; undefined for a time that a DST change skips (Temporal skips it too). */

@@ -101,7 +101,7 @@ export async function listRuns(client: Client, options: ListOptions): Promise<Li
  * then by close time, newest first). A run closes after it starts, so once the runs still to come closed before
  * the limit-th newest start seen, none of them can enter: reading stops there. Any other order is read to its end.
  */
-export async function newestFirst(executions: AsyncIterable<RunRecord>, limit: number): Promise<ListedRun[]> {
+export async function newestFirst(executions: AsyncIterable<RunRecord> | Iterable<RunRecord>, limit: number): Promise<ListedRun[]> {
   const runs: ListedRun[] = [];
   let lastClose = Number.POSITIVE_INFINITY;
   let closeTimeOrder = true;

@@ -5,7 +5,6 @@
 import type { SyncInput } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 import type { ScheduleSpecOption } from './schedule-spec';
-import type { ScheduleSettings } from './schedule-view';
 import { checkSyncOptions } from './sync-options';
 
 export interface ScheduleUpdateOptions {
@@ -39,7 +38,7 @@ export function checkUpdateOptions(options: ScheduleUpdateOptions): void {
  * The new spec, or undefined to keep the schedule's. A new --cron keeps the schedule's time zone unless --timezone
  * says otherwise; --timezone alone moves the schedule's cron to that zone.
  */
-export function updatedSpec(options: ScheduleUpdateOptions, settings: ScheduleSettings | undefined): ScheduleSpecOption | undefined {
+export function updatedSpec(options: ScheduleUpdateOptions, settings: ScheduleSpecOption | undefined): ScheduleSpecOption | undefined {
   if (options.every !== undefined) return { everyMs: options.every, timezone: options.timezone };
   if (options.cron !== undefined) return { cron: options.cron, timezone: options.timezone ?? settings?.timezone };
   if (options.timezone === undefined) return undefined;

@@ -2,7 +2,7 @@
  * A sync schedule as `schedule describe`/`list` show it: read from Temporal's description or list entry (and the
  * memo cp-sync keeps), then written for people, next times in the schedule's time zone.
  */
-import type { ScheduleDescription, ScheduleSummary } from '@temporalio/client';
+import type { ScheduleDescription } from '@temporalio/client';
 import { formatDuration } from '../domain/duration';
 import type { SyncInput } from '../shared';
 import { formatInZone } from './cron';
@@ -14,6 +14,8 @@ export const SCHEDULE_MEMO_KEY = 'cpSyncSpec';
 export const SCHEDULE_SETTINGS_KEY = 'cpSyncSchedule';
 
 export interface ScheduleSettings extends ScheduleSpecOption {
+  /** How the schedule reads for people: `every 24 h`. */
+  text: string;
   note?: string;
 }
 
@@ -40,7 +42,7 @@ export interface ScheduleView {
   /** The note of the last pause or unpause, when it differs from the creation note. */
   pauseNote?: string;
   nextRuns: string[];
-  /** The syncs it started last, oldest first, each with its outcome (describe only). */
+  /** The syncs it started last, oldest first, each with its outcome (describe and update only). */
   recentRuns: RecentRun[];
   running: string[];
   input?: SyncInput;
@@ -49,26 +51,31 @@ export interface ScheduleView {
   skippedOverlap?: number;
 }
 
-export function settingsOf(memo: Record<string, unknown> | undefined): ScheduleSettings | undefined {
-  const settings = memo?.[SCHEDULE_SETTINGS_KEY];
-  return typeof settings === 'object' && settings !== null ? (settings as ScheduleSettings) : undefined;
+/** The settings cp-sync keeps: the action's memo (changed by update), else the schedule's (set at create). */
+export function settingsOf(schedule: { memo?: Record<string, unknown>; action?: { memo?: Record<string, unknown> } }): ScheduleSettings | undefined {
+  for (const memo of [schedule.action?.memo, schedule.memo]) {
+    const settings = memo?.[SCHEDULE_SETTINGS_KEY];
+    if (typeof settings === 'object' && settings !== null) return settings as ScheduleSettings;
+  }
+  return undefined;
 }
 
-function specText(memo: Record<string, unknown> | undefined): string {
-  const text = memo?.[SCHEDULE_MEMO_KEY];
+function specText(schedule: { memo?: Record<string, unknown> }, settings: ScheduleSettings | undefined): string {
+  const text = settings?.text ?? schedule.memo?.[SCHEDULE_MEMO_KEY];
   return typeof text === 'string' ? text : '(set outside cp-sync)';
 }
 
-/** A schedule as the list shows it: what a description and a list entry both carry. */
-export function commonView(schedule: Pick<ScheduleSummary, 'scheduleId' | 'memo' | 'state' | 'info' | 'spec'>): ScheduleView {
-  const settings = settingsOf(schedule.memo);
+/** A schedule as describe and list show it, from its description. */
+export function viewOfDescription(schedule: ScheduleDescription): ScheduleView {
+  const settings = settingsOf(schedule);
+  const action = schedule.action.type === 'startWorkflow' ? schedule.action : undefined;
   // Schedules made before the memo kept the creation note had it in the state only.
   const note = settings ? settings.note : schedule.state.note;
   const stateNote = schedule.state.note || undefined;
   const timezone = schedule.spec?.timezone;
   return {
     scheduleId: schedule.scheduleId,
-    spec: specText(schedule.memo),
+    spec: specText(schedule, settings),
     ...(timezone && timezone !== 'UTC' ? { timezone } : {}),
     paused: schedule.state.paused,
     ...(note ? { note } : {}),
@@ -80,19 +87,11 @@ export function commonView(schedule: Pick<ScheduleSummary, 'scheduleId' | 'memo'
       scheduledAt: a.scheduledAt.toISOString(),
       startedAt: a.takenAt.toISOString(),
     })),
-    running: [],
-  };
-}
-
-export function viewOfDescription(description: ScheduleDescription): ScheduleView {
-  const action = description.action.type === 'startWorkflow' ? description.action : undefined;
-  return {
-    ...commonView(description),
-    running: description.info.runningActions.map((a) => a.workflow.workflowId),
+    running: schedule.info.runningActions.map((a) => a.workflow.workflowId),
     input: action?.args?.[0] as SyncInput | undefined,
     taskQueue: action?.taskQueue,
-    actionsTaken: description.info.numActionsTaken,
-    skippedOverlap: description.info.numActionsSkippedOverlap,
+    actionsTaken: schedule.info.numActionsTaken,
+    skippedOverlap: schedule.info.numActionsSkippedOverlap,
   };
 }
 

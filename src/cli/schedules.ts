@@ -3,7 +3,6 @@
  * the schedule id plus the scheduled time (Temporal appends it), so `status`, `approve` and the Web UI work as usual.
  * What people read (views, lines) is in schedule-view.ts; when a schedule runs, in schedule-spec.ts.
  */
-import { randomUUID } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -16,7 +15,7 @@ import { WORKFLOW_TYPE, type SyncInput } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 import { scheduleSpec, type CompiledScheduleSpec, type ScheduleSpecOption } from './schedule-spec';
 import { listedRun } from './list';
-import { commonView, SCHEDULE_MEMO_KEY, SCHEDULE_SETTINGS_KEY, type RecentRun, type ScheduleSettings, type ScheduleView } from './schedule-view';
+import { viewOfDescription, SCHEDULE_MEMO_KEY, SCHEDULE_SETTINGS_KEY, type RecentRun, type ScheduleSettings, type ScheduleView } from './schedule-view';
 import { runLabels } from './sync-client';
 
 export interface CreateScheduleOptions {
@@ -34,14 +33,18 @@ function withoutText({ text: _text, ...compiled }: CompiledScheduleSpec): Omit<C
   return compiled;
 }
 
-/** What the memo keeps: the spec as asked for (the server compiles a cron into calendars) and the creation note. */
-function memoOf(spec: ScheduleSpecOption, text: string, note: string | undefined): Record<string, unknown> {
-  const settings: ScheduleSettings = { ...spec, ...(note !== undefined ? { note } : {}) };
-  return { [SCHEDULE_MEMO_KEY]: text, [SCHEDULE_SETTINGS_KEY]: settings };
+/**
+ * The spec as asked for (the server compiles a cron into calendars) and the creation note. Kept in the schedule's
+ * memo, and in its action's memo, the one place ScheduleHandle.update can change them (the server refuses memo
+ * updates on schedules); the action's memo is also each run's, which then tells which settings started it.
+ */
+function settingsFor(spec: ScheduleSpecOption, text: string, note: string | undefined): ScheduleSettings {
+  return { ...spec, text, ...(note !== undefined ? { note } : {}) };
 }
 
 export async function createSchedule(client: Client, options: CreateScheduleOptions): Promise<ScheduleHandle> {
   const spec = scheduleSpec(options.spec);
+  const settings = settingsFor(options.spec, spec.text, options.note);
   try {
     return await client.schedule.create({
       scheduleId: options.scheduleId,
@@ -55,12 +58,13 @@ export async function createSchedule(client: Client, options: CreateScheduleOpti
         args: [options.input],
         staticSummary: `charging-points-sync scheduled by ${options.scheduleId}${options.input.testDeviceId ? ` (test device ${options.input.testDeviceId})` : ''}`,
         typedSearchAttributes: runLabels(options.input, options.database).typedSearchAttributes,
+        memo: { [SCHEDULE_SETTINGS_KEY]: settings },
       },
       // A run still collecting or awaiting approval is not doubled by the next one: that time is skipped.
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       // The state's note is what the Web UI shows, and what pause and unpause replace; the memo keeps the creation note.
       state: { note: options.note, paused: options.paused },
-      memo: memoOf(options.spec, spec.text, options.note),
+      memo: { [SCHEDULE_MEMO_KEY]: spec.text, [SCHEDULE_SETTINGS_KEY]: settings },
     });
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) {
@@ -93,19 +97,24 @@ export interface ScheduleChanges {
   input: SyncInput;
   /** The new creation note; undefined keeps it. */
   note?: string;
-  /** The memo's settings as they are now (undefined for a schedule made before cp-sync kept them). */
+  /** The settings as they are now (undefined for a schedule made before cp-sync kept them). */
   settings?: ScheduleSettings;
+  /** How the schedule reads now (for a schedule whose settings cp-sync does not know). */
+  specText: string;
 }
 
 /**
  * Changes a schedule in place (ScheduleHandle.update): its id, recent runs and counters stay. The state's note
  * follows a new creation note unless the schedule is paused (then it says why, and stays).
  */
-export async function updateSchedule(client: Client, handle: ScheduleHandle, changes: ScheduleChanges): Promise<void> {
+export async function updateSchedule(handle: ScheduleHandle, changes: ScheduleChanges): Promise<void> {
   const spec = changes.spec === undefined ? undefined : scheduleSpec(changes.spec, 'schedule update');
+  const kept = changes.settings;
+  const asked: ScheduleSpecOption = changes.spec ?? { everyMs: kept?.everyMs, cron: kept?.cron, timezone: kept?.timezone };
+  const settings = settingsFor(asked, spec?.text ?? changes.specText, changes.note ?? changes.settings?.note);
   await handle.update((previous) => ({
     spec: spec ? withoutText(spec) : previous.spec,
-    action: { ...previous.action, args: [changes.input] },
+    action: { ...previous.action, args: [changes.input], memo: { ...previous.action.memo, [SCHEDULE_SETTINGS_KEY]: settings } },
     policies: previous.policies,
     state: {
       paused: previous.state.paused,
@@ -113,36 +122,19 @@ export async function updateSchedule(client: Client, handle: ScheduleHandle, cha
       remainingActions: previous.state.remainingActions,
     },
   }));
-  if (spec === undefined && changes.note === undefined) return;
-  const settingsSpec: ScheduleSpecOption = changes.spec ?? { everyMs: changes.settings?.everyMs, cron: changes.settings?.cron, timezone: changes.settings?.timezone };
-  const text = spec?.text ?? (await handle.describe()).memo?.[SCHEDULE_MEMO_KEY];
-  await replaceMemo(client, handle.scheduleId, memoOf(settingsSpec, typeof text === 'string' ? text : '(set outside cp-sync)', changes.note ?? changes.settings?.note));
-}
-
-/**
- * ScheduleHandle.update cannot change the memo; UpdateSchedule can (server 1.27+), given the schedule as it is.
- * The schedule is sent back unchanged, with the conflict token of the description it came from.
- */
-async function replaceMemo(client: Client, scheduleId: string, memo: Record<string, unknown>): Promise<void> {
-  const { namespace, identity, loadedDataConverter } = client.schedule.options;
-  const { raw } = await client.schedule.getHandle(scheduleId).describe();
-  const fields = Object.fromEntries(Object.entries(memo).map(([key, value]) => [key, loadedDataConverter.payloadConverter.toPayload(value)]));
-  await client.workflowService.updateSchedule({
-    namespace,
-    scheduleId,
-    schedule: raw.schedule,
-    conflictToken: raw.conflictToken,
-    memo: { fields: { ...(raw.memo?.fields ?? {}), ...fields } },
-    identity,
-    requestId: randomUUID(),
-  });
 }
 
 /** The schedules of this namespace that start syncs (the server's list is eventually consistent: seconds behind). */
 export async function listSchedules(client: Client): Promise<ScheduleView[]> {
   const views: ScheduleView[] = [];
   for await (const summary of client.schedule.list()) {
-    if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === WORKFLOW_TYPE) views.push(commonView(summary));
+    if (summary.action?.type !== 'startWorkflow' || summary.action.workflowType !== WORKFLOW_TYPE) continue;
+    // The list entry lacks the action's memo, where an update keeps the spec as asked for: describe each.
+    try {
+      views.push(viewOfDescription(await client.schedule.getHandle(summary.scheduleId).describe()));
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
   }
   return views.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }

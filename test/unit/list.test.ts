@@ -50,7 +50,7 @@ function run(id: string, start: number, close?: number): WorkflowExecutionInfo {
   } as unknown as WorkflowExecutionInfo;
 }
 
-async function* listing(runs: WorkflowExecutionInfo[], read: string[]): AsyncIterable<WorkflowExecutionInfo> {
+function* listing(runs: WorkflowExecutionInfo[], read: string[]): Iterable<WorkflowExecutionInfo> {
   for (const r of runs) {
     read.push(r.workflowId);
     yield r;

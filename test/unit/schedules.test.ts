@@ -1,7 +1,7 @@
 import { CliError, EXIT } from '../../src/cli/exit-codes';
 import { checkApprovalTimeout, scheduleSpec, shortestInterval } from '../../src/cli/schedule-spec';
 import { checkUpdateOptions, updatedInput, updatedSpec } from '../../src/cli/schedule-update';
-import { commonView, formatSchedule, type ScheduleView } from '../../src/cli/schedule-view';
+import { formatSchedule, viewOfDescription, type ScheduleView } from '../../src/cli/schedule-view';
 import type { SyncInput } from '../../src/shared';
 
 describe('scheduleSpec', () => {
@@ -149,18 +149,21 @@ describe('a schedule for people', () => {
     expect(formatSchedule({ ...view, paused: false })[3]).toBe('  next: 2026-11-29 02:00 Europe/Berlin');
   });
 
-  it('reads the creation note from the memo and the pause note from the state', () => {
+  it('reads the creation note from the memo (the action\'s, which update changes, first) and the pause note from the state', () => {
     const schedule = {
       scheduleId: 'nightly',
-      memo: { cpSyncSpec: 'every 24 h', cpSyncSchedule: { everyMs: 86_400_000, note: 'why' } },
+      memo: { cpSyncSpec: 'every 24 h', cpSyncSchedule: { everyMs: 86_400_000, text: 'every 24 h', note: 'why' } },
+      action: { type: 'startWorkflow', workflowType: 'syncChargingPoints', args: [], memo: {} },
       state: { paused: true, note: 'maintenance' },
       spec: { timezone: 'UTC' },
-      info: { nextActionTimes: [], recentActions: [] },
-    } as unknown as Parameters<typeof commonView>[0];
-    expect(commonView(schedule)).toMatchObject({ note: 'why', pauseNote: 'maintenance', spec: 'every 24 h' });
-    expect(commonView(schedule)).not.toHaveProperty('timezone');
-    expect(commonView({ ...schedule, state: { paused: false, note: 'why' } })).not.toHaveProperty('pauseNote');
-    // A schedule made before the memo kept the note: the state's note is the note.
-    expect(commonView({ ...schedule, memo: {} })).toMatchObject({ note: 'maintenance', spec: '(set outside cp-sync)' });
+      info: { nextActionTimes: [], recentActions: [], runningActions: [] },
+    } as unknown as Parameters<typeof viewOfDescription>[0];
+    expect(viewOfDescription(schedule)).toMatchObject({ note: 'why', pauseNote: 'maintenance', spec: 'every 24 h' });
+    expect(viewOfDescription(schedule)).not.toHaveProperty('timezone');
+    expect(viewOfDescription({ ...schedule, state: { paused: false, note: 'why' } })).not.toHaveProperty('pauseNote');
+    const updated = { ...schedule, action: { ...schedule.action, memo: { cpSyncSchedule: { cron: '0 3 * * *', timezone: 'Europe/Berlin', text: 'cron "0 3 * * *" (Europe/Berlin)', note: 'later' } } } };
+    expect(viewOfDescription({ ...updated, spec: { timezone: 'Europe/Berlin' } })).toMatchObject({ note: 'later', spec: 'cron "0 3 * * *" (Europe/Berlin)', timezone: 'Europe/Berlin' });
+    // A schedule made before cp-sync kept its settings: the state's note is the note.
+    expect(viewOfDescription({ ...schedule, memo: {} })).toMatchObject({ note: 'maintenance', spec: '(set outside cp-sync)' });
   });
 });

@@ -84,7 +84,7 @@ async function update(ctx: CommandContext, scheduleId: string, options: Schedule
   checkUpdateOptions(options);
   const client = await ctx.session.client();
   const { handle, description } = await describeSchedule(client, scheduleId);
-  const settings = settingsOf(description.memo);
+  const settings = settingsOf(description);
   const current = viewOfDescription(description);
   if (!current.input) throw new CliError(`Schedule ${scheduleId} has no sync input; delete it and create it again.`, EXIT.failed);
   const input = updatedInput(current.input, options);
@@ -94,7 +94,7 @@ async function update(ctx: CommandContext, scheduleId: string, options: Schedule
   const intervalMs = known ? shortestInterval(known) : shortestGap(description.info.nextActionTimes.map((d) => d.getTime()));
   const specText = spec ? scheduleSpec(spec, 'schedule update').text : current.spec;
   checkTimeoutAgainstSpec(input.approvalTimeoutMs, options.approvalTimeout !== undefined ? '--approval-timeout' : "the schedule's", intervalMs, specText, options.force);
-  await updateSchedule(client, handle, { spec, input, note: options.note, settings });
+  await updateSchedule(handle, { spec, input, note: options.note, settings, specText: current.spec });
   const view = await describedView(ctx, scheduleId);
   if (options.json) printJson(view);
   else printLines([`Updated schedule ${scheduleId}${decisionNote(input)}`, ...formatSchedule(view).slice(1)]);
