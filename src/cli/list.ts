@@ -11,6 +11,8 @@ export interface ListOptions {
   phase?: Phase;
   /** Only runs started at or after this time. */
   since?: Date;
+  /** Only runs meant for this OCPP database (CpSyncDatabase), for a namespace that several databases share. */
+  database?: string;
   limit: number;
 }
 
@@ -32,17 +34,25 @@ export function isPhase(value: string): value is Phase {
 }
 
 /** The visibility query. A phase of a running sync also requires a running execution: a terminated run keeps its last phase. */
-export function listQuery(options: Pick<ListOptions, 'phase' | 'since'>): string {
+export function listQuery(options: Pick<ListOptions, 'phase' | 'since' | 'database'>): string {
   const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
   if (options.phase) {
     clauses.push(`${CP_SYNC_PHASE.name} = '${options.phase}'`);
     if (!FINAL_PHASES.includes(options.phase)) clauses.push(`ExecutionStatus = 'Running'`);
   }
   if (options.since) clauses.push(`StartTime >= '${options.since.toISOString()}'`);
+  // The option's parser allows no quote: the name goes into the query as it is.
+  if (options.database) clauses.push(`${CP_SYNC_DATABASE.name} = '${options.database}'`);
   return clauses.join(' AND ');
 }
 
-function phaseOf(execution: WorkflowExecutionInfo): string {
+/** The order `list` promises. Elasticsearch visibility (clusters, Temporal Cloud) sorts so; SQL visibility refuses ORDER BY. */
+export const NEWEST_START_FIRST = ' ORDER BY StartTime DESC';
+
+/** What a run's visibility record and its description both carry. */
+type RunRecord = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'typedSearchAttributes' | 'memo' | 'startTime' | 'closeTime'>;
+
+function phaseOf(execution: RunRecord): string {
   const phase = execution.typedSearchAttributes.get(CP_SYNC_PHASE);
   const running = execution.status.name === 'RUNNING';
   // A run that ended without reaching a final phase was ended from outside; runs of cp-sync 0.1 have no phase.
@@ -50,7 +60,7 @@ function phaseOf(execution: WorkflowExecutionInfo): string {
   return running ? 'running' : execution.status.name.toLowerCase().replace(/_/g, '-');
 }
 
-export function listedRun(execution: WorkflowExecutionInfo): ListedRun {
+export function listedRun(execution: RunRecord): ListedRun {
   const memo = (execution.memo ?? {}) as RunMemo;
   return {
     workflowId: execution.workflowId,
@@ -66,12 +76,44 @@ export function listedRun(execution: WorkflowExecutionInfo): ListedRun {
   };
 }
 
-/** Newest first, at most `limit`. */
+function isOrderByRefused(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (/ORDER BY/i.test(e.message)) return true;
+  return false;
+}
+
+/** Newest start first, at most `limit`: sorted by the server where it can, else by newestFirst. */
 export async function listRuns(client: Client, options: ListOptions): Promise<ListedRun[]> {
+  const pageSize = Math.min(options.limit, 1000);
   const runs: ListedRun[] = [];
-  for await (const execution of client.workflow.list({ query: listQuery(options), pageSize: Math.min(options.limit, 1000) })) {
+  try {
+    for await (const execution of client.workflow.list({ query: listQuery(options) + NEWEST_START_FIRST, pageSize })) {
+      runs.push(listedRun(execution));
+      if (runs.length >= options.limit) break;
+    }
+    return runs;
+  } catch (err) {
+    if (runs.length > 0 || !isOrderByRefused(err)) throw err;
+  }
+  return newestFirst(client.workflow.list({ query: listQuery(options), pageSize: 1000 }), options.limit);
+}
+
+/**
+ * The `limit` runs that started last, from a visibility store that cannot sort by start (SQL: running runs first,
+ * then by close time, newest first). A run closes after it starts, so once the runs still to come closed before
+ * the limit-th newest start seen, none of them can enter: reading stops there. Any other order is read to its end.
+ */
+export async function newestFirst(executions: AsyncIterable<RunRecord> | Iterable<RunRecord>, limit: number): Promise<ListedRun[]> {
+  const runs: ListedRun[] = [];
+  let lastClose = Number.POSITIVE_INFINITY;
+  let closeTimeOrder = true;
+  for await (const execution of executions) {
+    const close = execution.closeTime?.getTime();
+    if (close === undefined ? lastClose !== Number.POSITIVE_INFINITY : close > lastClose) closeTimeOrder = false;
+    if (close !== undefined) lastClose = close;
     runs.push(listedRun(execution));
-    if (runs.length >= options.limit) break;
+    runs.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+    if (runs.length > limit) runs.pop();
+    if (closeTimeOrder && close !== undefined && runs.length === limit && close < Date.parse(runs[limit - 1]!.startedAt)) break;
   }
   return runs;
 }
@@ -80,7 +122,7 @@ export async function listRuns(client: Client, options: ListOptions): Promise<Li
 export function formatRuns(runs: ListedRun[]): string[] {
   if (runs.length === 0) return ['No syncs match.'];
   return renderTable(
-    ['WORKFLOW ID', 'PHASE', 'POINTS', 'STARTED', 'DECIDED BY'],
-    runs.map((r) => [r.workflowId, r.phase, r.pointsToCreate === undefined ? '-' : String(r.pointsToCreate), r.startedAt.replace(/\.\d{3}Z$/, 'Z'), r.decidedBy ?? '-']),
+    ['WORKFLOW ID', 'PHASE', 'POINTS', 'DATABASE', 'STARTED', 'DECIDED BY'],
+    runs.map((r) => [r.workflowId, r.phase, r.pointsToCreate === undefined ? '-' : String(r.pointsToCreate), r.database ?? '-', r.startedAt.replace(/\.\d{3}Z$/, 'Z'), r.decidedBy ?? '-']),
   );
 }

@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../domain/duration';
 import { MAX_COLLECTORS, PHASES, type Phase } from '../shared';
+import { isTimeZone } from '../domain/cron';
 import { isPhase } from './list';
 import { PLAN_FORMATS, type PlanFormat } from './plan-export';
 
@@ -50,4 +51,16 @@ export function countOption(value: string): number {
 export function planFormatOption(value: string): PlanFormat {
   if (!(PLAN_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${PLAN_FORMATS.join(', ')}`);
   return value as PlanFormat;
+}
+
+/** `list --database`: a database name as OCPP_MYSQL_DATABASE takes it (so it goes into a visibility query as it is). */
+export function databaseOption(value: string): string {
+  if (!/^[A-Za-z0-9_$-]{1,64}$/.test(value)) throw new InvalidArgumentError('expected a database name of letters, digits, _, $ or - (at most 64)');
+  return value;
+}
+
+/** `--timezone`: an IANA time zone, as Temporal Schedules take it. */
+export function timezoneOption(value: string): string {
+  if (!isTimeZone(value)) throw new InvalidArgumentError('expected an IANA time zone such as Europe/Berlin or UTC');
+  return value;
 }

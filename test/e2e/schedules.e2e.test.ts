@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { EXIT } from '../../src/domain/exit-codes';
-import type { ScheduleView } from '../../src/client/schedules';
+import type { ScheduleView } from '../../src/cli/schedule-view';
 import type { SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
 import { expectExit, useCliRunner } from '../support/e2e-cli';
@@ -29,6 +29,8 @@ afterAll(async () => {
 
 const e2e = useE2e('schedules');
 const TEST_TIMEOUT = 60_000;
+/** The tests that run a dozen CLI processes: on a machine shared with other test runs each can take seconds. */
+const LONG_TEST_TIMEOUT = 120_000;
 
 const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, COLLECTOR_DURATION: String(WINDOW_MS), APPROVAL_TIMEOUT: '10m' }));
 
@@ -95,10 +97,19 @@ describe('cp-sync schedule', () => {
       expectExit(status, EXIT.ok);
       expect(status.stdout).toContain('approved by auto-approve (limit 2)');
 
+      // The pause note sits beside the creation note; each recent run shows its outcome beside its start.
       expectExit(await cli.run(['schedule', 'pause', id, '--note', 'maintenance']), EXIT.ok);
-      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({ paused: true, note: 'maintenance' });
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({ paused: true, note: 'nightly sync, e2e', pauseNote: 'maintenance' });
+      const paused = await cli.run(['schedule', 'describe', id]);
+      expect(paused.stdout).toContain('  note: nightly sync, e2e\n  paused: maintenance\n');
+      expect(paused.stdout).toMatch(new RegExp(`^  ran: \\d{4}-\\d\\d-\\d\\dT\\S+Z  ${workflowId}  applied: 2 points created`, 'm'));
       expectExit(await cli.run(['schedule', 'unpause', id]), EXIT.ok);
-      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({ paused: false, recentRuns: [{ workflowId }] });
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({
+        paused: false,
+        note: 'nightly sync, e2e',
+        pauseNote: expect.stringMatching(/^unpaused by /),
+        recentRuns: [{ workflowId, phase: 'applied', outcome: expect.stringMatching(/^applied: 2 points created/), startedAt: expect.any(String) }],
+      });
 
       const again = await cli.run(['schedule', 'create', id, '--cron', '0 2 * * *']);
       expectExit(again, EXIT.alreadyRunning);
@@ -109,7 +120,7 @@ describe('cp-sync schedule', () => {
       expectExit(gone, EXIT.failed);
       expect(gone.stderr).toContain(`No schedule with id ${id}`);
     },
-    TEST_TIMEOUT,
+    LONG_TEST_TIMEOUT,
   );
 
   test(
@@ -155,6 +166,72 @@ describe('cp-sync schedule', () => {
       } finally {
         await publisher.stop();
       }
+    },
+    TEST_TIMEOUT,
+  );
+
+  test(
+    'schedule update changes the spec, window, account, limits and note in place: the recent runs and counters stay; next times in the cron\'s zone',
+    async () => {
+      const id = aScheduleId();
+      const account = e2e.account();
+      expectExit(await cli.run(['schedule', 'create', id, '--every', '24h', '--account', account, '--auto-approve-max-points', '2', '--note', 'first note']), EXIT.ok);
+      const { workflowId } = await triggerWhilePublishing(id, account, 'SCH-UPD-1', 1);
+      await e2e.client.workflow.getHandle(workflowId).result().catch(() => undefined);
+      const before = (await cli.json<ScheduleView>(['schedule', 'describe', id])).value;
+
+      const newAccount = e2e.account();
+      const { run, value: updated } = await cli.json<ScheduleView>([
+        'schedule', 'update', id, '--cron', '0 3 * * 1-5', '--timezone', 'Europe/Berlin', '--duration', '8s', '--account', newAccount,
+        '--auto-approve-max-points', '4', '--auto-approve-max-stations', '2', '--note', 'second note',
+      ]);
+      expectExit(run, EXIT.ok);
+      expect(updated).toMatchObject({
+        scheduleId: id,
+        spec: 'cron "0 3 * * 1-5" (Europe/Berlin)',
+        timezone: 'Europe/Berlin',
+        note: 'second note',
+        input: { collectorDurationMs: 8000, account: newAccount, autoApproveMaxPoints: 4, autoApproveMaxStations: 2, approvalTimeoutMs: 600_000 },
+        actionsTaken: before.actionsTaken,
+        recentRuns: [{ workflowId, runId: before.recentRuns[0]!.runId, phase: before.recentRuns[0]!.phase }],
+      });
+      expect(updated.recentRuns[0]!.phase).toEqual(expect.any(String));
+      // The server's next times, in UTC in the JSON, are 03:00 on weekdays in Berlin: 01:00Z or 02:00Z.
+      expect(updated.nextRuns[0]).toMatch(/T0[12]:00:00\.000Z$/);
+      const shown = await cli.run(['schedule', 'describe', id]);
+      expect(shown.stdout).toMatch(/^ {2}next: \d{4}-\d\d-\d\d 03:00 Europe\/Berlin, /m);
+      expect(shown.stdout).toContain('  note: second note\n');
+
+      // The same rule as create: an approval timeout at or above the time between two runs, refused unless forced.
+      const refused = await cli.run(['schedule', 'update', id, '--every', '1h', '--approval-timeout', '2h']);
+      expectExit(refused, EXIT.usage);
+      expect(refused.stderr).toContain('the approval timeout, 2 h (--approval-timeout), is not shorter than the time between two runs, 1 h (every 1 h)');
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value.spec).toBe('cron "0 3 * * 1-5" (Europe/Berlin)');
+      const forced = await cli.run(['schedule', 'update', id, '--every', '1h', '--approval-timeout', '2h', '--force']);
+      expectExit(forced, EXIT.ok);
+      expect(forced.stderr).toContain('Warning: the approval timeout, 2 h (--approval-timeout), is not shorter');
+      expect(forced.stdout).toContain(`Updated schedule ${id}; auto-approve up to 4 points and 2 stations`);
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({ spec: 'every 1 h', note: 'second note', input: { approvalTimeoutMs: 7_200_000 } });
+      expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).not.toHaveProperty('timezone');
+    },
+    LONG_TEST_TIMEOUT,
+  );
+
+  test(
+    'create refuses an approval timeout at or above the cron\'s gap (APPROVAL_TIMEOUT too); --force creates it with a warning',
+    async () => {
+      const id = aScheduleId();
+      const refused = await cli.run(['schedule', 'create', id, '--cron', '0 2 * * *', '--timezone', 'Europe/Berlin'], { APPROVAL_TIMEOUT: '24h' });
+      expectExit(refused, EXIT.usage);
+      expect(refused.stderr).toContain('the approval timeout, 24 h (APPROVAL_TIMEOUT), is not shorter than the time between two runs, 24 h (cron "0 2 * * *" (Europe/Berlin))');
+      expect(refused.stderr).toContain('or pass --force');
+      const gone = await cli.run(['schedule', 'describe', id]);
+      expectExit(gone, EXIT.failed);
+
+      const forced = await cli.run(['schedule', 'create', id, '--cron', '0 2 * * *', '--timezone', 'Europe/Berlin', '--force'], { APPROVAL_TIMEOUT: '30h' });
+      expectExit(forced, EXIT.ok);
+      expect(forced.stderr).toContain('Warning: the approval timeout, 30 h (APPROVAL_TIMEOUT), is not shorter');
+      expect(forced.stdout).toMatch(/^ {2}next: \d{4}-\d\d-\d\d 02:00 Europe\/Berlin, /m);
     },
     TEST_TIMEOUT,
   );

@@ -12,6 +12,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { EXIT } from '../../src/domain/exit-codes';
 import type { ListedRun } from '../../src/cli/list';
+import { startSync } from '../../src/client/sync-client';
+import { syncInputFrom } from '../../src/cli/sync-options';
 import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { report, temporalAddress, useE2e } from '../support/e2e';
 import { waitFor } from '../support/wait';
@@ -53,8 +55,8 @@ test(
     const waiting = await listedWhen(handle.workflowId, ['--phase', 'awaiting-approval'], (r) => r !== undefined);
     expect(waiting).toMatchObject({ phase: 'awaiting-approval', pointsToCreate: 2, runId: handle.firstExecutionRunId });
     const table = await cli.run(['list', '--phase', 'awaiting-approval', '--since', '10m', '--limit', '1000']);
-    expect(table.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+PHASE\s+POINTS\s+STARTED\s+DECIDED BY$/);
-    expect(table.stdout).toMatch(new RegExp(`^${handle.workflowId}\\s+awaiting-approval\\s+2\\s+\\S+Z\\s+-$`, 'm'));
+    expect(table.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+PHASE\s+POINTS\s+DATABASE\s+STARTED\s+DECIDED BY$/);
+    expect(table.stdout).toMatch(new RegExp(`^${handle.workflowId}\\s+awaiting-approval\\s+2\\s+\\S+\\s+\\S+Z\\s+-$`, 'm'));
 
     const approved = await cli.run(['approve', handle.workflowId, '--fingerprint', plan!.fingerprint, '--by', 'alice@ops']);
     expectExit(approved, 0);
@@ -82,6 +84,51 @@ test(
     const listed = await listedWhen(workflowId, [], (r) => r !== undefined);
     expect(listed?.database).toBe(e2e.env.OCPP_MYSQL_DATABASE);
     await handle.terminate('test over');
+  },
+  TEST_TIMEOUT,
+);
+
+test(
+  'list --database shows the runs meant for one database only, newest start first even when the older one is still running, with a DATABASE column',
+  async () => {
+    // Each a database label of its own: the namespace is shared with every other test run.
+    const database = `e2e_list_${e2e.taskQueue.replace(/[^A-Za-z0-9]/g, '').slice(-20)}`;
+    const account = e2e.account();
+    const older = e2e.workflowId('older-running');
+    const newer = e2e.workflowId('newer-ended');
+    const other = e2e.workflowId('other-db');
+    await startSync(e2e.client, e2e.taskQueue, older, syncInputFrom({ duration: 30_000, dryRun: true, account }, {}), database);
+    e2e.handle(older);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await startSync(e2e.client, e2e.taskQueue, newer, syncInputFrom({ duration: 500, dryRun: true, account }, {}), database);
+    await startSync(e2e.client, e2e.taskQueue, other, syncInputFrom({ duration: 500, dryRun: true, account }, {}), `${database}_x`);
+    await e2e.handle(newer).result();
+    await e2e.handle(other).result();
+
+    // SQL visibility would list the running one first (then by close time): the list promises newest start first.
+    let listed: ListedRun[] = [];
+    await waitFor(
+      `cp-sync list --database ${database}: both runs, the newer one ended`,
+      async () => {
+        const { run, value } = await cli.json<ListedRun[]>(['list', '--database', database, '--since', '10m']);
+        expectExit(run, 0);
+        listed = value;
+        return value.length === 2 && value[0]?.closedAt !== undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250, lastSeen: () => JSON.stringify(listed) },
+    );
+    expect(listed.map((r) => [r.workflowId, r.database])).toEqual([
+      [newer, database],
+      [older, database],
+    ]);
+    expect(listed[1]).toMatchObject({ phase: 'collecting' });
+    expect((await cli.json<ListedRun[]>(['list', '--database', database, '--since', '10m', '--limit', '1'])).value.map((r) => r.workflowId)).toEqual([newer]);
+
+    const table = (await cli.run(['list', '--database', database, '--since', '10m'])).stdout.split('\n');
+    expect(table[0]).toMatch(/^WORKFLOW ID\s+PHASE\s+POINTS\s+DATABASE\s+STARTED\s+DECIDED BY$/);
+    expect(table[1]).toMatch(new RegExp(`^${newer}\\s+\\S+\\s+\\S+\\s+${database}\\s+\\S+Z\\s+-$`));
+    expect(table[2]).toMatch(new RegExp(`^${older}\\s+collecting\\s+-\\s+${database}\\s`));
+    await e2e.handle(older).terminate('test over');
   },
   TEST_TIMEOUT,
 );

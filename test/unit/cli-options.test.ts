@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { CliError, EXIT } from '../../src/domain/exit-codes';
 import { main } from '../../src/cli/main';
-import { collectorsOption, countOption, durationOption, limitOption, phaseOption, planFormatOption, sinceOption } from '../../src/cli/options';
+import { collectorsOption, countOption, databaseOption, durationOption, limitOption, phaseOption, planFormatOption, sinceOption, timezoneOption } from '../../src/cli/options';
 import { planFormatOf } from '../../src/cli/commands/plan';
 import { checkStartOptions, checkSyncOptions, syncInputFrom, syncLine, type StartOptions } from '../../src/cli/sync-options';
 import { MAX_COLLECTORS } from '../../src/shared';
@@ -58,6 +58,17 @@ describe('option values', () => {
     expect(() => phaseOption('waiting')).toThrow(InvalidArgumentError);
     expect(limitOption('10000')).toBe(10_000);
     for (const text of ['0', '10001', '2.5', 'all']) expect(() => limitOption(text)).toThrow('expected a whole number from 1 to 10000');
+  });
+
+  it('--database takes a database name as OCPP_MYSQL_DATABASE does (nothing that could leave the query)', () => {
+    expect(databaseOption('ocpp_eu-2')).toBe('ocpp_eu-2');
+    for (const text of ["x' OR 1=1", 'a b', '', 'x'.repeat(65)]) expect(() => databaseOption(text)).toThrow('expected a database name of letters, digits');
+  });
+
+  it('--timezone takes IANA zones only', () => {
+    expect(timezoneOption('Europe/Berlin')).toBe('Europe/Berlin');
+    expect(timezoneOption('UTC')).toBe('UTC');
+    expect(() => timezoneOption('Berlin')).toThrow('expected an IANA time zone');
   });
 
   it('--since takes a duration ago or a date', () => {
@@ -167,6 +178,13 @@ describe('main: a broken option rule ends with exit 2 before any connection', ()
     [['start', '--dry-run', '--detailed-exitcode'], '--detailed-exitcode: expected --wait too'],
     [['schedule', 'create', 'nightly', '--every', '30s'], '--every: expected at least 1m'],
     [['list', '--since', 'yesterday'], 'expected a duration ago'],
+    [['list', '--database', "ocpp' OR 1=1"], 'expected a database name'],
+    [['schedule', 'create', 'nightly', '--cron', '0 2 * * *', '--approval-timeout', '24h'], 'the approval timeout, 24 h (--approval-timeout), is not shorter than the time between two runs, 24 h'],
+    [['schedule', 'create', 'nightly', '--every', '1h', '--approval-timeout', '90m'], 'the approval timeout, 1 h 30 min (--approval-timeout), is not shorter than the time between two runs, 1 h (every 1 h)'],
+    [['schedule', 'create', 'nightly', '--cron', '0 2 * * *', '--timezone', 'Mars/Base'], 'expected an IANA time zone'],
+    [['schedule', 'create', 'nightly', '--every', '1h', '--timezone', 'Europe/Berlin'], '--timezone: only with --cron'],
+    [['schedule', 'update', 'nightly'], 'schedule update: nothing to change'],
+    [['schedule', 'update', 'nightly', '--every', '1h', '--cron', '0 2 * * *'], 'expected at most one of --every'],
   ])('cp-sync %j', async (args, message) => {
     expect(await main(['node', 'cp-sync', ...args])).toBe(EXIT.usage);
     expect(stderr).toContain(message);

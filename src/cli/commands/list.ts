@@ -2,13 +2,14 @@
 import type { Command } from 'commander';
 import { PHASES, type Phase } from '../../shared';
 import { formatRuns, listRuns } from '../list';
-import { limitOption, phaseOption, sinceOption } from '../options';
+import { databaseOption, limitOption, phaseOption, sinceOption } from '../options';
 import { printJson, printLines } from '../out';
 import type { CommandContext } from '../session';
 
 interface ListCommandOptions {
   phase?: Phase;
   since?: Date;
+  database?: string;
   limit: number;
   json?: boolean;
 }
@@ -25,6 +26,7 @@ export function addListCommand(program: Command, ctx: CommandContext): void {
     .description('list the syncs of the namespace, newest first, from Temporal visibility (ended runs too; no worker needed)')
     .option('--phase <phase>', `only runs in this phase: ${PHASES.join(', ')}`, phaseOption)
     .option('--since <when>', 'only runs started since a duration ago (24h, 7d) or a date (2026-11-28, ISO 8601)', (value: string) => sinceOption(value))
+    .option('--database <name>', 'only runs meant for this OCPP database (CpSyncDatabase: the OCPP_MYSQL_DATABASE of whoever started them)', databaseOption)
     .option('--limit <n>', 'at most this many runs', limitOption, 20)
     .option('--json', 'print the runs as a JSON array')
     .action(ctx.exit.of((options: ListCommandOptions) => list(ctx, options)));
