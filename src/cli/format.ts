@@ -3,7 +3,7 @@ import { PLAN_SAMPLE_LIMIT, type BrokerConnectionProblem, type CollectionProgres
 import { notificationLine, retryLine } from '../workflows/details';
 import { formatDeadline, formatDuration } from '../domain/duration';
 import { connectionLine, outcomeLine, planHeadline } from '../domain/run-text';
-import { renderTable } from './table';
+import { renderTable } from '../domain/table';
 
 function list(numbers: readonly number[]): string {
   return numbers.length === 0 ? '-' : numbers.join(',');

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../domain/duration';
 import { MAX_COLLECTORS, PHASES, type Phase } from '../shared';
 import { isTimeZone } from '../domain/cron';
-import { isPhase } from './list';
+import { isPhase } from '../client/list';
 import { PLAN_FORMATS, type PlanFormat } from './plan-export';
 
 export function collectorsOption(value: string): number {

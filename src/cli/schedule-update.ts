@@ -4,7 +4,7 @@
  */
 import type { SyncInput } from '../shared';
 import { CliError, EXIT } from '../domain/exit-codes';
-import type { ScheduleSpecOption } from './schedule-spec';
+import type { ScheduleSpecOption } from '../client/schedule-spec';
 import { checkSyncOptions } from './sync-options';
 
 export interface ScheduleUpdateOptions {

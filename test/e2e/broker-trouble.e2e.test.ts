@@ -4,7 +4,7 @@
  * OS error; once the run has failed, `status`, `result` and `list` read it from the workflow's own record, with no
  * `Activity task failed` wrapper. Real services: a private Mosquitto, stopped once the worker has probed it.
  */
-import type { ListedRun } from '../../src/cli/list';
+import type { ListedRun } from '../../src/client/list';
 import type { SyncStatus } from '../../src/shared';
 import { describeRun, expectExit, useCliRunner } from '../support/e2e-cli';
 import { useE2e } from '../support/e2e';

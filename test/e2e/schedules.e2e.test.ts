@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { EXIT } from '../../src/domain/exit-codes';
-import type { ScheduleView } from '../../src/cli/schedule-view';
+import type { ScheduleView } from '../../src/client/schedule-view';
 import type { SyncResult } from '../../src/shared';
 import { createdSince, snapshot } from '../support/e2e-assert';
 import { expectExit, useCliRunner } from '../support/e2e-cli';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { EXIT } from '../../src/domain/exit-codes';
-import type { ListedRun } from '../../src/cli/list';
+import type { ListedRun } from '../../src/client/list';
 import { startSync } from '../../src/client/sync-client';
 import { syncInputFrom } from '../../src/cli/sync-options';
 import { expectExit, useCliRunner } from '../support/e2e-cli';

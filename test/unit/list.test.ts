@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { formatRuns, listQuery, newestFirst, NEWEST_START_FIRST } from '../../src/cli/list';
+import { formatRuns, listQuery, newestFirst, NEWEST_START_FIRST } from '../../src/client/list';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/visibility';
 
 describe('cp-sync list', () => {

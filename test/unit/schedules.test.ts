@@ -1,7 +1,7 @@
 import { CliError, EXIT } from '../../src/domain/exit-codes';
-import { checkApprovalTimeout, scheduleSpec, shortestInterval } from '../../src/cli/schedule-spec';
+import { checkApprovalTimeout, scheduleSpec, shortestInterval } from '../../src/client/schedule-spec';
 import { checkUpdateOptions, updatedInput, updatedSpec } from '../../src/cli/schedule-update';
-import { formatSchedule, viewOfDescription, type ScheduleView } from '../../src/cli/schedule-view';
+import { formatSchedule, viewOfDescription, type ScheduleView } from '../../src/client/schedule-view';
 import type { SyncInput } from '../../src/shared';
 
 describe('scheduleSpec', () => {

@@ -1,7 +1,7 @@
 /** `cp-sync list`: the syncs of the namespace, from Temporal visibility (the query and the table are in ../list.ts). */
 import type { Command } from 'commander';
 import { PHASES, type Phase } from '../../shared';
-import { formatRuns, listRuns } from '../list';
+import { formatRuns, listRuns } from '../../client/list';
 import { databaseOption, limitOption, phaseOption, sinceOption } from '../options';
 import { printJson, printLines } from '../out';
 import type { CommandContext } from '../session';

@@ -16,7 +16,7 @@ import { CliError, EXIT } from '../domain/exit-codes';
 import { scheduleSpec, type CompiledScheduleSpec, type ScheduleSpecOption } from './schedule-spec';
 import { listedRun } from './list';
 import { viewOfDescription, SCHEDULE_MEMO_KEY, SCHEDULE_SETTINGS_KEY, type RecentRun, type ScheduleSettings, type ScheduleView } from './schedule-view';
-import { runLabels } from '../client/sync-client';
+import { runLabels } from './sync-client';
 
 export interface CreateScheduleOptions {
   scheduleId: string;

@@ -4,7 +4,7 @@
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { FINAL_PHASES, PHASES, WORKFLOW_TYPE, type Phase } from '../shared';
-import { renderTable } from './table';
+import { renderTable } from '../domain/table';
 import { CP_SYNC_DATABASE, CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE, type RunMemo } from '../workflows/visibility';
 
 export interface ListOptions {
