@@ -731,7 +731,7 @@ describe('syncChargingPoints', () => {
 
     function recordingLog(): Log & { lines: string[] } {
       const lines: string[] = [];
-      return { lines, info: (l) => lines.push(l), debug: () => undefined, error: (l) => lines.push(l) };
+      return { lines, info: (l) => lines.push(l), debug: () => undefined, warn: (l) => lines.push(l), error: (l) => lines.push(l) };
     }
     const lockWait = (): Error => Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 });
     const failing = (log: Log) => (err: unknown) =>
@@ -768,7 +768,7 @@ describe('syncChargingPoints', () => {
         expect(done.phase).toBe('applied');
         expect(done.retry).toBeUndefined();
         expect(calls.apply).toHaveLength(2);
-        expect(log.lines).toEqual([expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1s$/)]);
+        expect(log.lines).toEqual([expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1 s$/)]);
       });
     });
 
@@ -797,7 +797,7 @@ describe('syncChargingPoints', () => {
         const done = await result(handle);
         expect(done.phase).toBe('dry-run');
         expect(done.retry).toBeUndefined();
-        expect(log.lines).toEqual(['Planning attempt 1 of 10 failed (lost connection (PROTOCOL_CONNECTION_LOST: Connection lost: The server closed the connection.)), retrying in 1s']);
+        expect(log.lines).toEqual(['Planning attempt 1 of 10 failed (lost connection (PROTOCOL_CONNECTION_LOST: Connection lost: The server closed the connection.)), retrying in 1 s']);
       });
     });
 
@@ -821,8 +821,8 @@ describe('syncChargingPoints', () => {
         expect(calls.apply).toHaveLength(APPLY_RETRY.maximumAttempts);
         const retries = log.lines.filter((l) => /^Transaction attempt \d+ of 20 failed/.test(l));
         expect(retries).toHaveLength(APPLY_RETRY.maximumAttempts - 1);
-        expect(retries[0]).toMatch(/retrying in 1s$/);
-        expect(retries[5]).toMatch(/^Transaction attempt 6 of 20 failed .*retrying in 30s$/);
+        expect(retries[0]).toMatch(/retrying in 1 s$/);
+        expect(retries[5]).toMatch(/^Transaction attempt 6 of 20 failed .*retrying in 30 s$/);
         expect(log.lines.filter((l) => l.startsWith('=== Failed ==='))).toHaveLength(1);
         expect(log.lines.at(-1)).toMatch(/^=== Failed === lock wait timeout/);
         expect((await status(handle)).retry).toBeUndefined();
