@@ -7,11 +7,18 @@
  */
 import type { LogFormat, LogLevel } from './config';
 
-/** What the activity call sites use: a line, worded for people. */
+/** What a line is about (deviceId, stationId, expected, found, topic, reason, created, …): keys of a JSON line. */
+export type LogFields = Record<string, string | number | boolean | undefined>;
+
+/**
+ * What the activity call sites use: a line, worded for people, and what it is about. The fields are written with
+ * LOG_FORMAT=json only: the text line keeps the original tool's wording, which operators grep for.
+ */
 export interface Log {
-  info(line: string): void;
-  debug(line: string): void;
-  error(line: string): void;
+  info(line: string, fields?: LogFields): void;
+  debug(line: string, fields?: LogFields): void;
+  warn(line: string, fields?: LogFields): void;
+  error(line: string, fields?: LogFields): void;
 }
 
 export type RecordLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -154,8 +161,8 @@ export interface ConsoleLogOptions extends Partial<LogSink> {
 
 export function createConsoleLog(options: ConsoleLogOptions = {}): Log {
   const write = createLogWriter({ format: 'text', level: 'info', ...options });
-  const line = (level: RecordLevel) => (msg: string) => write({ time: new Date(), level, msg, context: options.context?.() });
-  return { info: line('info'), debug: line('debug'), error: line('error') };
+  const line = (level: RecordLevel) => (msg: string, fields?: LogFields) => write({ time: new Date(), level, msg, context: options.context?.(), jsonOnly: fields });
+  return { info: line('info'), debug: line('debug'), warn: line('warn'), error: line('error') };
 }
 
-export const silentLog: Log = { info: () => undefined, debug: () => undefined, error: () => undefined };
+export const silentLog: Log = { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined };

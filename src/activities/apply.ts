@@ -23,7 +23,7 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log; metrics: Sy
       // The transaction has been rolled back either way; the final lines only when no attempt follows.
       onFinalFailure: (message) => {
         log.error('=== Failed ===');
-        log.error(`✗ Transaction rolled back due to error: ${message}`);
+        log.error(`✗ Transaction rolled back due to error: ${message}`, { reason: message, fingerprint: input.fingerprint });
         log.error('No charging points were created');
       },
     };
@@ -54,8 +54,8 @@ export function createApplyActivity(deps: SyncDatabase & { log: Log; metrics: Sy
     else deps.metrics.pointsCreated(result.created);
     log.info('=== Success ===');
     log.info('✓ Transaction committed successfully');
-    log.info(`Total charging points created: ${result.created}`);
-    if (result.alreadyPresent > 0) log.info(`Points that already existed when applying (not created again): ${result.alreadyPresent}`);
+    log.info(`Total charging points created: ${result.created}`, { created: result.created, stationsChanged: result.stationsChanged, fingerprint: input.fingerprint });
+    if (result.alreadyPresent > 0) log.info(`Points that already existed when applying (not created again): ${result.alreadyPresent}`, { alreadyPresent: result.alreadyPresent });
     if (result.stationsGone > 0) log.info(`Planned stations deleted before applying (skipped): ${result.stationsGone}`);
     return result;
   };

@@ -8,6 +8,7 @@ import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import { isRetryable, toActivityFailure } from '../db/errors';
 import { AttemptQueries } from '../db/attempt-queries';
 import type { Pool } from '../db/pool';
+import { formatDuration } from '../domain/duration';
 import type { Log } from '../log';
 import { signalOwnWorkflow } from './tell-workflow';
 import { ACTIVITY, ACTIVITY_RETRYING_SIGNAL, APPLY_RETRY, DIFF_RETRY, type ActivityName, WORK_HEARTBEAT_INTERVAL_MS, type ActivityRetry, type RetrySettings } from '../shared';
@@ -19,15 +20,6 @@ import { ACTIVITY, ACTIVITY_RETRYING_SIGNAL, APPLY_RETRY, DIFF_RETRY, type Activ
 export function retryDelayMs(policy: RetrySettings, attempt: number): number {
   const delay = policy.initialIntervalMs * Math.pow(policy.backoffCoefficient, Math.max(0, attempt - 1));
   return Math.min(delay, policy.maximumIntervalMs);
-}
-
-/** `500ms`, `1s`, `1.5s`, `30s`, `2m`, `2m 30s`. */
-export function formatDelay(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${Math.round(ms / 100) / 10}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return seconds === 0 ? `${minutes}m` : `${minutes}m ${seconds}s`;
 }
 
 /** Whether `attempt` is the last one the policy allows (maximumAttempts 0 = unlimited). */
@@ -125,7 +117,7 @@ export async function failAttempt(err: unknown, options: FailedAttempt): Promise
   }
   const delayMs = retryDelayMs(policy, attempt);
   const of = policy.maximumAttempts > 0 ? ` of ${policy.maximumAttempts}` : '';
-  log.error(`${options.what} attempt ${attempt}${of} failed (${failure.message}), retrying in ${formatDelay(delayMs)}`);
+  log.error(`${options.what} attempt ${attempt}${of} failed (${failure.message}), retrying in ${formatDuration(delayMs)}`);
   // Only the status and the Web UI would miss the retry; Temporal retries all the same.
   await signalOwnWorkflow(context, log, ACTIVITY_RETRYING_SIGNAL, {
     activity: options.activity,

@@ -183,11 +183,13 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
     const windowOver = (): void => {
       deps.log.info('Collection completed!');
       deps.log.info('Disconnected from broker');
-      deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)${share.label}`);
+      deps.log.info(`Collected ${progress.messages} messages from ${progress.devices} unique devices (${progress.rejected} rejected)${share.label}`, { ...progress });
       const figures = drops?.figures;
       if (figures && figures.last > figures.first) {
         deps.metrics.brokerDropped(figures.last - figures.first);
-        deps.log.info(`The broker dropped ${figures.last - figures.first} messages (all its clients) while this collector listened: devices may be missing`);
+        deps.log.warn(`The broker dropped ${figures.last - figures.first} messages (all its clients) while this collector listened: devices may be missing`, {
+          dropped: figures.last - figures.first,
+        });
       }
     };
     let deadline: NodeJS.Timeout | undefined;

@@ -20,35 +20,40 @@ export interface DiffInput {
 function originalLogLines(log: Log, debug: boolean): PlanListener {
   let current: { deviceId: string; connectors: number } | undefined;
   const processing = (level: 'info' | 'debug'): void => {
-    if (current && (level === 'info' || debug)) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`);
+    if (current && (level === 'info' || debug)) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`, { deviceId: current.deviceId, connectors: current.connectors });
   };
   return {
     stationsInDatabase(count) {
-      log.info(`Found ${count} charging stations`);
+      log.info(`Found ${count} charging stations`, { stations: count });
     },
     device(deviceId, connectors) {
       current = { deviceId, connectors };
     },
     ambiguous({ deviceId, stationId, otherStationId }) {
-      log.info(`Ambiguous device ${deviceId}: station ${stationId} matches it exactly and station ${otherStationId} without dashes; using ${stationId}`);
+      log.info(`Ambiguous device ${deviceId}: station ${stationId} matches it exactly and station ${otherStationId} without dashes; using ${stationId}`, {
+        deviceId,
+        stationId,
+        otherStationId,
+      });
     },
     notFound(deviceId) {
       processing('info');
-      log.info(`No station found for device: ${deviceId}`);
+      log.info(`No station found for device: ${deviceId}`, { deviceId });
     },
     station(station: PlanStation) {
       const mismatch = station.missing.length > 0 || station.surplus.length > 0;
       // Most stations need nothing: their lines are not even built unless LOG_LEVEL=debug.
       if (!mismatch && !debug) return;
       const level = mismatch ? 'info' : 'debug';
-      log[level](`Processing device: ${station.deviceId}, connector count: ${station.expected}`);
-      log[level](`Station found: ${station.stationName} (id: ${station.stationPk}), existing points: ${station.livePoints}`);
+      const about = { deviceId: station.deviceId, stationId: station.stationPk };
+      log[level](`Processing device: ${station.deviceId}, connector count: ${station.expected}`, { ...about, connectors: station.expected });
+      log[level](`Station found: ${station.stationName} (id: ${station.stationPk}), existing points: ${station.livePoints}`, { ...about, found: station.livePoints });
       if (!mismatch) return;
-      log.info(`Mismatch! Expected ${station.expected}, but found ${station.livePoints} points`);
-      if (station.surplus.length > 0) log.info(`Surplus points kept (never deleted): ${station.surplus.join(', ')}`);
+      log.info(`Mismatch! Expected ${station.expected}, but found ${station.livePoints} points`, { ...about, expected: station.expected, found: station.livePoints });
+      if (station.surplus.length > 0) log.info(`Surplus points kept (never deleted): ${station.surplus.join(', ')}`, { ...about, surplus: station.surplus.join(',') });
       if (station.missing.length === 0) return;
-      if (station.skipped) log.info('⊘ Skipped (test mode)');
-      else log.info(`✓ Prepared ${station.missing.length} new charging points (point_id ${station.missing.join(', ')})`);
+      if (station.skipped) log.info('⊘ Skipped (test mode)', about);
+      else log.info(`✓ Prepared ${station.missing.length} new charging points (point_id ${station.missing.join(', ')})`, { ...about, prepared: station.missing.length });
     },
   };
 }

@@ -134,7 +134,13 @@ export function formatStatus(workflowId: string, status: SyncStatus, progress?: 
 }
 
 /** Stage 6 of the original's user guide: the lines operators grep for. */
-export function formatReport(result: SyncResult): string[] {
+/** How a report reads: the run's id (for the hint to its full plan), and whether its plan was shown already. */
+export interface ReportText {
+  workflowId?: string;
+  planShown?: boolean;
+}
+
+export function formatReport(result: SyncResult, text: ReportText = {}): string[] {
   const lines: string[] = [];
   switch (result.phase) {
     case 'applied':
@@ -145,7 +151,10 @@ export function formatReport(result: SyncResult): string[] {
       lines.push('=== Success ===', 'Nothing to create: every reported connector has its charging point', 'Total charging points created: 0');
       break;
     case 'dry-run':
-      lines.push('=== Dry run ===', 'Plan built; nothing was written', 'Total charging points created: 0');
+      // What would be created, as `cp-sync plan` shows it: a dry run is read for its plan.
+      lines.push('=== Dry run ===', 'Plan built; nothing was written');
+      if (result.plan && !text.planShown) lines.push(...formatPlan(result.plan, text.workflowId), '');
+      else lines.push(result.plan ? planHeadline(result.plan) : 'Total charging points created: 0');
       break;
     case 'rejected':
       lines.push('=== Rejected ===', `Plan rejected by ${result.rejection?.by ?? 'unknown'}${result.rejection?.reason ? `: ${result.rejection.reason}` : ''}`, 'No charging points were created');

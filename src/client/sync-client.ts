@@ -71,7 +71,7 @@ export function runLabels(input: SyncInput, database?: string): Pick<WorkflowSta
     staticSummary: summary.filter((part) => part !== undefined).join(' · '),
     staticDetails: [
       `**Database:** ${database ?? '(the worker\'s OCPP_MYSQL_DATABASE)'}`,
-      `**Window:** ${input.collectorDurationMs} ms on ${input.account ?? 'all accounts'}`,
+      `**Window:** ${formatDuration(input.collectorDurationMs)} on ${input.account ?? 'all accounts'}`,
       `**Test device:** ${input.testDeviceId ?? 'none (every station is written)'}`,
       `**Approval:** ${mode}; a waiting plan expires after ${formatDuration(input.approvalTimeoutMs)}`,
     ].join('\n\n'),

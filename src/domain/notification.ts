@@ -1,4 +1,5 @@
 import type { NotificationEvent } from '../shared';
+import { formatDeadline } from './duration';
 
 /**
  * The JSON body POSTed to NOTIFY_WEBHOOK_URL: `text` is what a Slack or Mattermost incoming webhook shows as it
@@ -31,12 +32,13 @@ function planLine(event: NotificationEvent): string {
   );
 }
 
-export function notificationBody(event: NotificationEvent, webUiUrl: string): NotificationBody {
+/** `nowMs`: when the notification is sent, for the time left before the approval deadline. */
+export function notificationBody(event: NotificationEvent, webUiUrl: string, nowMs: number = Date.now()): NotificationBody {
   const id = event.workflowId;
   const headline = (() => {
     switch (event.event) {
       case 'awaiting-approval':
-        return `awaits approval until ${event.approvalDeadline ?? '(no deadline)'}${event.autoApproveExceeded ? ` (not auto-approved: ${event.autoApproveExceeded})` : ''}`;
+        return `awaits approval until ${event.approvalDeadline ? formatDeadline(event.approvalDeadline, nowMs) : '(no deadline)'}${event.autoApproveExceeded ? ` (not auto-approved: ${event.autoApproveExceeded})` : ''}`;
       case 'applied':
         return `applied: ${event.created ?? 0} charging points created on ${event.stationsChanged ?? 0} stations, approved by ${event.approvedBy ?? 'unknown'}`;
       case 'expired':

@@ -1,5 +1,6 @@
 /** What the collector's thread (collector-thread.ts) and the activity's side (threaded-collector.ts) say to each other. */
 import type { Flush } from '../domain/collected-batch';
+import type { LogFields } from '../log';
 import type { BrokerConnectionProblem } from '../shared';
 import type { CollectorOptions } from './collector';
 
@@ -15,6 +16,6 @@ export type FromThread =
   | { kind: 'connected' }
   | { kind: 'failed'; message: string; type?: string; nonRetryable?: boolean }
   | { kind: 'connection-problem'; problem: BrokerConnectionProblem | undefined }
-  | { kind: 'log'; level: 'info' | 'debug' | 'error'; line: string }
+  | { kind: 'log'; level: 'info' | 'debug' | 'warn' | 'error'; line: string; fields?: LogFields }
   | { kind: 'batch'; batch: Flush }
   | { kind: 'closed' };

@@ -16,9 +16,10 @@ const port = parentPort;
 const send = (message: FromThread): void => port.postMessage(message);
 
 const log: Log = {
-  info: (line) => send({ kind: 'log', level: 'info', line }),
-  debug: (line) => send({ kind: 'log', level: 'debug', line }),
-  error: (line) => send({ kind: 'log', level: 'error', line }),
+  info: (line, fields) => send({ kind: 'log', level: 'info', line, fields }),
+  debug: (line, fields) => send({ kind: 'log', level: 'debug', line, fields }),
+  warn: (line, fields) => send({ kind: 'log', level: 'warn', line, fields }),
+  error: (line, fields) => send({ kind: 'log', level: 'error', line, fields }),
 };
 
 /** Structured cloning turns the TLS files' Buffers into plain Uint8Arrays; mqtt.js (tls) wants Buffers back. */

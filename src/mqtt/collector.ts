@@ -185,7 +185,7 @@ export class Collector {
     this.rejectionsSeen.add(key);
     if (this.rejected.length < REJECTION_SAMPLES_PER_DRAIN) {
       this.rejected.push(sample);
-      this.options.log.info(`Rejected message on ${excerpt(topic)}: ${parsed.reason}`);
+      this.options.log.info(`Rejected message on ${excerpt(topic)}: ${parsed.reason}`, { topic: sample.topic, reason: parsed.reason });
     }
   }
 

@@ -64,7 +64,7 @@ export class ThreadedCollector {
             onConnectionProblem?.(message.problem);
             return;
           case 'log':
-            log[message.level](message.line);
+            log[message.level](message.line, message.fields);
             return;
           case 'batch':
             collector.take(message.batch);

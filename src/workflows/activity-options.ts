@@ -4,6 +4,7 @@
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
+import { formatDuration } from '../domain/duration';
 import { ACTIVITY, APPLY_HEARTBEAT_TIMEOUT_MS, APPLY_RETRY, DIFF_HEARTBEAT_TIMEOUT_MS, DIFF_RETRY, ERROR_TYPES, type RetrySettings } from '../shared';
 
 /** The activities throw these as non-retryable already; naming them here keeps the policy honest on its own. */
@@ -33,7 +34,7 @@ export const applyPlan = heartbeatingWork('Create the approved missing points in
 /** The collection of a window of `durationMs`: cancelled by the workflow when the window closes. */
 export function collectorFor(durationMs: number): SyncActivities[typeof ACTIVITY.collect] {
   return proxyActivities<SyncActivities>({
-    summary: `Listen to MQTT for ${durationMs} ms`,
+    summary: `Listen to MQTT for ${formatDuration(durationMs)}`,
     // The window plus time to connect and store the last counts.
     startToCloseTimeout: durationMs + 5 * 60_000,
     // Counts are stored and heartbeated every second: a lost worker is noticed, and replaced, within seconds.

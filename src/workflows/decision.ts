@@ -12,29 +12,49 @@ function text(value: unknown, max = 500): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
 }
 
-/** Who decided, as given (`--by`); a signal sent without one is recorded as `unknown`. */
+/** Who decided, as given (`--by`); recorded as `unknown` where a decision without one is accepted (see DecisionRules). */
 function decider(by: unknown): string {
   return text(by, 200) ?? 'unknown';
 }
 
-export function judgeApproval(status: SyncStatus, request: ApproveSignal | undefined, now: string): Verdict<ApprovalRecord> {
+/**
+ * `byRequired`: a decision must say who made it (the CLI always sends `by`; a raw Update or signal, e.g. from the
+ * Web UI, may not). Runs recorded before the rule accepted such a decision as `unknown`, and replay it so.
+ */
+export interface DecisionRules {
+  byRequired: boolean;
+}
+
+/** The Data an operator pastes into the Web UI's approve dialog: "{"fingerprint":"a1b2…","by":"<your name>"}". */
+export function approvalData(fingerprint: string): string {
+  return JSON.stringify({ fingerprint, by: '<your name>' });
+}
+
+/** The Data of a rejection: "{"by":"<your name>","reason":"<why>"}". */
+export const REJECTION_DATA = JSON.stringify({ by: '<your name>', reason: '<why>' });
+
+const anonymous = (request: { by?: unknown } | undefined, rules: DecisionRules): boolean => rules.byRequired && text(request?.by, 200) === undefined;
+
+export function judgeApproval(status: SyncStatus, request: ApproveSignal | undefined, now: string, rules: DecisionRules = { byRequired: true }): Verdict<ApprovalRecord> {
   const by = decider(request?.by);
   const fingerprint = text(request?.fingerprint, 64);
   const refuse = (refused: string): Verdict<ApprovalRecord> => ({ refused, by, fingerprint });
   if (status.approval) return refuse(`already approved by ${status.approval.by}`);
   if (status.rejection) return refuse(`already rejected by ${status.rejection.by}`);
   if (status.phase !== 'awaiting-approval' || !status.plan) return refuse(`nothing awaits approval (phase ${status.phase})`);
+  if (anonymous(request, rules)) return refuse(`say who approves: send ${approvalData(status.plan.fingerprint)}`);
   if (fingerprint !== undefined && fingerprint !== status.plan.fingerprint) {
     return refuse(`fingerprint ${fingerprint} is not the current plan's (${status.plan.fingerprint})`);
   }
   return { accepted: { by, comment: text(request?.comment), at: now, fingerprint: status.plan.fingerprint, auto: false } };
 }
 
-export function judgeRejection(status: SyncStatus, request: RejectSignal | undefined, now: string): Verdict<RejectionRecord> {
+export function judgeRejection(status: SyncStatus, request: RejectSignal | undefined, now: string, rules: DecisionRules = { byRequired: true }): Verdict<RejectionRecord> {
   const by = decider(request?.by);
   if (status.approval) return { refused: `already approved by ${status.approval.by}`, by };
   if (status.rejection) return { refused: `already rejected by ${status.rejection.by}`, by };
   if (!mayReject(status.phase)) return { refused: `too late: the run is ${status.phase}`, by };
+  if (anonymous(request, rules)) return { refused: `say who rejects: send ${REJECTION_DATA}`, by };
   return { accepted: { by, reason: text(request?.reason), at: now } };
 }
 

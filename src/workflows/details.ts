@@ -1,5 +1,7 @@
+import { formatDeadline, formatDuration } from '../domain/duration';
 import { approvalMode, connectionLine, outcomeLine, pointsToCreate } from '../domain/run-text';
 import type { ActivityRetry, NotificationRecord, SyncStatus } from '../shared';
+import { approvalData } from './decision';
 
 /** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
 function literal(text: string): string {
@@ -37,7 +39,7 @@ export function currentDetails(status: SyncStatus): string {
   const lines = outcome ? [`**Outcome:** ${literal(outcome)}`, `**Phase:** ${status.phase}`] : [`**Phase:** ${status.phase}`];
   const { input, plan, approval, rejection, apply } = status;
   const mode = approvalMode(input);
-  lines.push(`**Window:** ${input.collectorDurationMs} ms${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${mode === 'approval' ? '' : ` · ${mode}`}`);
+  lines.push(`**Window:** ${formatDuration(input.collectorDurationMs)}${input.testDeviceId ? ` · test device ${input.testDeviceId}` : ''}${mode === 'approval' ? '' : ` · ${mode}`}`);
   if (status.collectionNote) lines.push(`**Collection:** ${status.collectionNote}`);
   if (status.phase === 'collecting' && status.connectionError) lines.push(`**Broker:** ${literal(connectionLine(status.connectionError))}`);
   if (plan) {
@@ -49,7 +51,8 @@ export function currentDetails(status: SyncStatus): string {
         (plan.brokerDroppedMessages !== undefined ? ` · ${plan.brokerDroppedMessages} messages dropped by the broker` : ''),
     );
   }
-  if (status.phase === 'awaiting-approval' && status.approvalDeadline) lines.push(`**Waiting for approval until** ${status.approvalDeadline}`);
+  if (status.phase === 'awaiting-approval' && status.approvalDeadline) lines.push(`**Waiting for approval until** ${formatDeadline(status.approvalDeadline)}`);
+  if (status.phase === 'awaiting-approval' && plan) lines.push(`**To approve here:** Send an Update named \`approve\` with the Data \`${approvalData(plan.fingerprint)}\``);
   if (status.autoApproveExceeded) lines.push(`**Not auto-approved:** ${status.autoApproveExceeded}`);
   if (approval) lines.push(`**Approved by** ${literal(approval.by)} at ${approval.at}${approval.comment ? ` — ${literal(approval.comment)}` : ''}`);
   if (rejection) lines.push(`**Rejected by** ${literal(rejection.by)} at ${rejection.at}${rejection.reason ? ` — ${literal(rejection.reason)}` : ''}`);

@@ -1,8 +1,10 @@
 import { condition, isCancellation, TemporalFailure, workflowInfo } from '@temporalio/workflow';
+import { formatDuration } from '../domain/duration';
 import type { Phase, PlanSummary, SyncInput, SyncResult } from '../shared';
 import { applyPlan, buildPlan } from './activity-options';
 import { autoDecision } from './auto-approve';
 import { failureText } from '../domain/run-text';
+import { logApproved, logCancelled, logExpired, logWaiting } from './decision-log';
 import { runFailure } from './final-status';
 import { installHandlers } from './handlers';
 import { validateSyncInput } from './input';
@@ -47,6 +49,7 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     status.apply = run.settled(await applyPlan({ runKey: runId, fingerprint: plan.fingerprint }));
     return await finish('applied');
   } catch (err) {
+    if (isCancellation(err)) logCancelled(status.phase);
     status.failedDuring = status.phase;
     status.retry = undefined;
     status.error = failureText(err);
@@ -68,12 +71,17 @@ async function decide(run: RunTracker, input: SyncInput, plan: PlanSummary, anno
   const auto = autoDecision(input, plan);
   if ('approver' in auto) {
     status.approval = { by: auto.approver, at: new Date().toISOString(), fingerprint: plan.fingerprint, auto: true };
+    logApproved(status.approval, plan, input);
     return 'approved';
   }
   status.autoApproveExceeded = auto.waitReason;
   status.approvalDeadline = new Date(Date.now() + input.approvalTimeoutMs).toISOString();
   run.setPhase('awaiting-approval');
+  logWaiting(plan, status.approvalDeadline, auto.waitReason);
   announce();
-  if (!(await condition(run.decided, input.approvalTimeoutMs, { summary: 'Waiting for approval (APPROVAL_TIMEOUT)' }))) return 'expired';
+  if (!(await condition(run.decided, input.approvalTimeoutMs, { summary: `Waiting for approval (APPROVAL_TIMEOUT ${formatDuration(input.approvalTimeoutMs)})` }))) {
+    logExpired(status);
+    return 'expired';
+  }
   return status.rejection ? 'rejected' : 'approved';
 }

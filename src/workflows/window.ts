@@ -3,6 +3,7 @@
  * last counts. A failing collection (e.g. refused credentials) ends the window early.
  */
 import { ActivityFailure, CancellationScope, isCancellation, log, patched, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { formatDuration } from '../domain/duration';
 import type { SyncInput } from '../shared';
 import { collectorFor } from './activity-options';
 
@@ -26,7 +27,7 @@ export async function collectWindow(input: SyncInput, runKey: string, workflowId
   );
   const scheduled = await collectors;
   try {
-    const windowTimer = (): Promise<void> => sleep(input.collectorDurationMs, { summary: 'Collection window' });
+    const windowTimer = (): Promise<void> => sleep(input.collectorDurationMs, { summary: `Collection window (${formatDuration(input.collectorDurationMs)})` });
     await Promise.race([patched(WINDOW_TIMER_PATCH) ? windowScope.run(windowTimer) : windowTimer(), Promise.all(scheduled)]);
   } finally {
     // The window has closed, or a collection failed (and the others stop with it).

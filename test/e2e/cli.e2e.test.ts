@@ -73,9 +73,12 @@ describe('cp-sync', () => {
       expect(oneLine(wrong)).toMatch(/^Approval refused: fingerprint 0123456789abcdef is not the current plan's .*Nothing was written\.$/);
       expect((await createdSince(db, before)).size).toBe(0);
 
-      const approved = await cli.run(['approve', workflowId, '--by', 'cli-operator']);
+      // --wait: the plan approved by its headline, then the run's report, and the exit status of `result`.
+      const approved = await cli.run(['approve', workflowId, '--by', 'cli-operator', '--wait']);
       expectExit(approved, 0);
       expect(approved.stdout).toContain(`Approved plan ${status.plan!.fingerprint} of sync ${workflowId} as cli-operator`);
+      expect(approved.stdout).toContain(`Plan ${status.plan!.fingerprint}: 2 points to create on 1 stations`);
+      expect(approved.stdout.split('\n')).toEqual(expect.arrayContaining(['=== Success ===', 'Total charging points created: 2']));
 
       const result = await cli.json<SyncResult>(['result', workflowId]);
       expectExit(result.run, 0);

@@ -102,7 +102,7 @@ describe('the MQTT broker (CLOUD_HOST, CLOUD_CREDENTIALS)', () => {
     const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 60_000 });
     const beats: { at: number; details: CollectorHeartbeat }[] = [];
     env.on('heartbeat', (details: CollectorHeartbeat) => beats.push({ at: Date.now(), details }));
-    const collect = createCollectActivity({ pool: e2e.db.pool, tables: e2e.db.tables, mqtt: { url: `mqtt://127.0.0.1:${nobody}`, options: {} }, log: { info: () => undefined, debug: () => undefined, error: () => undefined }, metrics: noMetrics });
+    const collect = createCollectActivity({ pool: e2e.db.pool, tables: e2e.db.tables, mqtt: { url: `mqtt://127.0.0.1:${nobody}`, options: {} }, log: { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined }, metrics: noMetrics });
     const started = Date.now();
     const running = env.run(collect, { runKey: `connerr-${started}`, workflowId: 'connerr', maxConnectors: 16, windowEndsAt: new Date(started + 60_000).toISOString() });
     running.catch(() => undefined);

@@ -62,7 +62,7 @@ describe('webhook notifications', () => {
         approveCommand: `cp-sync approve ${handle.workflowId} --fingerprint ${fingerprint}`,
         webUiUrl: `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}/${handle.firstExecutionRunId}/history`,
       });
-      expect(awaiting!.body.text).toEqual(expect.stringContaining(`awaits approval until ${waiting.approvalDeadline}`));
+      expect(awaiting!.body.text).toEqual(expect.stringContaining(`awaits approval until ${waiting.approvalDeadline!.replace(/\.000Z$/, 'Z')} (in `));
       expect(awaiting!.body.text).toEqual(expect.stringContaining(`cp-sync approve ${handle.workflowId} --fingerprint ${fingerprint}`));
 
       await e2e.approve(handle, fingerprint, 'alice@ops');

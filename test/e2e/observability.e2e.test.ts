@@ -138,6 +138,14 @@ test(
       expect(lines.find((l) => l.msg === 'Collection completed!')).toMatchObject({ level: 'info', workflowId, runId, activity: 'collectConnectorCounts', attempt: 1 });
       expect(lines.find((l) => l.msg === 'No station found for device: OBS-UNKNOWN')).toMatchObject({ workflowId, runId, activity: 'diffStations' });
       expect(lines.find((l) => l.msg === 'Total charging points created: 2')).toMatchObject({ workflowId, runId, activity: 'applyMissingPoints', attempt: 1 });
+      // The operator lines carry what they are about as keys; the decisions are lines of their own, with theirs.
+      expect(lines.find((l) => l.msg === 'No station found for device: OBS-UNKNOWN')).toMatchObject({ deviceId: 'OBS-UNKNOWN' });
+      expect(lines.find((l) => l.msg === 'Mismatch! Expected 2, but found 0 points')).toMatchObject({ deviceId: 'OBS-1', stationId: expect.any(String), expected: 2, found: 0 });
+      expect(lines.find((l) => l.msg.startsWith('Rejected message on '))).toMatchObject({ topic: expect.stringContaining('OBS-BAD'), reason: expect.any(String) });
+      expect(lines.find((l) => l.msg === 'Total charging points created: 2')).toMatchObject({ created: 2 });
+      const { fingerprint } = await handle.result();
+      expect(lines.find((l) => l.msg.startsWith('Waiting for approval: '))).toMatchObject({ level: 'info', workflowId, fingerprint, pointsToCreate: 2, deadline: expect.any(String) });
+      expect(lines.find((l) => l.msg.startsWith('Approved by e2e-operator'))).toMatchObject({ level: 'info', workflowId, by: 'e2e-operator', fingerprint });
       // The SDK's own lines go through the same logger.
       expect(lines.find((l) => l.msg === 'Worker state changed')).toMatchObject({ level: 'info', sdkComponent: 'worker', state: 'RUNNING' });
       expectNoSecretOrBundlerChatter(output);

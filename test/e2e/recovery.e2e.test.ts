@@ -94,7 +94,7 @@ describe('an apply that meets a lock held by another writer', () => {
       expect(byStationId(await createdSince(db, before), [station])).toEqual({ 'LOCK-0001': [2, 3] });
 
       const lines = e2e.infoLines();
-      expect(lines).toContainEqual(expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1s$/));
+      expect(lines).toContainEqual(expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1 s$/));
       expect(lines).not.toContain('=== Failed ===');
       expect(lines).not.toContainEqual(expect.stringMatching(/^✗ Transaction rolled back/));
       expect(lines).not.toContain('No charging points were created');

@@ -89,7 +89,7 @@ afterAll(async () => {
 /** What the failure tests' workers print, kept apart from the harness worker's lines. */
 function capture(): { log: Log; lines: string[] } {
   const lines: string[] = [];
-  return { lines, log: { info: (l) => lines.push(l), debug: () => undefined, error: (l) => lines.push(l) } };
+  return { lines, log: { info: (l) => lines.push(l), debug: () => undefined, warn: (l) => lines.push(l), error: (l) => lines.push(l) } };
 }
 
 /** The PEM body of the client key: it must never show in any output or history. */

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import type { Env } from '../../src/config';
-import type { Log } from '../../src/log';
+import type { Log, LogFields } from '../../src/log';
 import { FINAL_PHASES, WORKFLOW_TYPE, type Phase, type SyncInput, type SyncStatus } from '../../src/shared';
 import { createSyncWorker } from '../../src/worker';
 import { approveSignal, rejectSignal, statusQuery } from '../../src/workflows/definitions';
@@ -44,7 +44,9 @@ export function temporalAddress(): string {
 export const WINDOW_MS = 2500;
 
 export interface CapturedLine {
-  level: 'info' | 'debug' | 'error';
+  level: 'info' | 'debug' | 'warn' | 'error';
+  /** What the line is about, as LOG_FORMAT=json writes it. */
+  fields?: LogFields;
   line: string;
 }
 
@@ -139,9 +141,10 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
   };
 
   const log: Log = {
-    info: (line) => lines.push({ level: 'info', line }),
-    debug: (line) => lines.push({ level: 'debug', line }),
-    error: (line) => lines.push({ level: 'error', line }),
+    info: (line, fields) => lines.push({ level: 'info', line, fields }),
+    debug: (line, fields) => lines.push({ level: 'debug', line, fields }),
+    warn: (line, fields) => lines.push({ level: 'warn', line, fields }),
+    error: (line, fields) => lines.push({ level: 'error', line, fields }),
   };
 
   beforeAll(async () => {

@@ -1,4 +1,5 @@
-import { effectivePolicy, formatDelay, isLastAttempt, retryDelayMs, whileHeartbeating } from '../../src/activities/attempts';
+import { formatDuration } from '../../src/domain/duration';
+import { effectivePolicy, isLastAttempt, retryDelayMs, whileHeartbeating } from '../../src/activities/attempts';
 import { APPLY_RETRY, DIFF_RETRY, type RetrySettings } from '../../src/shared';
 
 const policy: RetrySettings = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 20 };
@@ -42,16 +43,16 @@ describe('isLastAttempt', () => {
   });
 });
 
-describe('formatDelay', () => {
+describe("the retry line's delay, in people's units (formatDuration)", () => {
   it.each([
-    [500, '500ms'],
-    [1000, '1s'],
-    [1500, '1.5s'],
-    [30_000, '30s'],
-    [60_000, '1m'],
-    [150_000, '2m 30s'],
+    [500, '500 ms'],
+    [1000, '1 s'],
+    [1500, '1 s 500 ms'],
+    [30_000, '30 s'],
+    [60_000, '1 min'],
+    [150_000, '2 min 30 s'],
   ])('%i ms → %s', (ms, text) => {
-    expect(formatDelay(ms)).toBe(text);
+    expect(formatDuration(ms)).toBe(text);
   });
 });
 

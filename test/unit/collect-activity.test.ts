@@ -12,7 +12,7 @@ const mqtt = { url: 'mqtt://127.0.0.1:1', options: {} };
 describe('collectConnectorCounts, a retry after its collector was lost', () => {
   it('does not listen when the window closed before it started, and says so', async () => {
     const lines: string[] = [];
-    const log: Log = { info: (l) => lines.push(l), debug: () => undefined, error: (l) => lines.push(l) };
+    const log: Log = { info: (l) => lines.push(l), debug: () => undefined, warn: (l) => lines.push(l), error: (l) => lines.push(l) };
     const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { messages: 15, devices: 1, rejected: 0 } });
     const collect = createCollectActivity({ pool: untouchable, tables: tablesFor({ database: 'ocpp', toolDatabase: 'cp_sync' }), mqtt, log, metrics: noMetrics });
     const outcome = await env.run(collect, { runKey: 'r1', workflowId: 'w1', maxConnectors: 16, windowEndsAt: new Date(Date.now() - 1000).toISOString() });

@@ -10,7 +10,20 @@ const approval = { by: 'alice', at: NOW, fingerprint: plan.fingerprint, auto: fa
 describe('judgeApproval (the Update validator and the signal handler)', () => {
   it('accepts the current plan, with or without its fingerprint, recording who as given', () => {
     expect(judgeApproval(waiting, { by: ' alice@ops ', comment: 'ok' }, NOW)).toEqual({ accepted: { by: 'alice@ops', comment: 'ok', at: NOW, fingerprint: plan.fingerprint, auto: false } });
-    expect(judgeApproval(waiting, { fingerprint: plan.fingerprint }, NOW)).toMatchObject({ accepted: { by: 'unknown' } });
+  });
+
+  it('refuses an approval that does not say who approves, saying what to send', () => {
+    expect(judgeApproval(waiting, { fingerprint: plan.fingerprint }, NOW)).toEqual({
+      refused: 'say who approves: send {"fingerprint":"a1b2c3d4e5f60718","by":"<your name>"}',
+      by: 'unknown',
+      fingerprint: plan.fingerprint,
+    });
+    expect(judgeApproval(waiting, { fingerprint: plan.fingerprint, by: '  ' }, NOW)).toMatchObject({ refused: expect.stringContaining('say who approves') });
+  });
+
+  it('accepts one without `by` as `unknown` in a run recorded before the rule (replay)', () => {
+    expect(judgeApproval(waiting, { fingerprint: plan.fingerprint }, NOW, { byRequired: false })).toMatchObject({ accepted: { by: 'unknown' } });
+    expect(judgeRejection(waiting, undefined, NOW, { byRequired: false })).toMatchObject({ accepted: { by: 'unknown' } });
   });
 
   it.each<[string, Parameters<typeof judgeApproval>[0], string]>([
@@ -27,6 +40,10 @@ describe('judgeApproval (the Update validator and the signal handler)', () => {
 describe('judgeRejection', () => {
   it.each<Phase>(['collecting', 'planning', 'awaiting-approval'])('accepts a rejection while %s', (phase) => {
     expect(judgeRejection(aSyncStatus({ phase }), { by: 'bob', reason: 'wrong fleet' }, NOW)).toEqual({ accepted: { by: 'bob', reason: 'wrong fleet', at: NOW } });
+  });
+
+  it('refuses a rejection that does not say who rejects, saying what to send', () => {
+    expect(judgeRejection(waiting, { reason: 'wrong fleet' }, NOW)).toEqual({ refused: 'say who rejects: send {"by":"<your name>","reason":"<why>"}', by: 'unknown' });
   });
 
   it('refuses once approved, once rejected, and once the write has started', () => {

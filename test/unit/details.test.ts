@@ -21,8 +21,15 @@ describe('currentDetails', () => {
   });
 
   it('shows the approval deadline while awaiting approval', () => {
-    const details = currentDetails(aSyncStatus({ phase: 'awaiting-approval', plan: aPlanSummary(), approvalDeadline: '2024-11-12T10:30:00.000Z' }));
-    expect(details).toContain('**Waiting for approval until** 2024-11-12T10:30:00.000Z');
+    const deadline = new Date(Date.now() + 24 * 3_600_000 + 30_000).toISOString();
+    const details = currentDetails(aSyncStatus({ phase: 'awaiting-approval', plan: aPlanSummary(), approvalDeadline: deadline }));
+    expect(details).toContain(`**Waiting for approval until** ${deadline.replace(/\.000Z$/, 'Z')} (in 24 h)`);
+  });
+
+  it('shows the exact Data to paste into the Web UI while awaiting approval, and not after', () => {
+    const waiting = aSyncStatus({ phase: 'awaiting-approval', plan: aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' }), approvalDeadline: '2024-11-12T10:30:00.000Z' });
+    expect(currentDetails(waiting)).toContain('**To approve here:** Send an Update named `approve` with the Data `{"fingerprint":"a1b2c3d4e5f60718","by":"<your name>"}`');
+    expect(currentDetails({ ...waiting, phase: 'applying' })).not.toContain('To approve here');
   });
 
   it('names the approver, the time and the comment', () => {
@@ -62,7 +69,7 @@ describe('currentDetails', () => {
 
   it('shows the test device and the mode of the run', () => {
     const details = currentDetails(aSyncStatus({ input: aSyncInput({ collectorDurationMs: 5000, testDeviceId: '6r43-lnud', dryRun: true }) }));
-    expect(details).toContain('**Window:** 5000 ms · test device 6r43-lnud · dry run');
+    expect(details).toContain('**Window:** 5 s · test device 6r43-lnud · dry run');
   });
 
   it('shows the error of a failed run', () => {

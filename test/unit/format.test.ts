@@ -76,6 +76,24 @@ describe('formatReport', () => {
     expect(lines[3]).toBe('Processed 4 unique devices');
   });
 
+  it("shows a dry run's plan as `plan` does: its headline and its table, not a count of nothing created", () => {
+    const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2 });
+    const lines = formatReport(aSyncResult({ phase: 'dry-run', created: 0, plan }), { workflowId: 'wf-dry' });
+    expect(lines.slice(0, 3)).toEqual(['=== Dry run ===', 'Plan built; nothing was written', 'Plan a1b2c3d4e5f60718: 4 points to create on 2 stations']);
+    expect(lines).toEqual(expect.arrayContaining(formatPlan(plan, 'wf-dry')));
+    expect(lines).not.toContain('Total charging points created: 0');
+  });
+
+  it('names the plan of a dry run in one line where it was shown already (run)', () => {
+    const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2 });
+    expect(formatReport(aSyncResult({ phase: 'dry-run', created: 0, plan, processedDevices: 4 }), { planShown: true }).slice(0, 4)).toEqual([
+      '=== Dry run ===',
+      'Plan built; nothing was written',
+      'Plan a1b2c3d4e5f60718: 4 points to create on 2 stations',
+      'Processed 4 unique devices',
+    ]);
+  });
+
   it('says who rejected the plan and why', () => {
     const lines = formatReport(aSyncResult({ phase: 'rejected', created: 0, rejection: { by: 'alice', reason: 'wrong fleet', at: '2024-11-11T10:30:00.000Z' } }));
     expect(lines[1]).toBe('Plan rejected by alice: wrong fleet');

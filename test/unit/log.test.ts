@@ -60,6 +60,30 @@ describe('createConsoleLog', () => {
   });
 });
 
+describe("an operator line's fields", () => {
+  const lines = (format: 'json' | 'text'): string[] => {
+    const out: string[] = [];
+    const log = createConsoleLog({ write: (l) => out.push(l), writeError: (l) => out.push(l), format, level: 'info', context: () => ({ workflowId: 'wf-4' }) });
+    log.info('Mismatch! Expected 3, but found 1 points', { deviceId: '6r43-lnud', stationId: '17', expected: 3, found: 1 });
+    log.warn('The broker dropped 20 messages (all its clients) while this collector listened: devices may be missing', { dropped: 20 });
+    return out;
+  };
+
+  test('are keys of the JSON line, beside the original wording', () => {
+    expect(lines('json').map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'Mismatch! Expected 3, but found 1 points', workflowId: 'wf-4', deviceId: '6r43-lnud', stationId: '17', expected: 3, found: 1 }),
+      expect.objectContaining({ level: 'warn', dropped: 20 }),
+    ]);
+  });
+
+  test('leave the text line as the original tool wrote it', () => {
+    expect(lines('text').map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      'INFO  [wf-4] Mismatch! Expected 3, but found 1 points',
+      'WARN  [wf-4] The broker dropped 20 messages (all its clients) while this collector listened: devices may be missing',
+    ]);
+  });
+});
+
 describe('RuntimeLogger (the SDK lines)', () => {
   test('takes the run from the SDK metadata and keeps the rest as fields', () => {
     const records: LogRecord[] = [];

@@ -16,7 +16,7 @@ function anEvent(overrides: Partial<NotificationEvent> = {}): NotificationEvent 
 
 describe('notificationBody', () => {
   it('awaiting-approval: the plan, the deadline, the approve command line and the Web UI link, in text and as fields', () => {
-    const body = notificationBody(anEvent({ autoApproveExceeded: '120 points to create exceed the auto-approve limit of 50' }), LINK);
+    const body = notificationBody(anEvent({ autoApproveExceeded: '120 points to create exceed the auto-approve limit of 50' }), LINK, Date.parse('2026-11-28T02:01:00Z'));
     expect(body).toMatchObject({
       event: 'awaiting-approval',
       workflowId: 'nightly-2026-11-28T02:00:00Z',
@@ -24,7 +24,7 @@ describe('notificationBody', () => {
       approveCommand: 'cp-sync approve nightly-2026-11-28T02:00:00Z --fingerprint a1b2c3d4e5f60718',
       webUiUrl: LINK,
     });
-    expect(body.text).toContain('awaits approval until 2026-11-29T02:01:00.000Z');
+    expect(body.text).toContain('awaits approval until 2026-11-29T02:01:00Z (in 24 h)');
     expect(body.text).toContain('120 points to create on 40 stations');
     expect(body.text).toContain('not auto-approved: 120 points to create exceed the auto-approve limit of 50');
     expect(body.text).toContain('`cp-sync approve nightly-2026-11-28T02:00:00Z --fingerprint a1b2c3d4e5f60718`');

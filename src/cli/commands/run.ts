@@ -114,7 +114,7 @@ async function run(ctx: CommandContext, options: RunOptions): Promise<number> {
   if (status.autoApproveExceeded) say([`Not auto-approved: ${status.autoApproveExceeded}`]);
   if (status.phase === 'awaiting-approval') await decide(handle, status, options, say);
   const result = await untilInterrupted(handle.workflowId, () => awaitResult(handle));
-  const code = report(result, options);
+  const code = report(result, options, {}, { workflowId: handle.workflowId, planShown: status.plan !== undefined });
   if (!options.json) printLines(['', `Web UI: ${webUiLink(ctx.session.temporal, handle.workflowId, handle.firstExecutionRunId)}`]);
   return code;
 }

@@ -1,10 +1,11 @@
 /** The commands of one sync: start, status, approve, reject, result (run and plan have modules of their own). */
 import type { Command } from 'commander';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { planHeadline } from '../../domain/run-text';
 import { webUiLink } from '../../domain/web-ui-link';
 import type { SyncResult } from '../../shared';
 import { exitCodeForPhase } from '../../domain/exit-codes';
-import { formatReport, formatStatus } from '../format';
+import { formatReport, formatStatus, type ReportText } from '../format';
 import { checkSchemaBeforeStart } from '../maintenance';
 import { note, printJson, printLines, sayer, type Say } from '../out';
 import { collectionProgress } from '../../client/progress';
@@ -30,10 +31,10 @@ export async function startAndAnnounce(ctx: CommandContext, options: StartOption
   return handle;
 }
 
-/** Prints the end of a run and returns its exit status. */
-export function report(result: SyncResult, options: { json?: boolean; detailedExitcode?: boolean }, extra: Record<string, unknown> = {}): number {
+/** Prints the end of a run and returns its exit status; `text` says how the report for people reads (format.ts). */
+export function report(result: SyncResult, options: { json?: boolean; detailedExitcode?: boolean }, extra: Record<string, unknown> = {}, text: ReportText = {}): number {
   if (options.json) printJson({ ...extra, ...result });
-  else printLines(formatReport(result));
+  else printLines(formatReport(result, text));
   return exitCodeForPhase(result.phase, { detailed: options.detailedExitcode });
 }
 
@@ -44,7 +45,7 @@ async function start(ctx: CommandContext, options: StartOptions): Promise<number
     return;
   }
   const handle = await startAndAnnounce(ctx, { ...options, json: false }, sayer(options.json));
-  return report(await awaitResult(handle), options, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
+  return report(await awaitResult(handle), options, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, { workflowId: handle.workflowId });
 }
 
 async function status(ctx: CommandContext, workflowId: string, options: { json?: boolean }): Promise<void> {
@@ -62,12 +63,20 @@ interface ApproveOptions {
   by?: string;
   comment?: string;
   json?: boolean;
+  wait?: boolean;
 }
 
-async function approveCommand(ctx: CommandContext, workflowId: string, options: ApproveOptions): Promise<void> {
-  const after = await approve(await ctx.session.handle(workflowId), options);
+/** Approves and names the plan approved; with --wait, reports the run's end and exits with its status. */
+async function approveCommand(ctx: CommandContext, workflowId: string, options: ApproveOptions): Promise<number | void> {
+  const handle = await ctx.session.handle(workflowId);
+  const after = await approve(handle, options);
+  const approved = `Approved plan ${after.approval?.fingerprint} of sync ${workflowId} as ${after.approval?.by}`;
+  if (options.wait) {
+    if (!options.json) printLines([approved, ...(after.plan ? [planHeadline(after.plan)] : []), '']);
+    return report(await awaitResult(handle), options, { workflowId }, { workflowId });
+  }
   if (options.json) printJson({ workflowId, ...after });
-  else printLines([`Approved plan ${after.approval?.fingerprint} of sync ${workflowId} as ${after.approval?.by}`]);
+  else printLines([approved, ...(after.plan ? [planHeadline(after.plan)] : [])]);
 }
 
 async function rejectCommand(ctx: CommandContext, workflowId: string, options: { reason?: string; by?: string; json?: boolean }): Promise<void> {
@@ -95,7 +104,8 @@ export function addSyncCommands(program: Command, ctx: CommandContext): void {
     .option('--fingerprint <fingerprint>', "approve only if this is the current plan's fingerprint")
     .option('--by <name>', 'who approves, recorded and shown in status, result, list and the Web UI (default: user@host)')
     .option('--comment <text>', 'recorded with the approval')
-    .option('--json', 'print the status after the approval as JSON')
+    .option('--json', 'print the status after the approval as JSON (with --wait: the result)')
+    .option('--wait', "wait for the end of the run, print its report and exit with its status (as result's)")
     .action(ctx.exit.of((workflowId: string, options: ApproveOptions) => approveCommand(ctx, workflowId, options)));
 
   program
@@ -110,5 +120,5 @@ export function addSyncCommands(program: Command, ctx: CommandContext): void {
     .command('result <workflowId>')
     .description('wait for the end of the run and print its report')
     .option('--json', 'print the result as JSON')
-    .action(ctx.exit.of(async (workflowId: string, options: { json?: boolean }) => report(await awaitResult(await ctx.session.handle(workflowId)), options)));
+    .action(ctx.exit.of(async (workflowId: string, options: { json?: boolean }) => report(await awaitResult(await ctx.session.handle(workflowId)), options, {}, { workflowId })));
 }
