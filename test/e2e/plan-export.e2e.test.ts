@@ -235,7 +235,7 @@ describe('cp-sync plan --format', () => {
       expectExit(detailed, EXIT.changesPending);
       expect(detailed.stdout).toContain('=== Dry run ===');
       // What would be created, as `plan` shows it, instead of a count of nothing created.
-      expect(detailed.stdout).toMatch(/^Plan [0-9a-f]{16}: 2 charging points to create on 1 stations$/m);
+      expect(detailed.stdout).toMatch(/^Plan [0-9a-f]{16}: 2 points to create on 1 stations$/m);
       expect(detailed.stdout).toMatch(/^ +STATION +ID +DEVICE +EXPECTED/m);
       expect(detailed.stdout).not.toContain('Total charging points created: 0');
       expectExit(plain, EXIT.ok);
