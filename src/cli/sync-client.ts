@@ -14,9 +14,11 @@ import {
 import { ApplicationFailure, defaultPayloadConverter, fromPayloadsAtIndex, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/definitions';
 import { resultOf } from '../workflows/result';
-import { CP_SYNC_DATABASE } from '../workflows/visibility';
+import { CP_SYNC_DATABASE, CP_SYNC_PHASE } from '../workflows/visibility';
+import { isFinal, isPhase } from '../domain/phases';
+import type { temporal } from '@temporalio/proto';
 import { formatDuration } from '../domain/duration';
-import { ACTIVITY, DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
+import { ACTIVITY, DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type Phase, type PlanSummary, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
 import { CliError, EXIT } from './exit-codes';
 import { notificationsFromHistory } from './history-notifications';
 import { retryFromDescription } from './progress';
@@ -143,8 +145,10 @@ async function statusFromHistory(handle: WorkflowHandle, state: string): Promise
   const events = history.events ?? [];
   const started = events[0]?.workflowExecutionStartedEventAttributes;
   const activityTypes = new Map<string, string>();
+  let phaseBefore: string | undefined;
+  const ended = endedPhase(state);
   const status: SyncStatus = {
-    phase: 'failed',
+    phase: ended,
     startedAt: events[0]?.eventTime ? new Date(Number(events[0].eventTime.seconds ?? 0) * 1000).toISOString() : '',
     input: fromPayloadsAtIndex<SyncInput>(defaultPayloadConverter, 0, started?.input?.payloads),
     refusedApprovals: [],
@@ -164,11 +168,36 @@ async function statusFromHistory(handle: WorkflowHandle, state: string): Promise
     const failure = event.workflowExecutionFailedEventAttributes?.failure;
     if (failure) status.error = failure.cause?.message ? `${failure.message ?? ''}: ${failure.cause.message}` : (failure.message ?? undefined);
     const terminated = event.workflowExecutionTerminatedEventAttributes;
-    if (terminated) status.error = `terminated${terminated.reason ? `: ${terminated.reason}` : ''}`;
+    if (terminated) status.error = terminated.reason || 'no reason given';
+    const phase = upsertedPhase(event);
+    if (phase !== undefined && phase !== 'cancelled') phaseBefore = phase;
   }
-  status.error ??= state.toLowerCase().replace(/_/g, ' ');
+  if (ended === 'cancelled') {
+    // The run's own record: the phase it had told (CpSyncPhase) when the cancellation came, not a guess by activity.
+    status.failedDuring = undefined;
+    status.cancelledDuring = isPhase(phaseBefore) ? phaseBefore : undefined;
+    status.rolledBack = status.cancelledDuring === 'applying' || undefined;
+  } else if (ended === 'terminated') {
+    status.failedDuring = undefined;
+  }
+  if (ended === 'failed') status.error ??= state.toLowerCase().replace(/_/g, ' ');
   status.notifications = notificationsFromHistory(events);
   return status;
+}
+
+/** How an execution that did not complete reads: cancelled and terminated runs are not failures. */
+function endedPhase(state: string): Phase {
+  if (state === 'CANCELLED') return 'cancelled';
+  if (state === 'TERMINATED') return 'terminated';
+  return 'failed';
+}
+
+/** The CpSyncPhase a search-attribute upsert of the run set, if any. */
+function upsertedPhase(event: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const payload = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[CP_SYNC_PHASE.name];
+  if (!payload) return undefined;
+  const value: unknown = defaultPayloadConverter.fromPayload(payload);
+  return typeof value === 'string' ? value : undefined;
 }
 
 export interface ApproveOptions {
@@ -238,6 +267,8 @@ export async function awaitResult(handle: WorkflowHandle): Promise<SyncResult> {
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const status = await loadStatus(handle);
-    return { ...resultOf(status, 'failed'), error: status.error ?? err.cause?.message ?? err.message };
+    // Cancelled and terminated runs keep their own phase (exit 10, 11); any other unsuccessful end is a failure.
+    const phase = isFinal(status.phase) && status.phase !== 'applied' ? status.phase : 'failed';
+    return { ...resultOf(status, phase), error: status.error ?? (phase === 'failed' ? (err.cause?.message ?? err.message) : undefined) };
   }
 }

@@ -19,6 +19,8 @@ const EMOJI: Record<NotificationEvent['event'], string> = {
   expired: '⌛',
   rejected: '🚫',
   failed: '❌',
+  'heard-nothing': '🔇',
+  cancelled: '⏹️',
 };
 
 function planLine(event: NotificationEvent): string {
@@ -36,7 +38,10 @@ export function notificationBody(event: NotificationEvent, webUiUrl: string): No
   const headline = (() => {
     switch (event.event) {
       case 'awaiting-approval':
-        return `awaits approval until ${event.approvalDeadline ?? '(no deadline)'}${event.autoApproveExceeded ? ` (not auto-approved: ${event.autoApproveExceeded})` : ''}`;
+        return (
+          `awaits approval until ${event.approvalDeadline ?? '(no deadline)'}${event.autoApproveExceeded ? ` (not auto-approved: ${event.autoApproveExceeded})` : ''}` +
+          (event.tooManySilent ? ` (held for a person: ${event.tooManySilent})` : '')
+        );
       case 'applied':
         return `applied: ${event.created ?? 0} charging points created on ${event.stationsChanged ?? 0} stations, approved by ${event.approvedBy ?? 'unknown'}`;
       case 'expired':
@@ -45,6 +50,10 @@ export function notificationBody(event: NotificationEvent, webUiUrl: string): No
         return `rejected by ${event.rejectedBy ?? 'unknown'}${event.rejectionReason ? ` (${event.rejectionReason})` : ''}: nothing was written`;
       case 'failed':
         return `failed${event.failedDuring ? ` while ${event.failedDuring}` : ''}: ${event.error ?? 'unknown error'}`;
+      case 'heard-nothing':
+        return 'heard nothing: no device sent a valid message during the window (check --account, CLOUD_HOST and the topic filter); nothing was planned';
+      case 'cancelled':
+        return `cancelled${event.cancelledDuring ? ` while ${event.cancelledDuring}` : ''}: nothing was written`;
     }
   })();
   const body: NotificationBody = { ...event, webUiUrl, text: '' };
