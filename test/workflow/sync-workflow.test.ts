@@ -305,6 +305,88 @@ describe('syncChargingPoints', () => {
     });
   });
 
+  describe('issue 13 outcomes', () => {
+    it('ends as heard-nothing, a dry run included, when no device sent a valid message; notifies heard-nothing', async () => {
+      await withRun(aSyncInput({ dryRun: true, account: 'nobody' }), { plan: anEmptyPlanSummary({ processedDevices: 0, messages: 0, notFound: 0 }) }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done.phase).toBe('heard-nothing');
+        expect(calls.notifications.map((n) => n.event)).toEqual(['heard-nothing']);
+        expect((await handle.describe()).typedSearchAttributes.get(CP_SYNC_PHASE)).toBe('heard-nothing');
+      });
+    });
+
+    it('holds an auto-approved plan for a person when too many live stations were silent, and says why', async () => {
+      const plan = aPlanSummary({ silentStations: 4, stationsInDatabase: 6 });
+      await withRun(aSyncInput({ autoApprove: true, maxSilentStations: 50 }), { plan }, async ({ handle, calls }) => {
+        const waiting = await awaitingApproval(handle);
+        expect(waiting.tooManySilent).toMatch(/^4 of 6 live stations \(67 %\) sent nothing/);
+        await waitFor('the awaiting-approval notification', async () => calls.notifications.length > 0, POLL);
+        expect(calls.notifications[0]).toMatchObject({ event: 'awaiting-approval', tooManySilent: waiting.tooManySilent });
+        expect(calls.apply).toHaveLength(0);
+      });
+      await withRun(aSyncInput({ autoApprove: true, maxSilentStations: 80 }), { plan }, async ({ handle }) => {
+        expect((await result(handle)).phase).toBe('applied');
+      });
+    });
+
+    it('ends as cancelled (not failed) when cancelled while awaiting approval: a cancelled notification, no failed one', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.cancel();
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect((await handle.describe()).status.name).toBe('CANCELLED');
+        expect((await handle.describe()).typedSearchAttributes.get(CP_SYNC_PHASE)).toBe('cancelled');
+        expect(calls.notifications.map((n) => n.event)).toEqual(['awaiting-approval', 'cancelled']);
+        expect(calls.notifications[1]).toMatchObject({ cancelledDuring: 'awaiting-approval' });
+      });
+    });
+
+    it('waits for the apply to roll back when cancelled while applying, and says so', async () => {
+      const apply = async (): Promise<ApplyResult> => {
+        const context = Context.current();
+        for (;;) {
+          context.heartbeat();
+          await context.sleep(50);
+        }
+      };
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+        await statusWhen(handle, (s) => s.phase === 'applying');
+        await waitFor('the apply', async () => calls.apply.length > 0, POLL);
+        await handle.cancel();
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        const events = (await handle.fetchHistory()).events ?? [];
+        expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
+        expect(calls.notifications.at(-1)).toMatchObject({ event: 'cancelled', cancelledDuring: 'applying', outcome: expect.stringContaining('rolled back') });
+      });
+    });
+
+    it('ends at once when rejected while collecting: the collector is cancelled long before the window ends, no plan is built', async () => {
+      await withRun(aSyncInput({ collectorDurationMs: HOUR }), {}, async ({ handle, calls }) => {
+        await waitFor('the collector', async () => calls.collect.length > 0, POLL);
+        await handle.signal(rejectSignal, { by: 'bob', reason: 'wrong account' });
+        const done = await result(handle);
+        expect(done.phase).toBe('rejected');
+        expect(calls.events).toContain('collect cancelled');
+        expect(calls.diff).toHaveLength(0);
+      });
+    });
+
+    it('ends at once when rejected while planning: the plan is cancelled', async () => {
+      const diff = async (): Promise<PlanSummary> => {
+        const context = Context.current();
+        for (;;) {
+          context.heartbeat();
+          await context.sleep(50);
+        }
+      };
+      await withRun(aSyncInput(), { diff }, async ({ handle, calls }) => {
+        await waitFor('the plan', async () => calls.diff.length > 0, POLL);
+        await handle.signal(rejectSignal, { by: 'bob' });
+        expect((await result(handle)).phase).toBe('rejected');
+      });
+    });
+  });
+
   describe('approve and reject as Updates', () => {
     /** The failure a refused Update call ends with, as the CLI sees it. */
     async function refusal(call: Promise<unknown>): Promise<ApplicationFailure> {
