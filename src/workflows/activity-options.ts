@@ -27,7 +27,13 @@ function heartbeatingWork(summary: string, heartbeatTimeoutMs: number, retry: Re
   return proxyActivities<SyncActivities>({ summary, startToCloseTimeout: '30 minutes', heartbeatTimeout: heartbeatTimeoutMs, retry: retryPolicy(retry), cancellationType });
 }
 
-export const buildPlan = heartbeatingWork('Build the plan: devices against stations and their live points', DIFF_HEARTBEAT_TIMEOUT_MS, DIFF_RETRY)[ACTIVITY.plan];
+/** A plan stopped by a rejection or a cancel ends (its queries killed) before the run does. */
+export const buildPlan = heartbeatingWork(
+  'Build the plan: devices against stations and their live points',
+  DIFF_HEARTBEAT_TIMEOUT_MS,
+  DIFF_RETRY,
+  ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+)[ACTIVITY.plan];
 /**
  * A cancelled run waits for the apply to confirm its cancellation: the activity learns of it at its next heartbeat,
  * kills its queries and rolls the transaction back, so that `cancelled` can say nothing was written (or the apply

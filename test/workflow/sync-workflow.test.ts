@@ -95,6 +95,15 @@ async function listenUntilCancelled(calls: Calls): Promise<CollectionProgress> {
   }
 }
 
+/** A plan or an apply that runs until the workflow cancels it (its rollback), then confirms the cancellation. */
+async function heartbeatUntilCancelled(): Promise<never> {
+  const context = Context.current();
+  for (;;) {
+    context.heartbeat();
+    await context.sleep(50);
+  }
+}
+
 function mockActivities(options: MockOptions = {}): { activities: SyncActivities; calls: Calls } {
   const calls: Calls = { events: [], collect: [], diff: [], apply: [], notifications: [] };
   const activities: SyncActivities = {
@@ -320,7 +329,7 @@ describe('syncChargingPoints', () => {
       await withRun(aSyncInput({ autoApprove: true, maxSilentStations: 50 }), { plan }, async ({ handle, calls }) => {
         const waiting = await awaitingApproval(handle);
         expect(waiting.tooManySilent).toMatch(/^4 of 6 live stations \(67 %\) sent nothing/);
-        await waitFor('the awaiting-approval notification', async () => calls.notifications.length > 0, POLL);
+        await waitFor('the awaiting-approval notification', async () => Promise.resolve(calls.notifications.length > 0), POLL);
         expect(calls.notifications[0]).toMatchObject({ event: 'awaiting-approval', tooManySilent: waiting.tooManySilent });
         expect(calls.apply).toHaveLength(0);
       });
@@ -342,16 +351,8 @@ describe('syncChargingPoints', () => {
     });
 
     it('waits for the apply to roll back when cancelled while applying, and says so', async () => {
-      const apply = async (): Promise<ApplyResult> => {
-        const context = Context.current();
-        for (;;) {
-          context.heartbeat();
-          await context.sleep(50);
-        }
-      };
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
-        await statusWhen(handle, (s) => s.phase === 'applying');
-        await waitFor('the apply', async () => calls.apply.length > 0, POLL);
+      await withRun(aSyncInput({ autoApprove: true }), { apply: heartbeatUntilCancelled }, async ({ handle, calls }) => {
+        await waitFor('the apply', async () => Promise.resolve(calls.apply.length > 0), POLL);
         await handle.cancel();
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         const events = (await handle.fetchHistory()).events ?? [];
@@ -362,7 +363,7 @@ describe('syncChargingPoints', () => {
 
     it('ends at once when rejected while collecting: the collector is cancelled long before the window ends, no plan is built', async () => {
       await withRun(aSyncInput({ collectorDurationMs: HOUR }), {}, async ({ handle, calls }) => {
-        await waitFor('the collector', async () => calls.collect.length > 0, POLL);
+        await waitFor('the collector', async () => Promise.resolve(calls.collect.length > 0), POLL);
         await handle.signal(rejectSignal, { by: 'bob', reason: 'wrong account' });
         const done = await result(handle);
         expect(done.phase).toBe('rejected');
@@ -371,18 +372,13 @@ describe('syncChargingPoints', () => {
       });
     });
 
-    it('ends at once when rejected while planning: the plan is cancelled', async () => {
-      const diff = async (): Promise<PlanSummary> => {
-        const context = Context.current();
-        for (;;) {
-          context.heartbeat();
-          await context.sleep(50);
-        }
-      };
-      await withRun(aSyncInput(), { diff }, async ({ handle, calls }) => {
-        await waitFor('the plan', async () => calls.diff.length > 0, POLL);
+    it('ends at once when rejected while planning: the plan is cancelled, and ends before the run', async () => {
+      await withRun(aSyncInput(), { diff: heartbeatUntilCancelled }, async ({ handle, calls }) => {
+        await waitFor('the plan', async () => Promise.resolve(calls.diff.length > 0), POLL);
         await handle.signal(rejectSignal, { by: 'bob' });
         expect((await result(handle)).phase).toBe('rejected');
+        const events = (await handle.fetchHistory()).events ?? [];
+        expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
       });
     });
   });
@@ -573,7 +569,10 @@ describe('syncChargingPoints', () => {
         expect(calls.notifications.map((n) => n.event)).toEqual(['awaiting-approval', 'expired']);
       });
       const apply = (): Promise<ApplyResult> => Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: 'ER_NO_SUCH_TABLE', nonRetryable: true }));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         expect(calls.notifications.map((n) => n.event)).toEqual(['failed']);
         expect(calls.notifications[0]).toMatchObject({ failedDuring: 'applying', error: expect.stringContaining('ER_NO_SUCH_TABLE') });
@@ -722,7 +721,10 @@ describe('syncChargingPoints', () => {
     it('fails the workflow on a non-retryable error, with status failed during applying', async () => {
       const apply = (): Promise<ApplyResult> =>
         Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist", nonRetryable: true }));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         const failed = await status(handle);
         expect(failed).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('ER_NO_SUCH_TABLE') });
@@ -787,7 +789,10 @@ describe('syncChargingPoints', () => {
         attempt < 3
           ? Promise.reject(Object.assign(new Error('Deadlock found when trying to get lock'), { code: 'ER_LOCK_DEADLOCK' }))
           : Promise.resolve(anApplyResult({ created: 2 }));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         const done = await result(handle);
         expect(done).toMatchObject({ phase: 'applied', created: 2 });
         expect(calls.apply).toHaveLength(3);
@@ -835,7 +840,10 @@ describe('syncChargingPoints', () => {
         await released;
         return anApplyResult({ created: 2 });
       };
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         const retrying = await statusWhen(handle, (s) => s.retry !== undefined);
         expect(retrying.phase).toBe('applying');
         expect(retrying.retry).toEqual({
@@ -887,7 +895,10 @@ describe('syncChargingPoints', () => {
       const log = recordingLog();
       const apply = (): Promise<ApplyResult> =>
         failing(log)(new RangeError('charging_points.id would pass 9007199254740991 (highest id is 9007199254740990); refusing to create unsafe ids'));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         expect(calls.apply).toHaveLength(1);
         expect(await status(handle)).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('refusing to create unsafe ids') });
@@ -898,7 +909,10 @@ describe('syncChargingPoints', () => {
     it('the last attempt prints the final lines, every earlier one a retry line', async () => {
       const log = recordingLog();
       const apply = (): Promise<ApplyResult> => failing(log)(lockWait());
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         expect(calls.apply).toHaveLength(APPLY_RETRY.maximumAttempts);
         const retries = log.lines.filter((l) => /^Transaction attempt \d+ of 20 failed/.test(l));
