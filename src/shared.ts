@@ -62,7 +62,13 @@ export interface SyncInput {
    * of its own, on as many workers as there are. 1 or absent: one collector, with a plain subscription.
    */
   collectors?: number;
+  /**
+   * The share of live stations (percent, 0..100) that may send nothing before the plan is held for a person: above
+   * it, no auto-approve applies the plan. Absent: 50 (domain/silence.ts).
+   */
+  maxSilentStations?: number;
 }
+
 
 /** The most collectors one sync may run (each holds a connection and a session on the broker). */
 export const MAX_COLLECTORS = 64;
@@ -185,12 +191,18 @@ export interface SyncStatus {
   connectionError?: BrokerConnectionProblem;
   /** Why an auto-approve limit did not apply the plan by itself (it waited for an operator instead). */
   autoApproveExceeded?: string;
+  /** Set when more live stations than maxSilentStations sent nothing: why the plan waits for a person. */
+  tooManySilent?: string;
+  /** The phase the run was in when it was cancelled (phase `cancelled`). */
+  cancelledDuring?: Phase;
+  /** A cancel during the apply: the apply's transaction was rolled back, nothing was written. */
+  rolledBack?: boolean;
   /** The webhook notifications of this run (NOTIFY_WEBHOOK_URL), oldest first; absent in runs before notifications. */
   notifications?: NotificationRecord[];
 }
 
 /** The moments an operator is told about (NOTIFY_WEBHOOK_URL). */
-export const NOTIFICATION_EVENTS = ['awaiting-approval', 'applied', 'expired', 'rejected', 'failed'] as const;
+export const NOTIFICATION_EVENTS = ['awaiting-approval', 'applied', 'expired', 'rejected', 'failed', 'heard-nothing', 'cancelled'] as const;
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];
 
 /**
@@ -205,6 +217,8 @@ export interface NotificationEvent {
   approvalDeadline?: string;
   /** Why the plan was not applied by the auto-approve limit. */
   autoApproveExceeded?: string;
+  /** Why the plan waits for a person: too many live stations sent nothing. */
+  tooManySilent?: string;
   approvedBy?: string;
   rejectedBy?: string;
   rejectionReason?: string;
@@ -212,6 +226,7 @@ export interface NotificationEvent {
   stationsChanged?: number;
   error?: string;
   failedDuring?: Phase;
+  cancelledDuring?: Phase;
   /** How the run ended, in the words of the Web UI and `cp-sync list` (domain/run-text.ts); absent before the end. */
   outcome?: string;
 }

@@ -68,7 +68,8 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   const mqtt = loadMqttConfig(env);
   const database = loadDatabaseConfig(env);
   // Only TEST_DEVICE_ID concerns the worker: the other sync defaults are the CLI's, and a bad one must not stop it.
-  const { testDeviceId: workerTestDeviceId } = loadSyncDefaults({ TEST_DEVICE_ID: env.TEST_DEVICE_ID });
+  // MAX_SILENT_STATIONS is the exception: a worker's env that sets it wrongly says so at start (the CLI applies it).
+  const { testDeviceId: workerTestDeviceId } = loadSyncDefaults({ TEST_DEVICE_ID: env.TEST_DEVICE_ID, MAX_SILENT_STATIONS: env.MAX_SILENT_STATIONS });
   const webhookUrl = loadNotifyWebhookUrl(env);
   const logLevel = loadLogLevel(env);
   const output = log ?? createWorkerLog(env);

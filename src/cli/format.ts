@@ -1,8 +1,8 @@
 /** What the CLI prints for people. Wording of the final report follows the original tool's user guide. */
 import { PLAN_SAMPLE_LIMIT, type BrokerConnectionProblem, type CollectionProgress, type CollectorHeartbeat, type PlanSummary, type SyncResult, type SyncStatus } from '../shared';
 import { notificationLine, retryLine } from '../workflows/details';
+import { connectionLine, heardNothingWarning, outcomeLine, planHeadline } from '../domain/run-text';
 import { formatDeadline, formatDuration } from '../domain/duration';
-import { connectionLine, outcomeLine, planHeadline } from '../domain/run-text';
 import { renderTable } from '../domain/table';
 
 function list(numbers: readonly number[]): string {
@@ -121,6 +121,7 @@ export function formatStatus(workflowId: string, status: SyncStatus, progress?: 
     lines.push(`  waiting for approval until ${status.approvalDeadline ? formatDeadline(status.approvalDeadline) : '(no deadline)'}: cp-sync plan ${workflowId}, then cp-sync approve ${workflowId}`);
   }
   if (status.autoApproveExceeded) lines.push(`  not auto-approved: ${status.autoApproveExceeded}`);
+  if (status.tooManySilent) lines.push(`  held for a person: ${status.tooManySilent}`);
   if (status.approval) lines.push(`  approved by ${status.approval.by} at ${status.approval.at}${status.approval.comment ? ` (${status.approval.comment})` : ''}`);
   if (status.rejection) lines.push(`  rejected by ${status.rejection.by} at ${status.rejection.at}${status.rejection.reason ? ` (${status.rejection.reason})` : ''}`);
   for (const r of status.refusedApprovals ?? []) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
@@ -161,6 +162,13 @@ export function formatReport(result: SyncResult, text: ReportText = {}): string[
       break;
     case 'expired':
       lines.push('=== Expired ===', 'No approval arrived before APPROVAL_TIMEOUT', 'No charging points were created');
+      break;
+    case 'heard-nothing':
+      lines.push('=== Heard nothing ===', `WARN ${heardNothingWarning(result.input)}`, 'No charging points were created');
+      break;
+    case 'cancelled':
+    case 'terminated':
+      lines.push(`=== ${result.phase === 'cancelled' ? 'Cancelled' : 'Terminated'} ===`, outcomeLine(result) ?? result.phase, 'No charging points were created');
       break;
     default:
       lines.push(

@@ -2,7 +2,7 @@
  * The options of a sync, shared by `start`, `run` and `schedule create`: declared once (addSyncOptions) and turned
  * into the workflow's input once (syncInputFrom), with the rules that tie them together.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadSyncDefaults, type Env } from '../config';
 import { formatDuration } from '../domain/duration';
 import { DEFAULT_WORKFLOW_ID, type SyncInput } from '../shared';
@@ -20,6 +20,7 @@ export interface SyncOptions {
   autoApproveMaxPoints?: number;
   autoApproveMaxStations?: number;
   collectors?: number;
+  maxSilentStations?: number;
 }
 
 /** `start` and `run`: a sync under a workflow id. */
@@ -32,6 +33,13 @@ export interface StartOptions extends SyncOptions {
 }
 
 export const DETAILED_EXITCODE_HELP = `with --dry-run: exit 0 when there is nothing to create, ${EXIT.changesPending} when points would be created`;
+
+/** A percentage of live stations, 0..100. */
+export function percentOption(value: string): number {
+  const n = /^\d{1,3}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n >= 0 && n <= 100)) throw new InvalidArgumentError('expected a whole percentage from 0 to 100');
+  return n;
+}
 
 export function addStartOptions(command: Command): Command {
   return addSyncOptions(command.option('--id <workflowId>', 'workflow id; one running sync per id', DEFAULT_WORKFLOW_ID));
@@ -47,7 +55,12 @@ export function addSyncOptions(command: Command): Command {
     .option('--auto-approve', 'apply any plan without waiting for an operator (no limit)')
     .option('--auto-approve-max-points <n>', 'apply without an operator a plan that creates at most n points; a bigger one waits for approval', countOption)
     .option('--auto-approve-max-stations <m>', 'apply without an operator a plan that changes at most m stations (with --auto-approve-max-points: both must hold)', countOption)
-    .option('--collectors <n>', 'collectors that split the MQTT stream over a shared subscription (default: COLLECTORS, 1)', collectorsOption);
+    .option('--collectors <n>', 'collectors that split the MQTT stream over a shared subscription (default: COLLECTORS, 1)', collectorsOption)
+    .option(
+      '--max-silent-stations <percent>',
+      'when more live stations than this share sent nothing, the plan waits for a person, auto-approve or not (default: MAX_SILENT_STATIONS, 50)',
+      percentOption,
+    );
 }
 
 /** The rules between the options of a sync; throws the usage error of the first one broken. */
@@ -83,6 +96,7 @@ export function syncInputFrom(options: SyncOptions & { detailedExitcode?: boolea
     ...(options.autoApproveMaxStations !== undefined ? { autoApproveMaxStations: options.autoApproveMaxStations } : {}),
     // Absent for one collector: the input of a plain sync stays what it always was.
     ...(collectors > 1 ? { collectors } : {}),
+    maxSilentStations: options.maxSilentStations ?? defaults.maxSilentStations,
   };
 }
 

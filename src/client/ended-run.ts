@@ -39,7 +39,7 @@ function lastPublishedPhase(events: readonly HistoryEvent[]): Phase | undefined 
   for (const event of events) {
     const payload = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[CP_SYNC_PHASE.name];
     const phase: unknown = payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
-    if (isPhase(phase) && phase !== 'failed') last = phase;
+    if (isPhase(phase) && phase !== 'failed' && phase !== 'cancelled') last = phase;
   }
   return last;
 }
@@ -66,5 +66,18 @@ function statusFromOlderHistory(events: readonly HistoryEvent[], state: string):
   const planScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === ACTIVITY.plan);
   const planCompleted = events.find((e) => planScheduled && String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(planScheduled.eventId));
   if (planCompleted) status.plan = fromPayloadsAtIndex<PlanSummary>(defaultPayloadConverter, 0, planCompleted.activityTaskCompletedEventAttributes?.result?.payloads);
+  return endedFromOutside(status, events, state);
+}
+
+/**
+ * Cancelled and terminated runs are not failures. A cancellation cannot carry details, so the run's own record is
+ * the phase it had published (CpSyncPhase) when the cancellation came; a termination's is the reason given.
+ */
+function endedFromOutside(status: SyncStatus, events: readonly HistoryEvent[], state: string): SyncStatus {
+  if (state === 'CANCELLED') {
+    const during = lastPublishedPhase(events);
+    return { ...status, phase: 'cancelled', failedDuring: undefined, error: undefined, cancelledDuring: during, rolledBack: during === 'applying' || undefined };
+  }
+  if (state === 'TERMINATED') return { ...status, phase: 'terminated', failedDuring: undefined };
   return status;
 }

@@ -36,7 +36,13 @@ export function isPhase(value: string): value is Phase {
 /** The visibility query. A phase of a running sync also requires a running execution: a terminated run keeps its last phase. */
 export function listQuery(options: Pick<ListOptions, 'phase' | 'since' | 'database'>): string {
   const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
-  if (options.phase) {
+  if (options.phase === 'terminated') {
+    // Ended from outside: the run never told this phase itself.
+    clauses.push(`ExecutionStatus = 'Terminated'`);
+  } else if (options.phase === 'cancelled') {
+    // Runs before the `cancelled` phase kept the phase they were cancelled in.
+    clauses.push(`(${CP_SYNC_PHASE.name} = 'cancelled' OR ExecutionStatus = 'Canceled')`);
+  } else if (options.phase) {
     clauses.push(`${CP_SYNC_PHASE.name} = '${options.phase}'`);
     if (!FINAL_PHASES.includes(options.phase)) clauses.push(`ExecutionStatus = 'Running'`);
   }
@@ -57,6 +63,7 @@ function phaseOf(execution: RunRecord): string {
   const running = execution.status.name === 'RUNNING';
   // A run that ended without reaching a final phase was ended from outside; runs of cp-sync 0.1 have no phase.
   if (phase !== undefined && (running || (isPhase(phase) && FINAL_PHASES.includes(phase)))) return phase;
+  if (execution.status.name === 'CANCELLED') return 'cancelled';
   return running ? 'running' : execution.status.name.toLowerCase().replace(/_/g, '-');
 }
 

@@ -16,6 +16,7 @@ import { approveUpdate, rejectUpdate, statusQuery } from '../workflows/definitio
 import { finalStatusOf } from '../workflows/final-status';
 import { resultOf } from '../workflows/result';
 import { CP_SYNC_DATABASE } from '../workflows/visibility';
+import { isFinal } from '../domain/phases';
 import { formatDuration } from '../domain/duration';
 import { approvalMode, withoutActivityWrapper } from '../domain/run-text';
 import { DECISION_REFUSED, FINAL_PHASES, WORKFLOW_TYPE, type SyncInput, type SyncResult, type SyncStatus } from '../shared';
@@ -206,6 +207,9 @@ export async function awaitResult(handle: WorkflowHandle): Promise<SyncResult> {
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const status = finalStatusOf(err) ?? (await loadStatus(handle));
-    return { ...resultOf(status, 'failed'), error: withoutActivityWrapper(status.error ?? err.cause?.message ?? err.message) };
+    // Cancelled and terminated runs keep their own phase (exit 10, 11); any other unsuccessful end is a failure.
+    const phase = isFinal(status.phase) && status.phase !== 'applied' ? status.phase : 'failed';
+    const error = status.error ?? (phase === 'failed' ? (err.cause?.message ?? err.message) : undefined);
+    return { ...resultOf(status, phase), error: error === undefined ? undefined : withoutActivityWrapper(error) };
   }
 }

@@ -1,5 +1,6 @@
 /** What a sync runs with: the defaults of a new sync (read where it is started) and the webhook the worker notifies. */
 import { MAX_COLLECTORS, type SyncInput } from '../shared';
+import { DEFAULT_MAX_SILENT_STATIONS } from '../domain/silence';
 import { boundedInt, ConfigError, duration, optionalString, parse, value, type Env } from './variables';
 
 /**
@@ -25,7 +26,7 @@ export function loadNotifyWebhookUrl(env: Env): string | undefined {
  * Defaults for a new sync, read where the sync is started (the CLI): the SyncInput fields the environment sets,
  * `collectors` always given (1: one collector, with a plain subscription).
  */
-export type SyncDefaults = Pick<SyncInput, 'collectorDurationMs' | 'approvalTimeoutMs' | 'maxConnectors' | 'testDeviceId'> & Required<Pick<SyncInput, 'collectors'>>;
+export type SyncDefaults = Pick<SyncInput, 'collectorDurationMs' | 'approvalTimeoutMs' | 'maxConnectors' | 'testDeviceId'> & Required<Pick<SyncInput, 'collectors' | 'maxSilentStations'>>;
 
 export function loadSyncDefaults(env: Env): SyncDefaults {
   return {
@@ -34,5 +35,6 @@ export function loadSyncDefaults(env: Env): SyncDefaults {
     maxConnectors: parse(env, 'MAX_CONNECTORS', boundedInt('a whole number of connectors from 1 to 1000', 1, 1000), '16'),
     testDeviceId: parse(env, 'TEST_DEVICE_ID', optionalString),
     collectors: parse(env, 'COLLECTORS', boundedInt(`a whole number of collectors from 1 to ${MAX_COLLECTORS}`, 1, MAX_COLLECTORS), '1'),
+    maxSilentStations: parse(env, 'MAX_SILENT_STATIONS', boundedInt('a percentage of live stations from 0 to 100', 0, 100), String(DEFAULT_MAX_SILENT_STATIONS)),
   };
 }

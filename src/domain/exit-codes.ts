@@ -13,6 +13,12 @@ export const EXIT = {
   schemaNotReady: 7,
   /** `--detailed-exitcode` on a dry run: the plan would create charging points (Terraform's "changes present"). */
   changesPending: 8,
+  /** The window heard no valid message from any device (dry runs included, whatever --detailed-exitcode says). */
+  heardNothing: 9,
+  /** Cancelled from outside (the Web UI's "Request Cancellation", a client's cancel); nothing was written. */
+  cancelled: 10,
+  /** Terminated from outside (`temporal workflow terminate`, the Web UI). */
+  terminated: 11,
   interrupted: 130,
 } as const;
 
@@ -27,6 +33,9 @@ export const EXIT_MEANINGS: Record<keyof typeof EXIT, string> = {
   alreadyRunning: 'a sync with that id is already running (schedule: the schedule exists already, or trigger while its sync is still going)',
   schemaNotReady: "the tool's tables are missing or at another version (run: cp-sync migrate)",
   changesPending: 'with --detailed-exitcode, a dry run whose plan would create points',
+  heardNothing: 'heard nothing: no device sent a valid message during the window (check --account, CLOUD_HOST, the topic)',
+  cancelled: 'cancelled (Request Cancellation in the Web UI, or a client); nothing written',
+  terminated: 'terminated from outside; see the reason in cp-sync status',
   interrupted: 'cp-sync run interrupted (the sync goes on: cp-sync status, cp-sync reject)',
 };
 
@@ -51,6 +60,12 @@ export function exitCodeForPhase(phase: Phase, { detailed = false }: { detailed?
       return EXIT.rejected;
     case 'expired':
       return EXIT.expired;
+    case 'heard-nothing':
+      return EXIT.heardNothing;
+    case 'cancelled':
+      return EXIT.cancelled;
+    case 'terminated':
+      return EXIT.terminated;
     default:
       return EXIT.failed;
   }

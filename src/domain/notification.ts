@@ -20,6 +20,8 @@ const EMOJI: Record<NotificationEvent['event'], string> = {
   expired: '⌛',
   rejected: '🚫',
   failed: '❌',
+  'heard-nothing': '🔇',
+  cancelled: '⏹️',
 };
 
 function planLine(event: NotificationEvent): string {
@@ -38,7 +40,10 @@ export function notificationBody(event: NotificationEvent, webUiUrl: string, now
   const headline = (() => {
     switch (event.event) {
       case 'awaiting-approval':
-        return `awaits approval until ${event.approvalDeadline ? formatDeadline(event.approvalDeadline, nowMs) : '(no deadline)'}${event.autoApproveExceeded ? ` (not auto-approved: ${event.autoApproveExceeded})` : ''}`;
+        return (
+          `awaits approval until ${event.approvalDeadline ? formatDeadline(event.approvalDeadline, nowMs) : '(no deadline)'}${event.autoApproveExceeded ? ` (not auto-approved: ${event.autoApproveExceeded})` : ''}` +
+          (event.tooManySilent ? ` (held for a person: ${event.tooManySilent})` : '')
+        );
       case 'applied':
         return `applied: ${event.created ?? 0} charging points created on ${event.stationsChanged ?? 0} stations, approved by ${event.approvedBy ?? 'unknown'}`;
       case 'expired':
@@ -47,6 +52,10 @@ export function notificationBody(event: NotificationEvent, webUiUrl: string, now
         return `rejected by ${event.rejectedBy ?? 'unknown'}${event.rejectionReason ? ` (${event.rejectionReason})` : ''}: nothing was written`;
       case 'failed':
         return `failed${event.failedDuring ? ` while ${event.failedDuring}` : ''}: ${event.error ?? 'unknown error'}`;
+      case 'heard-nothing':
+        return 'heard nothing: no device sent a valid message during the window (check --account, CLOUD_HOST and the topic filter); nothing was planned';
+      case 'cancelled':
+        return `cancelled${event.cancelledDuring ? ` while ${event.cancelledDuring}` : ''}: nothing was written`;
     }
   })();
   const body: NotificationBody = { ...event, webUiUrl, text: '' };

@@ -4,6 +4,8 @@
  * workflow sandbox can use it too.
  */
 import { isFinal } from './phases';
+import { formatDuration } from './duration';
+import { topicFilterFor } from './topic';
 import type { BrokerConnectionProblem, PlanSummary, SyncInput, SyncStatus } from '../shared';
 
 type PlanCounts = Pick<PlanSummary, 'pointsToCreate' | 'stationsToChange'>;
@@ -56,6 +58,12 @@ export function outcomeLine(status: SyncStatus): string | undefined {
       return `rejected by ${rejection?.by ?? 'unknown'}${rejection?.reason ? `: ${rejection.reason}` : ''}; nothing written`;
     case 'expired':
       return `expired: ${points} not approved before ${status.approvalDeadline ?? 'the deadline'}; nothing written`;
+    case 'heard-nothing':
+      return `heard nothing: no device sent a valid message during the window${plan ? ` (${plan.messages} messages, ${plan.rejected} rejected)` : ''}; nothing planned`;
+    case 'cancelled':
+      return `cancelled${status.cancelledDuring ? ` while ${status.cancelledDuring}` : ''}${status.rolledBack ? '; the transaction was rolled back' : ''}; nothing written`;
+    case 'terminated':
+      return `terminated${status.error ? `: ${status.error}` : ''}`;
     default:
       return `failed during ${status.failedDuring ?? 'the run'}: ${status.error ?? 'unknown error'}`;
   }
@@ -85,4 +93,16 @@ export function failureText(err: unknown): string {
 /** The collector's trouble reaching the broker, for `status`, `run` and the Web UI: the message names the setting. */
 export function connectionLine(problem: Pick<BrokerConnectionProblem, 'message'>): string {
   return `cannot reach the MQTT broker: ${problem.message}`;
+}
+
+/**
+ * The WARN of a run that heard nothing, naming what to check: the account, the broker (CLOUD_HOST) and the topic
+ * filter it listened to. The worker logs it and the CLI prints it.
+ */
+export function heardNothingWarning(input: Pick<SyncInput, 'account' | 'collectorDurationMs'>): string {
+  const account = input.account === undefined ? 'all accounts (no --account)' : `--account ${input.account}`;
+  return (
+    `Heard nothing: no device sent a valid message on ${topicFilterFor(input.account)} during the ${formatDuration(input.collectorDurationMs)} window. ` +
+    `Check ${account} (is it spelled as the devices publish it?), CLOUD_HOST (the broker the devices publish to) and the topic filter`
+  );
 }

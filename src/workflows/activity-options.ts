@@ -24,12 +24,28 @@ function retryPolicy(settings: RetrySettings) {
  * The plan and the apply heartbeat on a timer while their queries run (activities/attempts.ts): a lost worker is
  * noticed within the heartbeat timeout and the attempt runs again on another worker.
  */
-function heartbeatingWork(summary: string, heartbeatTimeoutMs: number, retry: RetrySettings) {
-  return proxyActivities<SyncActivities>({ summary, startToCloseTimeout: '30 minutes', heartbeatTimeout: heartbeatTimeoutMs, retry: retryPolicy(retry) });
+function heartbeatingWork(summary: string, heartbeatTimeoutMs: number, retry: RetrySettings, cancellationType?: ActivityCancellationType) {
+  return proxyActivities<SyncActivities>({ summary, startToCloseTimeout: '30 minutes', heartbeatTimeout: heartbeatTimeoutMs, retry: retryPolicy(retry), cancellationType });
 }
 
-export const buildPlan = heartbeatingWork('Build the plan: devices against stations and their live points', DIFF_HEARTBEAT_TIMEOUT_MS, DIFF_RETRY)[ACTIVITY.plan];
-export const applyPlan = heartbeatingWork('Create the approved missing points in one transaction', APPLY_HEARTBEAT_TIMEOUT_MS, APPLY_RETRY)[ACTIVITY.apply];
+/** A plan stopped by a rejection or a cancel ends (its queries killed) before the run does. */
+export const buildPlan = heartbeatingWork(
+  'Build the plan: devices against stations and their live points',
+  DIFF_HEARTBEAT_TIMEOUT_MS,
+  DIFF_RETRY,
+  ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+)[ACTIVITY.plan];
+/**
+ * A cancelled run waits for the apply to confirm its cancellation: the activity learns of it at its next heartbeat,
+ * kills its queries and rolls the transaction back, so that `cancelled` can say nothing was written (or the apply
+ * committed first, and the run ends `applied`).
+ */
+export const applyPlan = heartbeatingWork(
+  'Create the approved missing points in one transaction',
+  APPLY_HEARTBEAT_TIMEOUT_MS,
+  APPLY_RETRY,
+  ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+)[ACTIVITY.apply];
 
 /** The collection of a window of `durationMs`: cancelled by the workflow when the window closes. */
 export function collectorFor(durationMs: number): SyncActivities[typeof ACTIVITY.collect] {

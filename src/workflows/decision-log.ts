@@ -54,8 +54,3 @@ export function logExpired(status: SyncStatus): void {
     deadline: approvalDeadline,
   });
 }
-
-/** "Cancelled while awaiting-approval". */
-export function logCancelled(phase: Phase): void {
-  log.info(`Cancelled while ${phase}`, { phase });
-}

@@ -54,6 +54,7 @@ export function currentDetails(status: SyncStatus): string {
   if (status.phase === 'awaiting-approval' && status.approvalDeadline) lines.push(`**Waiting for approval until** ${formatDeadline(status.approvalDeadline)}`);
   if (status.phase === 'awaiting-approval' && plan) lines.push(`**To approve here:** Send an Update named \`approve\` with the Data \`${approvalData(plan.fingerprint)}\``);
   if (status.autoApproveExceeded) lines.push(`**Not auto-approved:** ${status.autoApproveExceeded}`);
+  if (status.tooManySilent) lines.push(`**Held for a person:** ${status.tooManySilent}`);
   if (approval) lines.push(`**Approved by** ${literal(approval.by)} at ${approval.at}${approval.comment ? ` — ${literal(approval.comment)}` : ''}`);
   if (rejection) lines.push(`**Rejected by** ${literal(rejection.by)} at ${rejection.at}${rejection.reason ? ` — ${literal(rejection.reason)}` : ''}`);
   const lastRefusal = status.refusedApprovals.at(-1);

@@ -25,6 +25,8 @@ export function validateSyncInput(input: unknown): SyncInput {
     if (value[limit] !== undefined) positiveInt(limit);
   }
   if (value.collectors !== undefined) positiveInt('collectors', MAX_COLLECTORS);
+  const silent = value.maxSilentStations;
+  if (silent !== undefined && (typeof silent !== 'number' || !Number.isFinite(silent) || silent < 0 || silent > 100)) fail('maxSilentStations', 'a percentage from 0 to 100');
   optional('testDeviceId', 'string');
   optional('account', 'string');
   optional('dryRun', 'boolean');

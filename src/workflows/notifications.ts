@@ -33,6 +33,7 @@ function eventOf(name: NotificationEventName, status: SyncStatus): NotificationE
     },
     approvalDeadline: status.approvalDeadline,
     autoApproveExceeded: status.autoApproveExceeded,
+    tooManySilent: status.tooManySilent,
     approvedBy: status.approval?.by,
     rejectedBy: status.rejection?.by,
     rejectionReason: status.rejection?.reason,
@@ -40,6 +41,7 @@ function eventOf(name: NotificationEventName, status: SyncStatus): NotificationE
     stationsChanged: status.apply?.stationsChanged,
     error: status.error,
     failedDuring: status.failedDuring,
+    cancelledDuring: status.cancelledDuring,
     outcome: outcomeLine(status),
   };
 }

@@ -1,17 +1,23 @@
-import { condition, isCancellation, TemporalFailure, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, patched, TemporalFailure, workflowInfo } from '@temporalio/workflow';
 import { formatDuration } from '../domain/duration';
+import { failureText } from '../domain/run-text';
+import { tooManySilent } from '../domain/silence';
 import type { Phase, PlanSummary, SyncInput, SyncResult } from '../shared';
 import { applyPlan, buildPlan } from './activity-options';
 import { autoDecision } from './auto-approve';
-import { failureText } from '../domain/run-text';
-import { logApproved, logCancelled, logExpired, logWaiting } from './decision-log';
+import { logApproved, logExpired, logWaiting } from './decision-log';
+import { endCancelled, heardNothing, isRunCancelled } from './endings';
 import { runFailure } from './final-status';
 import { installHandlers } from './handlers';
 import { validateSyncInput } from './input';
 import { createNotifier } from './notifications';
 import { resultOf } from './result';
 import { trackRun, type RunTracker } from './run-status';
+import { stopOnRejection, untilRejected } from './until-rejected';
 import { collectWindow } from './window';
+
+/** Runs recorded before partial silence held a plan were auto-approved whatever the silence, and replay so. */
+const SILENCE_HOLDS_PATCH = 'silence-holds-auto-approve';
 
 /**
  * One sync: collect for a window bounded by a durable timer, build the plan, wait for an operator (the plan is
@@ -32,13 +38,19 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
   };
 
   try {
-    status.collectionNote = await collectWindow(input, runId, workflowId);
+    const windowStop = stopOnRejection(status);
+    status.collectionNote = await collectWindow(input, runId, workflowId, windowStop.stopped);
+    windowStop.done();
+    if (windowStop.fired()) return await finish('rejected');
 
     run.setPhase('planning');
-    const plan = run.settled(await buildPlan({ runKey: runId, testDeviceId: input.testDeviceId }));
+    const planned = await untilRejected(status, () => buildPlan({ runKey: runId, testDeviceId: input.testDeviceId }));
+    if (planned === undefined) return await finish('rejected');
+    const plan = run.settled(planned);
     status.plan = plan;
 
     if (status.rejection) return await finish('rejected');
+    if (heardNothing(input, plan)) return await finish('heard-nothing');
     if (plan.pointsToCreate === 0) return await finish('nothing-to-do');
     if (input.dryRun) return await finish('dry-run');
 
@@ -49,7 +61,10 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
     status.apply = run.settled(await applyPlan({ runKey: runId, fingerprint: plan.fingerprint }));
     return await finish('applied');
   } catch (err) {
-    if (isCancellation(err)) logCancelled(status.phase);
+    if (isRunCancelled(err)) {
+      await endCancelled(run, notifier);
+      throw err;
+    }
     status.failedDuring = status.phase;
     status.retry = undefined;
     status.error = failureText(err);
@@ -69,15 +84,18 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
 async function decide(run: RunTracker, input: SyncInput, plan: PlanSummary, announce: () => void): Promise<'approved' | 'rejected' | 'expired'> {
   const { status } = run;
   const auto = autoDecision(input, plan);
-  if ('approver' in auto) {
+  // More silent stations than allowed: the plan may rest on a broken feed, so a person decides (and is told why).
+  const silence = tooManySilent(plan, input.maxSilentStations);
+  if ('approver' in auto && !(silence !== undefined && patched(SILENCE_HOLDS_PATCH))) {
     status.approval = { by: auto.approver, at: new Date().toISOString(), fingerprint: plan.fingerprint, auto: true };
     logApproved(status.approval, plan, input);
     return 'approved';
   }
-  status.autoApproveExceeded = auto.waitReason;
+  status.tooManySilent = silence;
+  status.autoApproveExceeded = 'waitReason' in auto ? auto.waitReason : undefined;
   status.approvalDeadline = new Date(Date.now() + input.approvalTimeoutMs).toISOString();
   run.setPhase('awaiting-approval');
-  logWaiting(plan, status.approvalDeadline, auto.waitReason);
+  logWaiting(plan, status.approvalDeadline, status.tooManySilent ?? status.autoApproveExceeded);
   announce();
   if (!(await condition(run.decided, input.approvalTimeoutMs, { summary: `Waiting for approval (APPROVAL_TIMEOUT ${formatDuration(input.approvalTimeoutMs)})` }))) {
     logExpired(status);

@@ -12,9 +12,10 @@ const WINDOW_TIMER_PATCH = 'cancel-window-timer';
 
 /**
  * Runs the window and returns a note when it closed while a collector was lost (its worker died): the counts it
- * stored until then are kept. Throws the first collector's failure, once every collector has settled.
+ * stored until then are kept. Throws the first collector's failure, once every collector has settled. `stop` (a
+ * rejection) closes the window early, as its timer would.
  */
-export async function collectWindow(input: SyncInput, runKey: string, workflowId: string): Promise<string | undefined> {
+export async function collectWindow(input: SyncInput, runKey: string, workflowId: string, stop?: Promise<void>): Promise<string | undefined> {
   const collectConnectorCounts = collectorFor(input.collectorDurationMs);
   const windowScope = new CancellationScope();
   const windowEndsAt = new Date(Date.now() + input.collectorDurationMs).toISOString();
@@ -28,7 +29,7 @@ export async function collectWindow(input: SyncInput, runKey: string, workflowId
   const scheduled = await collectors;
   try {
     const windowTimer = (): Promise<void> => sleep(input.collectorDurationMs, { summary: `Collection window (${formatDuration(input.collectorDurationMs)})` });
-    await Promise.race([patched(WINDOW_TIMER_PATCH) ? windowScope.run(windowTimer) : windowTimer(), Promise.all(scheduled)]);
+    await Promise.race([patched(WINDOW_TIMER_PATCH) ? windowScope.run(windowTimer) : windowTimer(), Promise.all(scheduled), ...(stop ? [stop] : [])]);
   } finally {
     // The window has closed, or a collection failed (and the others stop with it).
     windowScope.cancel();

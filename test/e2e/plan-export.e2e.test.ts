@@ -251,7 +251,21 @@ describe('cp-sync plan --format', () => {
       }
       expectExit(none, EXIT.ok);
       expect((JSON.parse(none.stdout) as SyncResult).phase).toBe('nothing-to-do');
+
+      // Issue 13: an account nobody publishes on heard nothing: exit 9 even with --detailed-exitcode, the WARN, the phase in list.
+      const typoId = e2e.workflowId('typo');
+      const typo = await cli.run(['start', '--account', `${nothing}-typo`, '--duration', '3s', '--dry-run', '--wait', '--detailed-exitcode', '--id', typoId], {}, 60_000);
+      expectExit(typo, EXIT.heardNothing);
+      expect(typo.stdout).toMatch(/WARN Heard nothing: .*--account .*-typo.*CLOUD_HOST.*topic filter/);
+      let listedPhase: string | undefined;
+      // Visibility follows the run within moments.
+      for (let i = 0; i < 20 && listedPhase !== 'heard-nothing'; i++) {
+        const listed = await cli.run(['list', '--json', '--limit', '100'], {}, 30_000);
+        listedPhase = (JSON.parse(listed.stdout) as { workflowId: string; phase: string }[]).find((r) => r.workflowId === typoId)?.phase;
+        if (listedPhase !== 'heard-nothing') await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+      }
+      expect(listedPhase).toBe('heard-nothing');
     },
-    120_000,
+    180_000,
   );
 });

@@ -99,8 +99,8 @@ test('a retry after a frozen worker kills the abandoned query first: never two c
     expect(second.output()).toContain(`Stopped ${abandoned.length} database ${abandoned.length === 1 ? 'query' : 'queries'} of an earlier attempt that was still running`);
 
     await hold.release();
-    // The retry (no device was heard) plans and ends.
-    expect(await e2e.handle(workflowId).result()).toMatchObject({ phase: 'nothing-to-do', processedDevices: 0 });
+    // The retry (no device was heard) plans and ends: a window that heard nothing (issue 13).
+    expect(await e2e.handle(workflowId).result()).toMatchObject({ phase: 'heard-nothing', processedDevices: 0 });
   } finally {
     await hold.release();
     await first.kill();

@@ -7,7 +7,7 @@ import { CliError, EXIT } from '../../src/domain/exit-codes';
 import { main } from '../../src/cli/main';
 import { collectorsOption, countOption, databaseOption, durationOption, limitOption, phaseOption, planFormatOption, sinceOption, timezoneOption } from '../../src/cli/options';
 import { planFormatOf } from '../../src/cli/commands/plan';
-import { checkStartOptions, checkSyncOptions, syncInputFrom, syncLine, type StartOptions } from '../../src/cli/sync-options';
+import { checkStartOptions, checkSyncOptions, percentOption, syncInputFrom, syncLine, type StartOptions } from '../../src/cli/sync-options';
 import { MAX_COLLECTORS } from '../../src/shared';
 
 describe('option values', () => {
@@ -131,7 +131,15 @@ describe('syncInputFrom', () => {
       account: undefined,
       dryRun: false,
       autoApprove: false,
+      maxSilentStations: 50,
     });
+  });
+
+  it('takes --max-silent-stations over MAX_SILENT_STATIONS', () => {
+    expect(syncInputFrom({ maxSilentStations: 0 }, { MAX_SILENT_STATIONS: '80' }).maxSilentStations).toBe(0);
+    expect(syncInputFrom({}, { MAX_SILENT_STATIONS: '80' }).maxSilentStations).toBe(80);
+    expect(percentOption('100')).toBe(100);
+    expect(() => percentOption('101')).toThrow(/0 to 100/);
   });
 
   it('lets the options win, and names several collectors only', () => {

@@ -205,17 +205,22 @@ describe('loadTemporalConfig', () => {
 
 describe('loadSyncDefaults', () => {
   it('defaults to the original tool: a 60 s window, 16 connectors, normal mode; 24 h to approve', () => {
-    expect(loadSyncDefaults({})).toEqual({ collectorDurationMs: 60_000, approvalTimeoutMs: 86_400_000, maxConnectors: 16, testDeviceId: undefined, collectors: 1 });
+    expect(loadSyncDefaults({})).toEqual({ collectorDurationMs: 60_000, approvalTimeoutMs: 86_400_000, maxConnectors: 16, testDeviceId: undefined, collectors: 1, maxSilentStations: 50 });
   });
 
   it('reads every variable', () => {
-    expect(loadSyncDefaults({ COLLECTOR_DURATION: '5000', APPROVAL_TIMEOUT: '15m', MAX_CONNECTORS: '8', TEST_DEVICE_ID: '6r43-lnud', COLLECTORS: '3' })).toEqual({
+    expect(loadSyncDefaults({ COLLECTOR_DURATION: '5000', APPROVAL_TIMEOUT: '15m', MAX_CONNECTORS: '8', TEST_DEVICE_ID: '6r43-lnud', COLLECTORS: '3', MAX_SILENT_STATIONS: '20' })).toEqual({
       collectorDurationMs: 5000,
       approvalTimeoutMs: 900_000,
       maxConnectors: 8,
       testDeviceId: '6r43-lnud',
       collectors: 3,
+      maxSilentStations: 20,
     });
+  });
+
+  it.each(['101', '-1', '50%', 'half'])('refuses MAX_SILENT_STATIONS %j, naming the variable', (raw) => {
+    expect(() => loadSyncDefaults({ MAX_SILENT_STATIONS: raw })).toThrow(/^MAX_SILENT_STATIONS: expected a percentage of live stations from 0 to 100/);
   });
 
   it('reads COLLECTOR_DURATION with a unit', () => {

@@ -13,12 +13,15 @@ describe('the phase rules', () => {
     ['rejected', { final: true, successful: false, rejectable: false, failure: false }],
     ['expired', { final: true, successful: false, rejectable: false, failure: false }],
     ['failed', { final: true, successful: false, rejectable: false, failure: true }],
+    ['heard-nothing', { final: true, successful: false, rejectable: false, failure: true }],
+    ['cancelled', { final: true, successful: false, rejectable: false, failure: false }],
+    ['terminated', { final: true, successful: false, rejectable: false, failure: false }],
   ])('%s', (phase, rules) => {
     expect({ final: isFinal(phase), successful: isSuccessful(phase), rejectable: mayReject(phase), failure: isFailureClass(phase) }).toEqual(rules);
   });
 
   it('covers every phase, and a successful or failure-class phase is always final', () => {
-    expect(PHASES).toHaveLength(10);
+    expect(PHASES).toHaveLength(13);
     for (const phase of PHASES) {
       if (isSuccessful(phase) || isFailureClass(phase)) expect(isFinal(phase)).toBe(true);
       expect(isSuccessful(phase) && isFailureClass(phase)).toBe(false);
@@ -32,7 +35,8 @@ describe('the phase rules', () => {
 
   it('knows a phase from another string', () => {
     expect(isPhase('awaiting-approval')).toBe(true);
-    expect(isPhase('cancelled')).toBe(false);
+    expect(isPhase('cancelled')).toBe(true);
+    expect(isPhase('canceled')).toBe(false);
     expect(isPhase(3)).toBe(false);
   });
 });

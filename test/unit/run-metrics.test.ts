@@ -54,7 +54,7 @@ describe('run metrics', () => {
     };
     waitThen('r1', 'applying', 9 * HOUR);
     waitThen('r2', 'rejected', 8 * HOUR);
-    waitThen('r3', 'cancelled' as Phase, 10 * HOUR - 30_000);
+    waitThen('r3', 'cancelled', 10 * HOUR - 30_000);
     expect(recorded.filter((r) => r.name === 'cp_sync_approval_wait_seconds').map((r) => [r.tags.outcome, r.value])).toEqual([
       ['approved', 3600],
       ['rejected', 7200],

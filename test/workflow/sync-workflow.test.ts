@@ -114,6 +114,15 @@ async function listenUntilCancelled(calls: Calls): Promise<CollectionProgress> {
   }
 }
 
+/** A plan or an apply that runs until the workflow cancels it (its rollback), then confirms the cancellation. */
+async function heartbeatUntilCancelled(): Promise<never> {
+  const context = Context.current();
+  for (;;) {
+    context.heartbeat();
+    await context.sleep(50);
+  }
+}
+
 function mockActivities(options: MockOptions = {}): { activities: SyncActivities; calls: Calls } {
   const calls: Calls = { events: [], collect: [], diff: [], apply: [], notifications: [] };
   const activities: SyncActivities = {
@@ -324,6 +333,75 @@ describe('syncChargingPoints', () => {
     });
   });
 
+  describe('issue 13 outcomes', () => {
+    it('ends as heard-nothing, a dry run included, when no device sent a valid message; notifies heard-nothing', async () => {
+      await withRun(aSyncInput({ dryRun: true, account: 'nobody' }), { plan: anEmptyPlanSummary({ processedDevices: 0, messages: 0, notFound: 0 }) }, async ({ handle, calls }) => {
+        const done = await result(handle);
+        expect(done.phase).toBe('heard-nothing');
+        expect(calls.notifications.map((n) => n.event)).toEqual(['heard-nothing']);
+        expect((await handle.describe()).typedSearchAttributes.get(CP_SYNC_PHASE)).toBe('heard-nothing');
+      });
+    });
+
+    it('holds an auto-approved plan for a person when too many live stations were silent, and says why', async () => {
+      const plan = aPlanSummary({ silentStations: 4, stationsInDatabase: 6 });
+      await withRun(aSyncInput({ autoApprove: true, maxSilentStations: 50 }), { plan }, async ({ handle, calls }) => {
+        const waiting = await awaitingApproval(handle);
+        expect(waiting.tooManySilent).toMatch(/^4 of 6 live stations \(67 %\) sent nothing/);
+        await waitFor('the awaiting-approval notification', async () => Promise.resolve(calls.notifications.length > 0), POLL);
+        expect(calls.notifications[0]).toMatchObject({ event: 'awaiting-approval', tooManySilent: waiting.tooManySilent });
+        expect(calls.apply).toHaveLength(0);
+      });
+      await withRun(aSyncInput({ autoApprove: true, maxSilentStations: 80 }), { plan }, async ({ handle }) => {
+        expect((await result(handle)).phase).toBe('applied');
+      });
+    });
+
+    it('ends as cancelled (not failed) when cancelled while awaiting approval: a cancelled notification, no failed one', async () => {
+      await withRun(aSyncInput(), {}, async ({ handle, calls }) => {
+        await awaitingApproval(handle);
+        await handle.cancel();
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        expect((await handle.describe()).status.name).toBe('CANCELLED');
+        expect((await handle.describe()).typedSearchAttributes.get(CP_SYNC_PHASE)).toBe('cancelled');
+        expect(calls.notifications.map((n) => n.event)).toEqual(['awaiting-approval', 'cancelled']);
+        expect(calls.notifications[1]).toMatchObject({ cancelledDuring: 'awaiting-approval' });
+      });
+    });
+
+    it('waits for the apply to roll back when cancelled while applying, and says so', async () => {
+      await withRun(aSyncInput({ autoApprove: true }), { apply: heartbeatUntilCancelled }, async ({ handle, calls }) => {
+        await waitFor('the apply', async () => Promise.resolve(calls.apply.length > 0), POLL);
+        await handle.cancel();
+        await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+        const events = (await handle.fetchHistory()).events ?? [];
+        expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
+        expect(calls.notifications.at(-1)).toMatchObject({ event: 'cancelled', cancelledDuring: 'applying', outcome: expect.stringContaining('rolled back') });
+      });
+    });
+
+    it('ends at once when rejected while collecting: the collector is cancelled long before the window ends, no plan is built', async () => {
+      await withRun(aSyncInput({ collectorDurationMs: HOUR }), {}, async ({ handle, calls }) => {
+        await waitFor('the collector', async () => Promise.resolve(calls.collect.length > 0), POLL);
+        await handle.signal(rejectSignal, { by: 'bob', reason: 'wrong account' });
+        const done = await result(handle);
+        expect(done.phase).toBe('rejected');
+        expect(calls.events).toContain('collect cancelled');
+        expect(calls.diff).toHaveLength(0);
+      });
+    });
+
+    it('ends at once when rejected while planning: the plan is cancelled, and ends before the run', async () => {
+      await withRun(aSyncInput(), { diff: heartbeatUntilCancelled }, async ({ handle, calls }) => {
+        await waitFor('the plan', async () => Promise.resolve(calls.diff.length > 0), POLL);
+        await handle.signal(rejectSignal, { by: 'bob' });
+        expect((await result(handle)).phase).toBe('rejected');
+        const events = (await handle.fetchHistory()).events ?? [];
+        expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
+      });
+    });
+  });
+
   describe('approve and reject as Updates', () => {
     /** The failure a refused Update call ends with, as the CLI sees it. */
     async function refusal(call: Promise<unknown>): Promise<ApplicationFailure> {
@@ -523,7 +601,7 @@ describe('syncChargingPoints', () => {
         await awaitingApproval(handle);
         await handle.cancel();
         await result(handle).catch(() => undefined);
-        expect(workflowLog(handle).at(-1)).toEqual({ level: 'INFO', message: 'Cancelled while awaiting-approval', meta: expect.objectContaining({ phase: 'awaiting-approval' }) });
+        expect(workflowLog(handle)).toContainEqual({ level: 'INFO', message: 'Sync cancelled while awaiting-approval; no charging points were created', meta: expect.objectContaining({ phase: 'awaiting-approval' }) });
       });
     });
   });
@@ -638,7 +716,10 @@ describe('syncChargingPoints', () => {
         expect(calls.notifications.map((n) => n.event)).toEqual(['awaiting-approval', 'expired']);
       });
       const apply = (): Promise<ApplyResult> => Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: 'ER_NO_SUCH_TABLE', nonRetryable: true }));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         expect(calls.notifications.map((n) => n.event)).toEqual(['failed']);
         expect(calls.notifications[0]).toMatchObject({ failedDuring: 'applying', error: expect.stringContaining('ER_NO_SUCH_TABLE') });
@@ -809,7 +890,10 @@ describe('syncChargingPoints', () => {
     it('fails the workflow on a non-retryable error, with status failed during applying', async () => {
       const apply = (): Promise<ApplyResult> =>
         Promise.reject(ApplicationFailure.create({ type: ERROR_TYPES.database, message: "ER_NO_SUCH_TABLE: Table 'ocpp.charging_points' doesn't exist", nonRetryable: true }));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         const failed = await status(handle);
         expect(failed).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('ER_NO_SUCH_TABLE') });
@@ -888,7 +972,10 @@ describe('syncChargingPoints', () => {
         attempt < 3
           ? Promise.reject(Object.assign(new Error('Deadlock found when trying to get lock'), { code: 'ER_LOCK_DEADLOCK' }))
           : Promise.resolve(anApplyResult({ created: 2 }));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         const done = await result(handle);
         expect(done).toMatchObject({ phase: 'applied', created: 2 });
         expect(calls.apply).toHaveLength(3);
@@ -936,7 +1023,10 @@ describe('syncChargingPoints', () => {
         await released;
         return anApplyResult({ created: 2 });
       };
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         const retrying = await statusWhen(handle, (s) => s.retry !== undefined);
         expect(retrying.phase).toBe('applying');
         expect(retrying.retry).toEqual({
@@ -988,7 +1078,10 @@ describe('syncChargingPoints', () => {
       const log = recordingLog();
       const apply = (): Promise<ApplyResult> =>
         failing(log)(new RangeError('charging_points.id would pass 9007199254740991 (highest id is 9007199254740990); refusing to create unsafe ids'));
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         expect(calls.apply).toHaveLength(1);
         expect(await status(handle)).toMatchObject({ phase: 'failed', failedDuring: 'applying', error: expect.stringContaining('refusing to create unsafe ids') });
@@ -999,7 +1092,10 @@ describe('syncChargingPoints', () => {
     it('the last attempt prints the final lines, every earlier one a retry line', async () => {
       const log = recordingLog();
       const apply = (): Promise<ApplyResult> => failing(log)(lockWait());
-      await withRun(aSyncInput({ autoApprove: true }), { apply }, async ({ handle, calls }) => {
+      let calls: Calls | undefined;
+      await withRun(aSyncInput({ autoApprove: true }), { apply }, async (run) => {
+        calls = run.calls;
+        const { handle } = run;
         await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
         expect(calls.apply).toHaveLength(APPLY_RETRY.maximumAttempts);
         const retries = log.lines.filter((l) => /^Transaction attempt \d+ of 20 failed/.test(l));

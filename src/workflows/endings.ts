@@ -1,0 +1,47 @@
+/**
+ * The two endings that do not come from the plan's decision: a window that heard nothing, and a cancellation from
+ * outside (the Web UI's "Request Cancellation", a client's cancel). Neither is a failure of the sync.
+ */
+import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+import { heardNothingWarning } from '../domain/run-text';
+import type { PlanSummary, SyncInput } from '../shared';
+import type { Notifier } from './notifications';
+import type { RunTracker } from './run-status';
+
+/** Runs recorded before `heard-nothing` existed ended such a window as `nothing-to-do`, and replay so. */
+const HEARD_NOTHING_PATCH = 'heard-nothing';
+
+/**
+ * Whether the window heard no valid message from any device: a wrong account, broker or topic, or a fleet that is
+ * down. Says so in the worker's log with what to check.
+ */
+export function heardNothing(input: SyncInput, plan: Pick<PlanSummary, 'processedDevices'>): boolean {
+  if (plan.processedDevices > 0 || !patched(HEARD_NOTHING_PATCH)) return false;
+  log.warn(heardNothingWarning(input));
+  return true;
+}
+
+/** Whether `err` is the run's own cancellation (not an activity that was cancelled by the workflow itself). */
+export function isRunCancelled(err: unknown): boolean {
+  return isCancellation(err) && CancellationScope.current().consideredCancelled;
+}
+
+/**
+ * Ends a cancelled run as `cancelled`: the phase it was in is kept, a cancel during the apply says that the
+ * transaction was rolled back (the apply waits for its activity to confirm the cancellation, after its rollback),
+ * the operators are told (`cancelled`, never `failed`). The caller rethrows the cancellation, so that Temporal
+ * records the run as cancelled too.
+ */
+export async function endCancelled(run: RunTracker, notifier: Notifier): Promise<void> {
+  const { status } = run;
+  status.cancelledDuring = status.phase;
+  if (status.phase === 'applying') status.rolledBack = true;
+  status.retry = undefined;
+  run.setPhase('cancelled');
+  log.info(`Sync cancelled while ${status.cancelledDuring}${status.rolledBack ? ': the transaction was rolled back' : ''}; no charging points were created`, {
+    phase: status.cancelledDuring,
+    rolledBack: status.rolledBack ?? false,
+  });
+  notifier.notify('cancelled');
+  await notifier.settle();
+}
