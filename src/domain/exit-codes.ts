@@ -45,30 +45,25 @@ export function exitStatusHelp(): string {
   return ['Exit status:', ...entries].join('\n');
 }
 
+/** The exit status of each outcome that is not a plain failure; every other phase exits `failed`. */
+const EXIT_OF_PHASE: Partial<Record<Phase, number>> = {
+  applied: EXIT.ok,
+  'nothing-to-do': EXIT.ok,
+  'dry-run': EXIT.ok,
+  rejected: EXIT.rejected,
+  expired: EXIT.expired,
+  'heard-nothing': EXIT.heardNothing,
+  cancelled: EXIT.cancelled,
+  terminated: EXIT.terminated,
+};
+
 /**
  * The exit status of a run that ended in `phase`. With `detailed` (`--detailed-exitcode`), a dry run whose plan would
  * create points exits `changesPending`, so that a script can tell it from `nothing-to-do` without parsing output.
  */
 export function exitCodeForPhase(phase: Phase, { detailed = false }: { detailed?: boolean } = {}): number {
-  switch (phase) {
-    case 'dry-run':
-      return detailed ? EXIT.changesPending : EXIT.ok;
-    case 'applied':
-    case 'nothing-to-do':
-      return EXIT.ok;
-    case 'rejected':
-      return EXIT.rejected;
-    case 'expired':
-      return EXIT.expired;
-    case 'heard-nothing':
-      return EXIT.heardNothing;
-    case 'cancelled':
-      return EXIT.cancelled;
-    case 'terminated':
-      return EXIT.terminated;
-    default:
-      return EXIT.failed;
-  }
+  if (phase === 'dry-run' && detailed) return EXIT.changesPending;
+  return EXIT_OF_PHASE[phase] ?? EXIT.failed;
 }
 
 /** An error that the CLI prints as one line and turns into an exit status. */
