@@ -78,6 +78,7 @@ function endedFromOutside(status: SyncStatus, events: readonly HistoryEvent[], s
     const during = lastPublishedPhase(events);
     return { ...status, phase: 'cancelled', failedDuring: undefined, error: undefined, cancelledDuring: during, rolledBack: during === 'applying' || undefined };
   }
-  if (state === 'TERMINATED') return { ...status, phase: 'terminated', failedDuring: undefined };
+  // The reason alone: the outcome line says `terminated: <reason>` itself.
+  if (state === 'TERMINATED') return { ...status, phase: 'terminated', failedDuring: undefined, error: events.at(-1)?.workflowExecutionTerminatedEventAttributes?.reason || undefined };
   return status;
 }

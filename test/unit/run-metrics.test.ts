@@ -4,6 +4,9 @@
  * and the oldest wait's age.
  */
 import { createRunMetrics, PAST_DEADLINE_MS, runLabels, WaitingRuns, WAITING_REFRESH_MS } from '../../src/run-metrics';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FAILURE_CLASS_PHASES } from '../../src/domain/phases';
 import { FINAL_PHASES, type Phase } from '../../src/shared';
 import { recordingMeter } from '../support/recording-meter';
 
@@ -34,15 +37,31 @@ describe('run metrics', () => {
     expect(recorded.filter((r) => r.name === 'cp_sync_plans')).toEqual([{ name: 'cp_sync_plans', value: 1, tags: { ...runLabels(info('r1')), outcome: phase } }]);
   });
 
-  it('counts heard-nothing and cancelled exactly when they are final phases: shared.ts is the one list of outcomes', () => {
-    // The workflow adds the two phases to FINAL_PHASES (issue 13); the metrics then take them with no change here.
-    const { meter, last } = recordingMeter();
+  it('counts heard-nothing and cancelled under outcomes of their own: both are final phases now', () => {
+    expect(FINAL_PHASES).toEqual(expect.arrayContaining(['heard-nothing', 'cancelled']));
+    const { meter, recorded } = recordingMeter();
     const metrics = createRunMetrics(meter);
-    const ended = (phase: string): void => metrics.phaseChanged(info(`r-${phase}`), 'planning', phase as Phase, undefined);
-    for (const phase of ['heard-nothing', 'cancelled']) {
-      ended(phase);
-      expect(last('cp_sync_plans', { outcome: phase })).toBe(FINAL_PHASES.includes(phase as Phase) ? 1 : undefined);
-    }
+    metrics.phaseChanged(info('r-heard'), 'planning', 'heard-nothing', undefined);
+    metrics.phaseChanged(info('r-cancel'), 'awaiting-approval', 'cancelled', undefined);
+    expect(recorded.filter((r) => r.name === 'cp_sync_plans').map((r) => [r.tags.outcome, r.value])).toEqual([
+      ['heard-nothing', 1],
+      ['cancelled', 1],
+    ]);
+  });
+
+  it('heard-nothing counts toward the documented failure alert (CpSyncRunFailed), cancelled never does', () => {
+    const matchesAlert = failureAlertOutcomes();
+    // The alert and the phase rules name the same failure class, over every outcome a run can end with.
+    expect(FINAL_PHASES.filter(matchesAlert)).toEqual([...FAILURE_CLASS_PHASES]);
+    const failuresCounted = (ending: Phase): number => {
+      const { meter, recorded } = recordingMeter();
+      createRunMetrics(meter).phaseChanged(info(`r-${ending}`), 'awaiting-approval', ending, undefined);
+      return recorded.filter((r) => r.name === 'cp_sync_plans' && matchesAlert(String(r.tags.outcome))).reduce((sum, r) => sum + r.value, 0);
+    };
+    expect(failuresCounted('heard-nothing')).toBe(1);
+    expect(failuresCounted('failed')).toBe(1);
+    expect(failuresCounted('cancelled')).toBe(0);
+    expect(failuresCounted('rejected')).toBe(0);
   });
 
   it('times each approval wait by how it ended: approved, or the phase it went to (cancelled is not failed)', () => {
@@ -136,3 +155,20 @@ describe('WaitingRuns', () => {
     expect(last('count')).toBe(1);
   });
 });
+
+/**
+ * The outcomes the operator's failure alert counts: the `outcome=~"…"` matcher of the CpSyncRunFailed rule, wherever
+ * the README or docs/ put it, as Prometheus applies it (the whole value must match).
+ */
+function failureAlertOutcomes(): (outcome: string) => boolean {
+  const root = join(__dirname, '..', '..');
+  const documents = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+  for (const document of documents) {
+    const rule = /- alert: CpSyncRunFailed\n(?:[ \t]+#.*\n)*[ \t]+expr: .*cp_sync_plans_total\{outcome=~"([^"]+)"\}/.exec(readFileSync(join(root, document), 'utf8'));
+    if (rule) {
+      const matcher = new RegExp(`^(?:${rule[1]})$`);
+      return (outcome) => matcher.test(outcome);
+    }
+  }
+  throw new Error('no CpSyncRunFailed alert rule with an outcome=~ matcher in README.md or docs/*.md');
+}
