@@ -6,7 +6,7 @@
  */
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
-import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type BrokerConnectionProblem, type Phase, type RefusedDecision, type SyncStatus } from '../shared';
+import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type BrokerConnectionProblem, type RejectionRecord, type RejectSignal, type Phase, type RefusedDecision, type SyncStatus } from '../shared';
 import { judgeApproval, judgeRejection, REJECTION_DATA, type DecisionRules, type Verdict } from './decision';
 import { logApproved, logRefused, logRejected } from './decision-log';
 import { activityRetryingSignal, approveSignal, approveUpdate, collectorConnectionSignal, rejectSignal, rejectUpdate, statusQuery } from './definitions';
@@ -46,35 +46,25 @@ interface DecisionKind<Request, Decision> {
   refusals: 'refusedApprovals' | 'refusedRejections';
 }
 
+const APPROVAL: DecisionKind<ApproveSignal, ApprovalRecord> = {
+  update: approveUpdate, signal: approveSignal, judge: judgeApproval, what: 'Approval', refusals: 'refusedApprovals',
+  descriptions: { update: DESCRIPTIONS.approveUpdate, signal: DESCRIPTIONS.approveSignal },
+  accept: (s, approval) => { s.approval = approval; logApproved(approval, s.plan, s.input); },
+};
+
+const REJECTION: DecisionKind<RejectSignal, RejectionRecord> = {
+  update: rejectUpdate, signal: rejectSignal, judge: judgeRejection, what: 'Rejection', refusals: 'refusedRejections',
+  descriptions: { update: DESCRIPTIONS.rejectUpdate, signal: DESCRIPTIONS.rejectSignal },
+  accept: (s, rejection) => { s.rejection = rejection; logRejected(rejection, s.phase); },
+};
+
 export function installHandlers(run: RunTracker): void {
   const { status } = run;
   // Decided once per run, at its start: a run recorded before the rule replays its decisions as it took them.
   const rules: DecisionRules = { byRequired: patched(DECIDER_REQUIRED_PATCH) };
   setHandler(statusQuery, () => status, { description: DESCRIPTIONS.status });
-  handleDecision(run, rules, {
-    update: approveUpdate,
-    signal: approveSignal,
-    descriptions: { update: DESCRIPTIONS.approveUpdate, signal: DESCRIPTIONS.approveSignal },
-    judge: judgeApproval,
-    accept: (s, approval) => {
-      s.approval = approval;
-      logApproved(approval, s.plan, s.input);
-    },
-    what: 'Approval',
-    refusals: 'refusedApprovals',
-  });
-  handleDecision(run, rules, {
-    update: rejectUpdate,
-    signal: rejectSignal,
-    descriptions: { update: DESCRIPTIONS.rejectUpdate, signal: DESCRIPTIONS.rejectSignal },
-    judge: judgeRejection,
-    accept: (s, rejection) => {
-      s.rejection = rejection;
-      logRejected(rejection, s.phase);
-    },
-    what: 'Rejection',
-    refusals: 'refusedRejections',
-  });
+  handleDecision(run, rules, APPROVAL);
+  handleDecision(run, rules, REJECTION);
   // A failed attempt that Temporal retries says so (the workflow does not see attempts by itself). Only the current
   // phase's activity counts: a late signal from an activity that has ended is ignored.
   setHandler(
