@@ -36,7 +36,7 @@ export default tseslint.config(
   //   cli → client / worker → workflows → activities → store → mqtt / db / temporal → config / log → domain / shared.
   // Nothing imports upwards, and nothing in src/ imports the development tools or the tests.
   layer(['src/**/*.ts'], []),
-  layer(['src/shared.ts', 'src/metrics.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/)', message: 'shared and metrics sit at the bottom: they import only domain/ and shared.' }]),
+  layer(['src/shared.ts', 'src/watch-shared.ts', 'src/metrics.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/)', message: 'shared, watch-shared and metrics sit at the bottom: they import only domain/ and shared.' }]),
   layer(['src/config/**/*.ts'], [{ regex: '^\\.\\./(?!shared$|domain/)', message: 'config/ sits at the bottom: it imports only its own modules, domain/ and shared.' }]),
   layer(['src/log.ts'], [{ regex: '^\\.\\./|^\\./(?!shared$|domain/|config$)', message: 'The log imports only config, domain/ and shared.' }]),
   layer(['src/domain/**/*.ts'], [{ regex: '^\\.\\./(?!shared$|domain/)', message: 'domain/ decides from its inputs: it imports only domain/ and shared (no I/O, no config, no log).' }]),
