@@ -77,6 +77,14 @@ test('a device that appears mid-watch gets its points within the interval, and a
   const shown = await cli.json<WatchStatus>(['status', handle.workflowId]);
   expectExit(shown.run, 0);
   expect(shown.value).toMatchObject({ kind: 'watch', phase: 'watching', createdTotal: 3 });
+  // For people: the watch's own lines.
+  const human = await cli.run(['status', handle.workflowId]);
+  expectExit(human, 0);
+  expect(human.stdout).toMatch(new RegExp(`^Watch ${handle.workflowId}: watching$`, 'm'));
+  expect(human.stdout).toMatch(/points created in all, 3 today/);
+  // `list` shows the watch, in its phase.
+  const listed = await cli.json<Array<{ workflowId: string; kind?: string; phase: string }>>(['list', '--limit', '100']);
+  expect(listed.value.find((r) => r.workflowId === handle.workflowId)).toMatchObject({ kind: 'watch', phase: 'watching' });
 
   const stop = await cli.run(['watch', 'stop', handle.workflowId]);
   expectExit(stop, 0);
