@@ -83,8 +83,12 @@ test('a device that appears mid-watch gets its points within the interval, and a
   expect(human.stdout).toMatch(new RegExp(`^Watch ${handle.workflowId}: watching$`, 'm'));
   expect(human.stdout).toMatch(/points created in all, 3 today/);
   // `list` shows the watch, in its phase.
-  const listed = await cli.json<Array<{ workflowId: string; kind?: string; phase: string }>>(['list', '--limit', '100']);
-  expect(listed.value.find((r) => r.workflowId === handle.workflowId)).toMatchObject({ kind: 'watch', phase: 'watching' });
+  const listed = await waitFor(
+    'the watch in list',
+    async () => (await cli.json<Array<{ workflowId: string; kind?: string; phase: string }>>(['list', '--since', '10m', '--limit', '1000'])).value.find((r) => r.workflowId === handle.workflowId),
+    { timeoutMs: 10_000, intervalMs: 500 },
+  );
+  expect(listed).toMatchObject({ kind: 'watch', phase: 'watching' });
 
   const stop = await cli.run(['watch', 'stop', handle.workflowId]);
   expectExit(stop, 0);
