@@ -73,6 +73,22 @@ export class WatchDeviceStore {
     return rows.length > 0;
   }
 
+  /**
+   * The silence guard's counts: live stations, and how many of them no device of the watch named since `since`
+   * (live stations less the planned devices that had a station and were heard since). Both read a whole index
+   * (the fleet's stations, the watch's devices): the cycle asks only with --max-silent-stations and caches them.
+   */
+  async silence(watchKey: string, since: Date): Promise<{ liveStations: number; silentStations: number }> {
+    const [[live], [heard]] = await Promise.all([
+      this.db.pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.db.tables.stations} WHERE deleted IS NULL`).then(([rows]) => rows),
+      this.db.pool
+        .query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.db.tables.watchDevices} WHERE watch_key = ? AND planned_cycle > 0 AND no_station = 0 AND last_heard >= ?`, [watchKey, since])
+        .then(([rows]) => rows),
+    ]);
+    const liveStations = Number(live?.n ?? 0);
+    return { liveStations, silentStations: Math.max(0, liveStations - Number(heard?.n ?? 0)) };
+  }
+
   /** Remembers which planned devices had no station: they become pending again when next heard. */
   async markStations(watchKey: string, withoutStation: string[], withStation: string[]): Promise<void> {
     for (const [flag, ids] of [

@@ -175,6 +175,12 @@ describe('watch start', () => {
     });
   });
 
+  it('takes --max-silent-stations only when given (MAX_SILENT_STATIONS is the sync\'s)', () => {
+    expect(watchInputFrom(watchOptions(), { MAX_SILENT_STATIONS: '20' })).not.toHaveProperty('maxSilentStations');
+    expect(watchInputFrom(watchOptions({ maxSilentStations: 0 }), {})).toMatchObject({ maxSilentStations: 0 });
+    expect(watchLine(watchInputFrom(watchOptions({ maxSilentStations: 30 }), {}))).toMatch(/; held for a person when more than 30 % of live stations went unheard$/);
+  });
+
   it('refuses an account of more than one topic level as the sync does', () => {
     expect(() => watchInputFrom(watchOptions({ account: 'a/b' }), {})).toThrow(new CliError('--account: expected one topic level, without /, + or #', EXIT.usage));
   });
@@ -232,6 +238,7 @@ describe('main: a broken option rule ends with exit 2 before any connection', ()
     [['watch', 'start', '--auto-approve-max-stations', 'two'], 'expected a whole number of at least 1'],
     [['watch', 'start', '--account', 'a/#'], '--account: expected one topic level'],
     [['watch', 'stop'], "missing required argument 'workflowId'"],
+    [['watch', 'start', '--max-silent-stations', '101'], 'expected a whole percentage from 0 to 100'],
   ])('cp-sync %j', async (args, message) => {
     expect(await main(['node', 'cp-sync', ...args])).toBe(EXIT.usage);
     expect(stderr).toContain(message);

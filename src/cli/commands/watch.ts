@@ -17,7 +17,7 @@ import { checkSchemaBeforeStart } from '../maintenance';
 import { collectorsOption, countOption, durationOption } from '../options';
 import { note, printJson, printLines } from '../out';
 import type { CommandContext } from '../session';
-import { checkSyncOptions } from '../sync-options';
+import { checkSyncOptions, percentOption } from '../sync-options';
 
 export interface WatchStartOptions {
   id: string;
@@ -26,6 +26,7 @@ export interface WatchStartOptions {
   collectors?: number;
   autoApproveMaxPoints?: number;
   autoApproveMaxStations?: number;
+  maxSilentStations?: number;
   json?: boolean;
 }
 
@@ -47,6 +48,8 @@ export function watchInputFrom(options: WatchStartOptions, env: Env): WatchInput
     ...(options.collectors !== undefined ? { collectors: options.collectors } : {}),
     ...(options.autoApproveMaxPoints !== undefined ? { autoApproveMaxPoints: options.autoApproveMaxPoints } : {}),
     ...(options.autoApproveMaxStations !== undefined ? { autoApproveMaxStations: options.autoApproveMaxStations } : {}),
+    // Only when asked (not MAX_SILENT_STATIONS): the guard counts the fleet's stations for a cycle that would write.
+    ...(options.maxSilentStations !== undefined ? { maxSilentStations: options.maxSilentStations } : {}),
   };
 }
 
@@ -58,7 +61,8 @@ export function watchLine(input: WatchInput): string {
   ].filter(Boolean);
   const decision = limits.length > 0 ? `plans up to ${limits.join(' and ')} are applied at once, larger ones wait for approval` : 'every plan waits for approval (no auto-approve limit)';
   const collectors = input.collectors && input.collectors > 1 ? `; ${input.collectors} collectors (shared subscription)` : '';
-  return `  a cycle every ${formatDuration(input.intervalMs)}${input.account ? ` on account ${input.account}` : ''}; ${decision}${collectors}`;
+  const silence = input.maxSilentStations !== undefined ? `; held for a person when more than ${input.maxSilentStations} % of live stations went unheard` : '';
+  return `  a cycle every ${formatDuration(input.intervalMs)}${input.account ? ` on account ${input.account}` : ''}; ${decision}${collectors}${silence}`;
 }
 
 async function startWatch(ctx: CommandContext, options: WatchStartOptions): Promise<void> {
@@ -121,6 +125,11 @@ export function addWatchCommands(program: Command, ctx: CommandContext): void {
     .option('--collectors <n>', 'collectors that split the MQTT stream over a shared subscription (default: 1)', collectorsOption)
     .option('--auto-approve-max-points <n>', 'apply a cycle’s plan at once when it creates at most n points; a bigger one waits for approval', countOption)
     .option('--auto-approve-max-stations <m>', 'apply a cycle’s plan at once when it changes at most m stations (with --auto-approve-max-points: both must hold)', countOption)
+    .option(
+      '--max-silent-stations <percent>',
+      'when more live stations than this share were not heard within the last hour, a cycle’s plan waits for a person, within the limits or not (default: no guard)',
+      percentOption,
+    )
     .option('--json', 'print {"workflowId", "runId"}')
     .action(ctx.exit.of((options: WatchStartOptions) => startWatch(ctx, options)));
   watch
