@@ -9,6 +9,7 @@ import type { InjectedSinks } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { METRICS, type RunLabels, type RunMetricsSinks } from './metrics';
 import { FINAL_PHASES, type Phase } from './shared';
+import { createWatchMetrics, type WatchMetrics } from './watch-metrics';
 
 /** How often the waiting runs' gauges are set again while a run waits: the oldest wait's age moves with the clock. */
 export const WAITING_REFRESH_MS = 5_000;
@@ -115,11 +116,17 @@ export function createRunMetrics(meter: MetricMeter, now: () => number = Date.no
 }
 
 /** One recorder per meter: the workers of one process (tests run several) share its endpoint and so its series. */
-const recorders = new WeakMap<MetricMeter, RunMetrics>();
+const recorders = new WeakMap<MetricMeter, { run: RunMetrics; watch: WatchMetrics }>();
 
-/** The worker's `sinks` option: the workflow's phase changes, recorded on `meter` (the Runtime's). */
+/** The worker's `sinks` option: the workflow's phase changes and the watch's cycles, recorded on `meter` (the Runtime's). */
 export function runMetricsSinks(meter: MetricMeter): InjectedSinks<RunMetricsSinks> {
-  const recorder = recorders.get(meter) ?? createRunMetrics(meter);
+  const recorder = recorders.get(meter) ?? { run: createRunMetrics(meter), watch: createWatchMetrics(meter) };
   recorders.set(meter, recorder);
-  return { runMetrics: { phaseChanged: { fn: (info, ...change) => recorder.phaseChanged(info, ...change), callDuringReplay: false } } };
+  return {
+    runMetrics: { phaseChanged: { fn: (info, ...change) => recorder.run.phaseChanged(info, ...change), callDuringReplay: false } },
+    watchMetrics: {
+      cycleEnded: { fn: (info, ...cycle) => recorder.watch.cycleEnded(info, ...cycle), callDuringReplay: false },
+      pointsApplied: { fn: (info, ...applied) => recorder.watch.pointsApplied(info, ...applied), callDuringReplay: false },
+    },
+  };
 }

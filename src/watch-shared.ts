@@ -66,6 +66,8 @@ export interface PendingWatchPlan {
   autoApproveExceeded?: string;
   /** The oldest cycle whose devices this plan covers (a superseding plan covers the superseded one's too). */
   fromCycle: number;
+  /** When the plan's oldest change was heard (ISO), for the latency metric once it is applied. */
+  oldestHeard?: string;
 }
 
 /** A plan that a newer cycle's plan replaced while it waited: approving it is refused, saying so. */
@@ -114,6 +116,8 @@ export interface WatchCycleOutcome {
   /** The cycle's plan, when it planned anything (its rows under `runKey`). */
   plan?: PlanSummary;
   runKey?: string;
+  /** When the plan creates points: when its oldest change was heard (ISO time), for the watch's latency metric. */
+  oldestHeard?: string;
   /** Asked for by `silenceSince` and counted when the plan creates points: live stations, and those not heard since. */
   silence?: WatchSilence;
 }

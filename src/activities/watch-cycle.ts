@@ -50,7 +50,8 @@ export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metric
         deps.metrics.planBuilt(plan);
         // Only a plan that would write needs the guard's counts.
         const silence = input.silenceSince !== undefined && plan.pointsToCreate > 0 ? await silenceOf(watchKey, input.silenceSince) : undefined;
-        return { changedDevices: claimed, newDevices, plan, runKey, ...(silence ? { silence } : {}) };
+        const oldestHeard = plan.pointsToCreate > 0 ? await store.oldestHeard(watchKey, input.fromCycle) : undefined;
+        return { changedDevices: claimed, newDevices, plan, runKey, ...(silence ? { silence } : {}), ...(oldestHeard ? { oldestHeard: oldestHeard.toISOString() } : {}) };
       });
     } catch (thrown) {
       return failAttempt(await failureOfStopped(thrown, context, queries), {

@@ -89,6 +89,19 @@ export class WatchDeviceStore {
     return { liveStations, silentStations: Math.max(0, liveStations - Number(heard?.n ?? 0)) };
   }
 
+  /**
+   * When the oldest change of the devices claimed from `fromCycle` on that named a station was heard (their last
+   * message before the claim: a device heard again since its change makes this later, never earlier), for the
+   * first message → applied histogram. Reads the claimed devices only, through the cycle index.
+   */
+  async oldestHeard(watchKey: string, fromCycle: number): Promise<Date | undefined> {
+    const [[row]] = await this.db.pool.query<RowDataPacket[]>(
+      `SELECT MIN(last_heard) AS heard FROM ${this.db.tables.watchDevices} WHERE watch_key = ? AND planned_cycle >= ? AND no_station = 0`,
+      [watchKey, fromCycle],
+    );
+    return row?.heard instanceof Date ? row.heard : undefined;
+  }
+
   /** Remembers which planned devices had no station: they become pending again when next heard. */
   async markStations(watchKey: string, withoutStation: string[], withStation: string[]): Promise<void> {
     for (const [flag, ids] of [

@@ -29,6 +29,7 @@ import { applyMissingPoints, collectWatchCounts, endWatchSessions, planWatchCycl
 import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from './watch-decision';
 import { stopWatchSignal, stopWatchUpdate, watchStatusQuery } from './watch-definitions';
 import { watchDetails } from './watch-details';
+import { recordApplied, recordCycle } from './watch-metrics';
 import { validateWatchInput } from './watch-input';
 import { awaitApproval, carryOf, cycleRecord, initialStatus, recordCreated, showPending, supersede } from './watch-state';
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from './visibility';
@@ -135,10 +136,11 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     await Promise.allSettled(collectors);
   };
 
-  const applyPlan = async (runKey: string, plan: PlanSummary): Promise<number> => {
+  const applyPlan = async (runKey: string, plan: PlanSummary, oldestHeard: string | undefined): Promise<number> => {
     try {
       const result = await applyMissingPoints({ runKey, fingerprint: plan.fingerprint });
       recordCreated(status, result, new Date());
+      recordApplied(oldestHeard, result.created);
       status.error = undefined;
       return result.created;
     } catch (err) {
@@ -163,7 +165,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     if (!taken || !pending) return;
     status.pending = null;
     if (taken.approve) {
-      const created = await applyPlan(pending.runKey, pending.plan);
+      const created = await applyPlan(pending.runKey, pending.plan, pending.oldestHeard);
       if (status.lastCycle) status.lastCycle = { ...status.lastCycle, created: status.lastCycle.created + created };
     }
     showPending(status);
@@ -183,6 +185,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
 
   const runCycle = async (): Promise<void> => {
     const cycle = status.cycles + 1;
+    const startedMs = Date.now();
     planning = true;
     let outcome;
     try {
@@ -204,15 +207,16 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
         const silence = outcome.silence && tooManySilent({ silentStations: outcome.silence.silentStations, stationsInDatabase: outcome.silence.liveStations }, input.maxSilentStations);
         if ('approver' in auto && silence === undefined) {
           record.decision = 'applied';
-          record.created = await applyPlan(runKey, plan);
+          record.created = await applyPlan(runKey, plan, outcome.oldestHeard);
         } else {
           record.decision = 'awaiting-approval';
           const waitReason = silence ?? ('waitReason' in auto ? auto.waitReason : undefined);
-          awaitApproval(status, { cycle, runKey, plan, since: new Date().toISOString(), autoApproveExceeded: waitReason, fromCycle });
+          awaitApproval(status, { cycle, runKey, plan, since: new Date().toISOString(), autoApproveExceeded: waitReason, fromCycle, oldestHeard: outcome.oldestHeard });
           notifyWaiting(plan, waitReason);
         }
       }
     }
+    recordCycle(Date.now() - startedMs, record.pointsToCreate, record.decision);
     tell();
   };
 
