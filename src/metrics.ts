@@ -57,6 +57,11 @@ export type RunLabels = {
   workflow_type: string;
 };
 
+/** A run's labels from its WorkflowInfo, as the SDK labels its own workflow metrics. */
+export function runLabels(info: { namespace: string; taskQueue: string; workflowType: string }): RunLabels {
+  return { namespace: info.namespace, task_queue: info.taskQueue, workflow_type: info.workflowType };
+}
+
 /**
  * What the workflow tells the worker's metrics (workflows/metrics.ts → run-metrics.ts), through a sink: sinks are
  * not in the history, so the call's shape may change without breaking a replay. The worker labels the values

@@ -7,7 +7,7 @@
 import type { MetricGauge, MetricMeter } from '@temporalio/common';
 import type { InjectedSinks } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import { METRICS, type RunLabels, type RunMetricsSinks } from './metrics';
+import { METRICS, runLabels, type RunLabels, type RunMetricsSinks } from './metrics';
 import { FINAL_PHASES, type Phase } from './shared';
 import { createWatchMetrics, type WatchMetrics } from './watch-metrics';
 
@@ -20,9 +20,8 @@ export const WAITING_REFRESH_MS = 5_000;
  */
 export const PAST_DEADLINE_MS = 10 * 60_000;
 
-export function runLabels(info: Pick<WorkflowInfo, 'namespace' | 'taskQueue' | 'workflowType'>): RunLabels {
-  return { namespace: info.namespace, task_queue: info.taskQueue, workflow_type: info.workflowType };
-}
+/** As the SDK labels its own workflow metrics (metrics.ts, shared with the watch's). */
+export { runLabels };
 
 /** How a wait for approval ended: `approved`, or the phase the run went to (rejected, expired, cancelled, failed…). */
 export function waitOutcome(to: Phase): string {

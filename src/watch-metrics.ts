@@ -5,8 +5,7 @@
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import { METRICS, type WatchCycleDecision } from './metrics';
-import { runLabels } from './run-metrics';
+import { METRICS, runLabels, type WatchCycleDecision } from './metrics';
 
 type RunInfo = Pick<WorkflowInfo, 'namespace' | 'taskQueue' | 'workflowType'>;
 
