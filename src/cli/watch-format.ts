@@ -22,7 +22,7 @@ export function formatWatchStatus(workflowId: string, status: WatchStatus): stri
   } else lines.push('  no cycle yet');
   if (pending) {
     lines.push(
-      `  waiting for approval since ${pending.since} (cycle ${pending.cycle}): ${planHeadline(pending.plan)} on ${pending.plan.stationsToChange} stations`,
+      `  waiting for approval since ${pending.since} (cycle ${pending.cycle}): ${planHeadline(pending.plan)}`,
       `  cp-sync plan ${workflowId}, then cp-sync approve ${workflowId} --fingerprint ${pending.plan.fingerprint} (a newer cycle's plan supersedes it)`,
     );
     if (pending.autoApproveExceeded) lines.push(`  not auto-approved: ${pending.autoApproveExceeded}`);

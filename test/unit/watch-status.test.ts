@@ -40,7 +40,7 @@ describe('status of a watch, for people', () => {
     expect(lines[0]).toBe('Watch charging-points-watch: awaiting-approval');
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^ {2}waiting for approval since 2026-12-06T09:30:00.000Z \(cycle 12\): Plan abc123: .*7.* on 3 stations$/),
+        expect.stringMatching(/^ {2}waiting for approval since 2026-12-06T09:30:00.000Z \(cycle 12\): Plan abc123: 7 points to create on 3 stations$/),
         "  cp-sync plan charging-points-watch, then cp-sync approve charging-points-watch --fingerprint abc123 (a newer cycle's plan supersedes it)",
         '  not auto-approved: 7 points > 5',
         "  last superseded: plan old11 of cycle 11, by cycle 12's",
