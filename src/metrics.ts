@@ -24,11 +24,20 @@ export const METRICS = {
   approvalWait: 'cp_sync_approval_wait_seconds',
   runsAwaitingApproval: 'cp_sync_runs_awaiting_approval',
   oldestApprovalWait: 'cp_sync_oldest_approval_wait_seconds',
+  watchCycle: 'cp_sync_watch_cycle_seconds',
+  watchPlanPoints: 'cp_sync_watch_plan_points',
+  watchLatency: 'cp_sync_watch_first_message_to_applied_seconds',
 } as const;
 
 /** Approval waits are minutes to days: the exporter's default buckets (up to 10 s) would put them all in +Inf. */
 export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
   [METRICS.approvalWait]: [60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600],
+  // A cycle is a plan and maybe an apply: milliseconds to a minute.
+  [METRICS.watchCycle]: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60],
+  // Points per cycle's plan: a handful, up to a fleet's first cycles (20,000 devices a cycle).
+  [METRICS.watchPlanPoints]: [0, 1, 2, 5, 10, 50, 100, 500, 1000, 5000, 20_000, 100_000],
+  // The issue's targets are 10 s (5 s interval) and 60 s (30 s interval); approved plans take longer.
+  [METRICS.watchLatency]: [1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300, 900, 3600, 24 * 3600],
 };
 
 /** An attempt that failed may be retried: `cp_sync_plans_total{outcome="failed"}` counts the runs that gave up. */
@@ -48,6 +57,11 @@ export type RunLabels = {
   workflow_type: string;
 };
 
+/** A run's labels from its WorkflowInfo, as the SDK labels its own workflow metrics. */
+export function runLabels(info: { namespace: string; taskQueue: string; workflowType: string }): RunLabels {
+  return { namespace: info.namespace, task_queue: info.taskQueue, workflow_type: info.workflowType };
+}
+
 /**
  * What the workflow tells the worker's metrics (workflows/metrics.ts → run-metrics.ts), through a sink: sinks are
  * not in the history, so the call's shape may change without breaking a replay. The worker labels the values
@@ -61,7 +75,17 @@ export interface RunMetricsSinks extends Sinks {
      */
     phaseChanged(from: Phase, to: Phase, awaitingSinceMs: number | undefined, deadlineMs?: number): void;
   };
+  /** The watch's cycles (workflows/watch-metrics.ts → watch-metrics.ts); absent from workers of earlier versions. */
+  watchMetrics: {
+    /** A cycle ended: how long it took (plan, decision, apply), its plan's points, and what became of the plan. */
+    cycleEnded(durationMs: number, pointsToCreate: number, decision: WatchCycleDecision): void;
+    /** A plan's points were created: `oldestHeardMs` is when its oldest change was heard (Unix ms). */
+    pointsApplied(oldestHeardMs: number, created: number): void;
+  };
 }
+
+/** A cycle's decision, as the watch's status tells it (watch-shared.ts WatchCycle['decision']). */
+export type WatchCycleDecision = 'nothing-to-do' | 'applied' | 'awaiting-approval';
 
 export interface SyncMetrics {
   /** A batch of MQTT messages stored by the collector (received includes the rejected ones). */

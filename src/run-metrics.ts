@@ -7,8 +7,9 @@
 import type { MetricGauge, MetricMeter } from '@temporalio/common';
 import type { InjectedSinks } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import { METRICS, type RunLabels, type RunMetricsSinks } from './metrics';
+import { METRICS, runLabels, type RunLabels, type RunMetricsSinks } from './metrics';
 import { FINAL_PHASES, type Phase } from './shared';
+import { createWatchMetrics, type WatchMetrics } from './watch-metrics';
 
 /** How often the waiting runs' gauges are set again while a run waits: the oldest wait's age moves with the clock. */
 export const WAITING_REFRESH_MS = 5_000;
@@ -19,9 +20,8 @@ export const WAITING_REFRESH_MS = 5_000;
  */
 export const PAST_DEADLINE_MS = 10 * 60_000;
 
-export function runLabels(info: Pick<WorkflowInfo, 'namespace' | 'taskQueue' | 'workflowType'>): RunLabels {
-  return { namespace: info.namespace, task_queue: info.taskQueue, workflow_type: info.workflowType };
-}
+/** As the SDK labels its own workflow metrics (metrics.ts, shared with the watch's). */
+export { runLabels };
 
 /** How a wait for approval ended: `approved`, or the phase the run went to (rejected, expired, cancelled, failed…). */
 export function waitOutcome(to: Phase): string {
@@ -115,11 +115,17 @@ export function createRunMetrics(meter: MetricMeter, now: () => number = Date.no
 }
 
 /** One recorder per meter: the workers of one process (tests run several) share its endpoint and so its series. */
-const recorders = new WeakMap<MetricMeter, RunMetrics>();
+const recorders = new WeakMap<MetricMeter, { run: RunMetrics; watch: WatchMetrics }>();
 
-/** The worker's `sinks` option: the workflow's phase changes, recorded on `meter` (the Runtime's). */
+/** The worker's `sinks` option: the workflow's phase changes and the watch's cycles, recorded on `meter` (the Runtime's). */
 export function runMetricsSinks(meter: MetricMeter): InjectedSinks<RunMetricsSinks> {
-  const recorder = recorders.get(meter) ?? createRunMetrics(meter);
+  const recorder = recorders.get(meter) ?? { run: createRunMetrics(meter), watch: createWatchMetrics(meter) };
   recorders.set(meter, recorder);
-  return { runMetrics: { phaseChanged: { fn: (info, ...change) => recorder.phaseChanged(info, ...change), callDuringReplay: false } } };
+  return {
+    runMetrics: { phaseChanged: { fn: (info, ...change) => recorder.run.phaseChanged(info, ...change), callDuringReplay: false } },
+    watchMetrics: {
+      cycleEnded: { fn: (info, ...cycle) => recorder.watch.cycleEnded(info, ...cycle), callDuringReplay: false },
+      pointsApplied: { fn: (info, ...applied) => recorder.watch.pointsApplied(info, ...applied), callDuringReplay: false },
+    },
+  };
 }

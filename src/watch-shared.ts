@@ -9,6 +9,12 @@ export const DEFAULT_WATCH_ID = 'charging-points-watch';
 export const DEFAULT_WATCH_INTERVAL_MS = 30_000;
 /** Cycles per workflow run before it continues as new (unless Temporal suggests it earlier). */
 export const DEFAULT_CYCLES_PER_RUN = 500;
+/**
+ * With --max-silent-stations: a live station counts as silent when no device of the watch named it within this
+ * horizon (longer than any station's reporting period), and the guard holds no plan before the watch has listened
+ * this long (not heard yet is not silence).
+ */
+export const DEFAULT_SILENCE_HORIZON_MS = 3_600_000;
 /** The shortest interval accepted: a cycle is a timer, a plan and maybe an apply; faster only grows the history. */
 export const MIN_WATCH_INTERVAL_MS = 1000;
 
@@ -27,6 +33,13 @@ export interface WatchInput {
   /** A cycle's plan of at most this many points (and within autoApproveMaxStations) is applied at once. */
   autoApproveMaxPoints?: number;
   autoApproveMaxStations?: number;
+  /**
+   * When more live stations than this share (0..100) were not heard within the silence horizon, a cycle's plan
+   * waits for a person, within the auto-approve limits or not. Absent: no silence guard.
+   */
+  maxSilentStations?: number;
+  /** The silence guard's horizon in milliseconds; DEFAULT_SILENCE_HORIZON_MS when absent. */
+  silenceHorizonMs?: number;
   /** Cycles per run before continue-as-new; DEFAULT_CYCLES_PER_RUN when absent. */
   cyclesPerRun?: number;
 }
@@ -49,10 +62,12 @@ export interface PendingWatchPlan {
   runKey: string;
   plan: PlanSummary;
   since: string;
-  /** Why the auto-approve limits did not apply it. */
+  /** Why it was not applied at once: the auto-approve limits, or too many silent stations. */
   autoApproveExceeded?: string;
   /** The oldest cycle whose devices this plan covers (a superseding plan covers the superseded one's too). */
   fromCycle: number;
+  /** When the plan's oldest change was heard (ISO), for the latency metric once it is applied. */
+  oldestHeard?: string;
 }
 
 /** A plan that a newer cycle's plan replaced while it waited: approving it is refused, saying so. */
@@ -101,6 +116,15 @@ export interface WatchCycleOutcome {
   /** The cycle's plan, when it planned anything (its rows under `runKey`). */
   plan?: PlanSummary;
   runKey?: string;
+  /** When the plan creates points: when its oldest change was heard (ISO time), for the watch's latency metric. */
+  oldestHeard?: string;
+  /** Asked for by `silenceSince` and counted when the plan creates points: live stations, and those not heard since. */
+  silence?: WatchSilence;
+}
+
+export interface WatchSilence {
+  liveStations: number;
+  silentStations: number;
 }
 
 export interface WatchCycleInput {
@@ -108,6 +132,8 @@ export interface WatchCycleInput {
   cycle: number;
   /** Plan the devices claimed since this cycle (a waiting plan's too, so that the newer plan supersedes it whole). */
   fromCycle: number;
+  /** With the silence guard: count the live stations that no device of the watch named since then (ISO time). */
+  silenceSince?: string;
 }
 
 export interface WatchCollectInput {

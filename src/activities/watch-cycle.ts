@@ -13,11 +13,22 @@ import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
 import { endPersistentSession } from '../mqtt/end-session';
 import { ACTIVITY, DIFF_RETRY } from '../shared';
-import type { WatchCycleInput, WatchCycleOutcome } from '../watch-shared';
+import type { WatchCycleInput, WatchCycleOutcome, WatchSilence } from '../watch-shared';
 import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating } from './attempts';
 
-export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics }) {
+/** The silence guard's counts read the whole fleet's index: a worker counts them again at most this often per watch. */
+export const SILENCE_COUNT_TTL_MS = 60_000;
+
+export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics }, now: () => number = Date.now) {
   const store = new WatchDeviceStore(deps);
+  const counted = new Map<string, { atMs: number; silence: WatchSilence }>();
+  const silenceOf = async (watchKey: string, since: string): Promise<WatchSilence> => {
+    const cached = counted.get(watchKey);
+    if (cached && now() - cached.atMs < SILENCE_COUNT_TTL_MS) return cached.silence;
+    const silence = await store.silence(watchKey, new Date(since));
+    counted.set(watchKey, { atMs: now(), silence });
+    return silence;
+  };
   return async function planWatchCycle(input: WatchCycleInput): Promise<WatchCycleOutcome> {
     const context = Context.current();
     const { log } = deps;
@@ -37,7 +48,10 @@ export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metric
             `${plan.stationsToChange} stations, ${plan.notFound} devices without a station`,
         );
         deps.metrics.planBuilt(plan);
-        return { changedDevices: claimed, newDevices, plan, runKey };
+        // Only a plan that would write needs the guard's counts.
+        const silence = input.silenceSince !== undefined && plan.pointsToCreate > 0 ? await silenceOf(watchKey, input.silenceSince) : undefined;
+        const oldestHeard = plan.pointsToCreate > 0 ? await store.oldestHeard(watchKey, input.fromCycle) : undefined;
+        return { changedDevices: claimed, newDevices, plan, runKey, ...(silence ? { silence } : {}), ...(oldestHeard ? { oldestHeard: oldestHeard.toISOString() } : {}) };
       });
     } catch (thrown) {
       return failAttempt(await failureOfStopped(thrown, context, queries), {

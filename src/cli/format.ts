@@ -4,6 +4,7 @@ import { notificationLine, retryLine } from '../workflows/details';
 import { connectionLine, heardNothingWarning, outcomeLine, planHeadline } from '../domain/run-text';
 import { formatDeadline, formatDuration } from '../domain/duration';
 import { renderTable } from '../domain/table';
+import { formatWatchStatus, isWatchStatus } from './watch-format';
 
 function list(numbers: readonly number[]): string {
   return numbers.length === 0 ? '-' : numbers.join(',');
@@ -105,6 +106,8 @@ export function formatProgress(progress: CollectionProgress | undefined, elapsed
 }
 
 export function formatStatus(workflowId: string, status: SyncStatus, progress?: CollectorHeartbeat): string[] {
+  // A watch answers the same status query with its own story.
+  if (isWatchStatus(status)) return formatWatchStatus(workflowId, status);
   const lines = [`Sync ${workflowId}: ${status.phase}`];
   const outcome = outcomeLine(status);
   if (outcome) lines.push(`  outcome: ${outcome}`);

@@ -17,7 +17,7 @@ import { addPlanCommand } from './commands/plan';
 import { addRunCommand } from './commands/run';
 import { addScheduleCommands } from './commands/schedules';
 import { addSyncCommands } from './commands/sync';
-import { addWatchCommands } from './watch-commands';
+import { addWatchCommands } from './commands/watch';
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('cp-sync')
@@ -32,7 +32,7 @@ export function buildProgram(ctx: CommandContext): Command {
   addPlanCommand(program, ctx);
   addScheduleCommands(program, ctx);
   addListCommand(program, ctx);
-  addWatchCommands(program);
+  addWatchCommands(program, ctx);
   program.addHelpText('after', `\n${exitStatusHelp()}`);
   return program;
 }

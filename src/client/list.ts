@@ -5,6 +5,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { FINAL_PHASES, PHASES, WORKFLOW_TYPE, type Phase } from '../shared';
 import { renderTable } from '../domain/table';
+import { WATCH_WORKFLOW_TYPE } from '../watch-shared';
 import { CP_SYNC_DATABASE, CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE, type RunMemo } from '../workflows/visibility';
 
 export interface ListOptions {
@@ -18,6 +19,8 @@ export interface ListOptions {
 
 export interface ListedRun {
   workflowId: string;
+  /** Only for a watch (`cp-sync watch`): a run without it is a sync. */
+  kind?: 'watch';
   runId: string;
   /** The run's phase; for a run ended from outside (terminated, timed out) the execution status, e.g. `terminated`. */
   phase: string;
@@ -35,7 +38,8 @@ export function isPhase(value: string): value is Phase {
 
 /** The visibility query. A phase of a running sync also requires a running execution: a terminated run keeps its last phase. */
 export function listQuery(options: Pick<ListOptions, 'phase' | 'since' | 'database'>): string {
-  const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+  // Watches too: their phases (watching, awaiting-approval) are told in the same search attribute.
+  const clauses = [`(WorkflowType = '${WORKFLOW_TYPE}' OR WorkflowType = '${WATCH_WORKFLOW_TYPE}')`];
   if (options.phase === 'terminated') {
     // Ended from outside: the run never told this phase itself.
     clauses.push(`ExecutionStatus = 'Terminated'`);
@@ -56,13 +60,15 @@ export function listQuery(options: Pick<ListOptions, 'phase' | 'since' | 'databa
 export const NEWEST_START_FIRST = ' ORDER BY StartTime DESC';
 
 /** What a run's visibility record and its description both carry. */
-type RunRecord = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'typedSearchAttributes' | 'memo' | 'startTime' | 'closeTime'>;
+type RunRecord = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'typedSearchAttributes' | 'memo' | 'startTime' | 'closeTime'> & Partial<Pick<WorkflowExecutionInfo, 'type'>>;
 
 function phaseOf(execution: RunRecord): string {
   const phase = execution.typedSearchAttributes.get(CP_SYNC_PHASE);
   const running = execution.status.name === 'RUNNING';
   // A run that ended without reaching a final phase was ended from outside; runs of cp-sync 0.1 have no phase.
   if (phase !== undefined && (running || (isPhase(phase) && FINAL_PHASES.includes(phase)))) return phase;
+  // A watch ends `stopped` when `cp-sync watch stop` ended it.
+  if (phase === 'stopped' && execution.type === WATCH_WORKFLOW_TYPE && execution.status.name === 'COMPLETED') return phase;
   if (execution.status.name === 'CANCELLED') return 'cancelled';
   return running ? 'running' : execution.status.name.toLowerCase().replace(/_/g, '-');
 }
@@ -71,6 +77,7 @@ export function listedRun(execution: RunRecord): ListedRun {
   const memo = (execution.memo ?? {}) as RunMemo;
   return {
     workflowId: execution.workflowId,
+    ...(execution.type === WATCH_WORKFLOW_TYPE ? { kind: 'watch' as const } : {}),
     runId: execution.runId,
     phase: phaseOf(execution),
     pointsToCreate: execution.typedSearchAttributes.get(CP_SYNC_POINTS_TO_CREATE),

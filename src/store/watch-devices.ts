@@ -73,6 +73,35 @@ export class WatchDeviceStore {
     return rows.length > 0;
   }
 
+  /**
+   * The silence guard's counts: live stations, and how many of them no device of the watch named since `since`
+   * (live stations less the planned devices that had a station and were heard since). Both read a whole index
+   * (the fleet's stations, the watch's devices): the cycle asks only with --max-silent-stations and caches them.
+   */
+  async silence(watchKey: string, since: Date): Promise<{ liveStations: number; silentStations: number }> {
+    const [[live], [heard]] = await Promise.all([
+      this.db.pool.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.db.tables.stations} WHERE deleted IS NULL`).then(([rows]) => rows),
+      this.db.pool
+        .query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.db.tables.watchDevices} WHERE watch_key = ? AND planned_cycle > 0 AND no_station = 0 AND last_heard >= ?`, [watchKey, since])
+        .then(([rows]) => rows),
+    ]);
+    const liveStations = Number(live?.n ?? 0);
+    return { liveStations, silentStations: Math.max(0, liveStations - Number(heard?.n ?? 0)) };
+  }
+
+  /**
+   * When the oldest change of the devices claimed from `fromCycle` on that named a station was heard (their last
+   * message before the claim: a device heard again since its change makes this later, never earlier), for the
+   * first message → applied histogram. Reads the claimed devices only, through the cycle index.
+   */
+  async oldestHeard(watchKey: string, fromCycle: number): Promise<Date | undefined> {
+    const [[row]] = await this.db.pool.query<RowDataPacket[]>(
+      `SELECT MIN(last_heard) AS heard FROM ${this.db.tables.watchDevices} WHERE watch_key = ? AND planned_cycle >= ? AND no_station = 0`,
+      [watchKey, fromCycle],
+    );
+    return row?.heard instanceof Date ? row.heard : undefined;
+  }
+
   /** Remembers which planned devices had no station: they become pending again when next heard. */
   async markStations(watchKey: string, withoutStation: string[], withStation: string[]): Promise<void> {
     for (const [flag, ids] of [

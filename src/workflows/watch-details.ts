@@ -1,11 +1,12 @@
 /** The watch's story for the Web UI's "Current Details" panel (markdown), kept short: it is stored with each workflow task. */
+import { formatDuration } from '../domain/duration';
 import type { WatchStatus } from '../watch-shared';
 
 export function watchDetails(status: WatchStatus): string {
   const { input, lastCycle, pending } = status;
   const lines = [
     `**Phase:** ${status.phase}${status.stopping ? ' (stopping)' : ''}`,
-    `**Watching** ${input.account ?? 'all accounts'} every ${input.intervalMs} ms · ${input.collectors ?? 1} collector(s) · ${status.devicesHeard} devices heard`,
+    `**Watching** ${input.account ?? 'all accounts'} every ${formatDuration(input.intervalMs)} · ${input.collectors ?? 1} collector(s) · ${status.devicesHeard} devices heard`,
     `**Cycles:** ${status.cycles} · **created** ${status.createdTotal} points in all, ${status.createdToday} today (${status.createdDay})`,
   ];
   if (lastCycle) {

@@ -20,6 +20,8 @@ export function validateWatchInput(input: unknown): WatchInput {
   wholeNumber('autoApproveMaxPoints', 1, Number.MAX_SAFE_INTEGER, true);
   wholeNumber('autoApproveMaxStations', 1, Number.MAX_SAFE_INTEGER, true);
   wholeNumber('cyclesPerRun', 1, 100_000, true);
+  wholeNumber('maxSilentStations', 0, 100, true);
+  wholeNumber('silenceHorizonMs', 1000, 30 * 24 * 3_600_000, true);
   if (value.account !== undefined && (typeof value.account !== 'string' || !/^[^/+#]+$/.test(value.account))) fail('account', 'one MQTT topic level, without /, + or #');
   return value as unknown as WatchInput;
 }

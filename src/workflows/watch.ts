@@ -20,7 +20,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
-import { DEFAULT_CYCLES_PER_RUN, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
+import { tooManySilent } from '../domain/silence';
+import { DEFAULT_CYCLES_PER_RUN, DEFAULT_SILENCE_HORIZON_MS, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
 import type { Verdict } from './decision';
 import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './definitions';
@@ -28,6 +29,7 @@ import { applyMissingPoints, collectWatchCounts, endWatchSessions, planWatchCycl
 import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from './watch-decision';
 import { stopWatchSignal, stopWatchUpdate, watchStatusQuery } from './watch-definitions';
 import { watchDetails } from './watch-details';
+import { recordApplied, recordCycle } from './watch-metrics';
 import { validateWatchInput } from './watch-input';
 import { awaitApproval, carryOf, cycleRecord, initialStatus, recordCreated, showPending, supersede } from './watch-state';
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from './visibility';
@@ -134,10 +136,11 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     await Promise.allSettled(collectors);
   };
 
-  const applyPlan = async (runKey: string, plan: PlanSummary): Promise<number> => {
+  const applyPlan = async (runKey: string, plan: PlanSummary, oldestHeard: string | undefined): Promise<number> => {
     try {
       const result = await applyMissingPoints({ runKey, fingerprint: plan.fingerprint });
       recordCreated(status, result, new Date());
+      recordApplied(oldestHeard, result.created);
       status.error = undefined;
       return result.created;
     } catch (err) {
@@ -162,19 +165,31 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     if (!taken || !pending) return;
     status.pending = null;
     if (taken.approve) {
-      const created = await applyPlan(pending.runKey, pending.plan);
+      const created = await applyPlan(pending.runKey, pending.plan, pending.oldestHeard);
       if (status.lastCycle) status.lastCycle = { ...status.lastCycle, created: status.lastCycle.created + created };
     }
     showPending(status);
     tell();
   };
 
+  /**
+   * With --max-silent-stations, once the watch has listened for the horizon: the cycle counts the live stations not
+   * heard within it. Before that, not heard yet is not silence; without the option nothing is asked (and the
+   * activity's input stays what earlier versions recorded).
+   */
+  const silenceAsked = (): { silenceSince?: string } => {
+    if (input.maxSilentStations === undefined) return {};
+    const horizonMs = input.silenceHorizonMs ?? DEFAULT_SILENCE_HORIZON_MS;
+    return Date.now() - Date.parse(status.startedAt) >= horizonMs ? { silenceSince: new Date(Date.now() - horizonMs).toISOString() } : {};
+  };
+
   const runCycle = async (): Promise<void> => {
     const cycle = status.cycles + 1;
+    const startedMs = Date.now();
     planning = true;
     let outcome;
     try {
-      outcome = await planWatchCycle({ workflowId, cycle, fromCycle: status.pending?.fromCycle ?? cycle });
+      outcome = await planWatchCycle({ workflowId, cycle, fromCycle: status.pending?.fromCycle ?? cycle, ...silenceAsked() });
     } finally {
       planning = false;
     }
@@ -188,16 +203,20 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
       supersede(status, cycle);
       if (plan.pointsToCreate > 0) {
         const auto = autoDecision(input as unknown as SyncInput, plan);
-        if ('approver' in auto) {
+        // A plan that may rest on a broken feed waits for a person, within the limits or not (as a sync's does).
+        const silence = outcome.silence && tooManySilent({ silentStations: outcome.silence.silentStations, stationsInDatabase: outcome.silence.liveStations }, input.maxSilentStations);
+        if ('approver' in auto && silence === undefined) {
           record.decision = 'applied';
-          record.created = await applyPlan(runKey, plan);
+          record.created = await applyPlan(runKey, plan, outcome.oldestHeard);
         } else {
           record.decision = 'awaiting-approval';
-          awaitApproval(status, { cycle, runKey, plan, since: new Date().toISOString(), autoApproveExceeded: auto.waitReason, fromCycle });
-          notifyWaiting(plan, auto.waitReason);
+          const waitReason = silence ?? ('waitReason' in auto ? auto.waitReason : undefined);
+          awaitApproval(status, { cycle, runKey, plan, since: new Date().toISOString(), autoApproveExceeded: waitReason, fromCycle, oldestHeard: outcome.oldestHeard });
+          notifyWaiting(plan, waitReason);
         }
       }
     }
+    recordCycle(Date.now() - startedMs, record.pointsToCreate, record.decision);
     tell();
   };
 

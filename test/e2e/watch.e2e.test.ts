@@ -77,6 +77,18 @@ test('a device that appears mid-watch gets its points within the interval, and a
   const shown = await cli.json<WatchStatus>(['status', handle.workflowId]);
   expectExit(shown.run, 0);
   expect(shown.value).toMatchObject({ kind: 'watch', phase: 'watching', createdTotal: 3 });
+  // For people: the watch's own lines.
+  const human = await cli.run(['status', handle.workflowId]);
+  expectExit(human, 0);
+  expect(human.stdout).toMatch(new RegExp(`^Watch ${handle.workflowId}: watching$`, 'm'));
+  expect(human.stdout).toMatch(/points created in all, 3 today/);
+  // `list` shows the watch, in its phase.
+  const listed = await waitFor(
+    'the watch in list',
+    async () => (await cli.json<Array<{ workflowId: string; kind?: string; phase: string }>>(['list', '--since', '10m', '--limit', '1000'])).value.find((r) => r.workflowId === handle.workflowId),
+    { timeoutMs: 10_000, intervalMs: 500 },
+  );
+  expect(listed).toMatchObject({ kind: 'watch', phase: 'watching' });
 
   const stop = await cli.run(['watch', 'stop', handle.workflowId]);
   expectExit(stop, 0);

@@ -9,6 +9,7 @@ import { collectorsOption, countOption, databaseOption, durationOption, limitOpt
 import { planFormatOf } from '../../src/cli/commands/plan';
 import { checkStartOptions, checkSyncOptions, percentOption, syncInputFrom, syncLine, type StartOptions } from '../../src/cli/sync-options';
 import { MAX_COLLECTORS } from '../../src/shared';
+import { watchInputFrom, watchIntervalOption, watchLine, type WatchStartOptions } from '../../src/cli/commands/watch';
 
 describe('option values', () => {
   it.each([
@@ -153,6 +154,45 @@ describe('syncInputFrom', () => {
   });
 });
 
+describe('watch start', () => {
+  it('takes intervals as 5s, 30s, 10min or milliseconds, not below a second', () => {
+    expect(watchIntervalOption('5s')).toBe(5000);
+    expect(watchIntervalOption('10min')).toBe(600_000);
+    expect(watchIntervalOption('30000')).toBe(30_000);
+    expect(() => watchIntervalOption('500ms')).toThrow(/at least 1 s/);
+    expect(() => watchIntervalOption('soon')).toThrow(InvalidArgumentError);
+  });
+
+  const watchOptions = (extra: Partial<WatchStartOptions> = {}): WatchStartOptions => ({ id: 'w', interval: 30_000, ...extra });
+
+  it('takes the environment for what the options leave out, and names only what was given', () => {
+    expect(watchInputFrom(watchOptions(), { MAX_CONNECTORS: '8' })).toEqual({ intervalMs: 30_000, maxConnectors: 8 });
+    expect(watchInputFrom(watchOptions({ account: 'acme', collectors: 3, autoApproveMaxPoints: 10, autoApproveMaxStations: 2 }), {})).toMatchObject({
+      account: 'acme',
+      collectors: 3,
+      autoApproveMaxPoints: 10,
+      autoApproveMaxStations: 2,
+    });
+  });
+
+  it('takes --max-silent-stations only when given (MAX_SILENT_STATIONS is the sync\'s)', () => {
+    expect(watchInputFrom(watchOptions(), { MAX_SILENT_STATIONS: '20' })).not.toHaveProperty('maxSilentStations');
+    expect(watchInputFrom(watchOptions({ maxSilentStations: 0 }), {})).toMatchObject({ maxSilentStations: 0 });
+    expect(watchLine(watchInputFrom(watchOptions({ maxSilentStations: 30 }), {}))).toMatch(/; held for a person when more than 30 % of live stations went unheard$/);
+  });
+
+  it('refuses an account of more than one topic level as the sync does', () => {
+    expect(() => watchInputFrom(watchOptions({ account: 'a/b' }), {})).toThrow(new CliError('--account: expected one topic level, without /, + or #', EXIT.usage));
+  });
+
+  it("announces the interval and the limits in people's units", () => {
+    expect(watchLine(watchInputFrom(watchOptions(), {}))).toBe('  a cycle every 30 s; every plan waits for approval (no auto-approve limit)');
+    expect(watchLine(watchInputFrom(watchOptions({ interval: 600_000, account: 'acme', autoApproveMaxPoints: 10, collectors: 2 }), {}))).toBe(
+      '  a cycle every 10 min on account acme; plans up to 10 points are applied at once, larger ones wait for approval; 2 collectors (shared subscription)',
+    );
+  });
+});
+
 describe('main: a broken option rule ends with exit 2 before any connection', () => {
   let stderr: string;
   let spy: jest.SpyInstance;
@@ -193,6 +233,12 @@ describe('main: a broken option rule ends with exit 2 before any connection', ()
     [['schedule', 'create', 'nightly', '--every', '1h', '--timezone', 'Europe/Berlin'], '--timezone: only with --cron'],
     [['schedule', 'update', 'nightly'], 'schedule update: nothing to change'],
     [['schedule', 'update', 'nightly', '--every', '1h', '--cron', '0 2 * * *'], 'expected at most one of --every'],
+    [['watch', 'start', '--interval', '500ms'], 'expected a duration of at least 1 s'],
+    [['watch', 'start', '--collectors', '0'], `expected a whole number of collectors from 1 to ${MAX_COLLECTORS}`],
+    [['watch', 'start', '--auto-approve-max-stations', 'two'], 'expected a whole number of at least 1'],
+    [['watch', 'start', '--account', 'a/#'], '--account: expected one topic level'],
+    [['watch', 'stop'], "missing required argument 'workflowId'"],
+    [['watch', 'start', '--max-silent-stations', '101'], 'expected a whole percentage from 0 to 100'],
   ])('cp-sync %j', async (args, message) => {
     expect(await main(['node', 'cp-sync', ...args])).toBe(EXIT.usage);
     expect(stderr).toContain(message);

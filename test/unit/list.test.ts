@@ -7,15 +7,15 @@ import { SEARCH_ATTRIBUTES } from '../../src/workflows/visibility';
 
 describe('cp-sync list', () => {
   it('asks visibility for the syncs; a running phase also needs a running execution (a terminated run keeps its last phase)', () => {
-    expect(listQuery({})).toBe("WorkflowType = 'syncChargingPoints'");
+    expect(listQuery({})).toBe("(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints')");
     expect(listQuery({ phase: 'awaiting-approval', since: new Date('2026-11-28T00:00:00Z') })).toBe(
-      "WorkflowType = 'syncChargingPoints' AND CpSyncPhase = 'awaiting-approval' AND ExecutionStatus = 'Running' AND StartTime >= '2026-11-28T00:00:00.000Z'",
+      "(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints') AND CpSyncPhase = 'awaiting-approval' AND ExecutionStatus = 'Running' AND StartTime >= '2026-11-28T00:00:00.000Z'",
     );
-    expect(listQuery({ phase: 'applied' })).toBe("WorkflowType = 'syncChargingPoints' AND CpSyncPhase = 'applied'");
+    expect(listQuery({ phase: 'applied' })).toBe("(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints') AND CpSyncPhase = 'applied'");
   });
 
   it('--database filters on CpSyncDatabase; the order asked for is newest start first', () => {
-    expect(listQuery({ database: 'ocpp_eu' })).toBe("WorkflowType = 'syncChargingPoints' AND CpSyncDatabase = 'ocpp_eu'");
+    expect(listQuery({ database: 'ocpp_eu' })).toBe("(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints') AND CpSyncDatabase = 'ocpp_eu'");
     expect(NEWEST_START_FIRST).toBe(' ORDER BY StartTime DESC');
   });
 

@@ -46,7 +46,7 @@ describe('issue 13 outcomes', () => {
   });
 
   it('lists cancelled and terminated runs by their execution status too', () => {
-    expect(listQuery({ phase: 'terminated' })).toBe("WorkflowType = 'syncChargingPoints' AND ExecutionStatus = 'Terminated'");
-    expect(listQuery({ phase: 'cancelled' })).toBe("WorkflowType = 'syncChargingPoints' AND (CpSyncPhase = 'cancelled' OR ExecutionStatus = 'Canceled')");
+    expect(listQuery({ phase: 'terminated' })).toBe("(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints') AND ExecutionStatus = 'Terminated'");
+    expect(listQuery({ phase: 'cancelled' })).toBe("(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints') AND (CpSyncPhase = 'cancelled' OR ExecutionStatus = 'Canceled')");
   });
 });

@@ -1,6 +1,5 @@
 import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from '../../src/workflows/watch-decision';
 import { awaitApproval, carryOf, initialStatus, recordCreated, supersede, SUPERSEDED_KEPT } from '../../src/workflows/watch-state';
-import { intervalOption } from '../../src/cli/watch-commands';
 import { cycleRunKey, watchKeyOf, watchSessionKey } from '../../src/domain/watch-keys';
 import type { PendingWatchPlan } from '../../src/watch-shared';
 import { aPlanSummary } from '../support/builders';
@@ -54,19 +53,11 @@ describe("the watch's state", () => {
   });
 });
 
-describe('watch keys and options', () => {
+describe('watch keys', () => {
   it('derive stable, short keys from the workflow id', () => {
     const long = 'w'.repeat(255);
     expect(watchKeyOf(long)).toBe(watchKeyOf(long));
     expect(cycleRunKey(long, 123_456_789).length).toBeLessThanOrEqual(64);
     expect(watchSessionKey('a')).not.toBe(watchSessionKey('a', 1));
-  });
-
-  it('take intervals as 5s, 30s, 10min or milliseconds, not below a second', () => {
-    expect(intervalOption('5s')).toBe(5000);
-    expect(intervalOption('10min')).toBe(600_000);
-    expect(intervalOption('30000')).toBe(30_000);
-    expect(() => intervalOption('500ms')).toThrow(/at least 1 s/);
-    expect(() => intervalOption('soon')).toThrow();
   });
 });

@@ -144,6 +144,31 @@ describe('watchChargingPoints', () => {
     });
   });
 
+  it('with --max-silent-stations, holds a plan within the limits for a person once too many live stations went unheard for the horizon', async () => {
+    let held: number | undefined;
+    const cycles: Cycles = (input) => {
+      if (input.cycle === 1) return planned(input, 2);
+      if (input.silenceSince === undefined || held !== undefined) return quiet;
+      held = input.cycle;
+      return { ...planned(input, 2), silence: { liveStations: 10, silentStations: 8 } };
+    };
+    await withWatch(aWatchInput({ autoApproveMaxPoints: 5, maxSilentStations: 50, silenceHorizonMs: 2500 }), cycles, async (handle, calls) => {
+      const waiting = await statusWhen(handle, (s) => s.phase === 'awaiting-approval');
+      // Before the horizon nothing is counted (not heard yet is not silence): the first plan was applied at once.
+      expect(calls.cycles[0]?.silenceSince).toBeUndefined();
+      expect(calls.apply).toEqual([{ runKey: 'run-c1', fingerprint: 'f000000000000001' }]);
+      expect(waiting.pending).toMatchObject({ cycle: held, autoApproveExceeded: expect.stringMatching(/^8 of 10 live stations \(80 %\) sent nothing, more than the 50 %/) });
+      expect(calls.notifications).toHaveLength(1);
+    });
+  });
+
+  it('asks for no silence count without --max-silent-stations', async () => {
+    await withWatch(aWatchInput({ autoApproveMaxPoints: 5, silenceHorizonMs: 1000 }), () => quiet, async (handle, calls) => {
+      await statusWhen(handle, (s) => s.cycles >= 3);
+      expect(calls.cycles.every((c) => c.silenceSince === undefined)).toBe(true);
+    });
+  });
+
   it('lets a plan over the limits wait, notifies once, supersedes it with the next cycle’s and refuses the old fingerprint', async () => {
     const cycles: Cycles = (input) => (input.cycle === 1 ? planned(input, 9) : input.cycle === 3 ? planned(input, 12, 2) : quiet);
     await withWatch(aWatchInput({ autoApproveMaxPoints: 5 }), cycles, async (handle, calls) => {
