@@ -46,21 +46,26 @@ export function addStartOptions(command: Command): Command {
 }
 
 export function addSyncOptions(command: Command): Command {
-  return command
+  return addAutoApproveLimits(command, 'a plan')
     .option('--duration <ms>', 'collection window (default: COLLECTOR_DURATION, 60000)', durationOption)
     .option('--test-device <deviceId>', 'test mode: analyse every device, write only this one (default: TEST_DEVICE_ID)')
     .option('--account <account>', 'listen to one MQTT account only (topic level 1; default: all)')
     .option('--approval-timeout <duration>', 'how long the plan waits for approval (default: APPROVAL_TIMEOUT, 24h)', durationOption)
     .option('--dry-run', 'stop after the plan; nothing is written')
     .option('--auto-approve', 'apply any plan without waiting for an operator (no limit)')
-    .option('--auto-approve-max-points <n>', 'apply without an operator a plan that creates at most n points; a bigger one waits for approval', countOption)
-    .option('--auto-approve-max-stations <m>', 'apply without an operator a plan that changes at most m stations (with --auto-approve-max-points: both must hold)', countOption)
     .option('--collectors <n>', 'collectors that split the MQTT stream over a shared subscription (default: COLLECTORS, 1)', collectorsOption)
     .option(
       '--max-silent-stations <percent>',
       'when more live stations than this share sent nothing, the plan waits for a person, auto-approve or not (default: MAX_SILENT_STATIONS, 50)',
       percentOption,
     );
+}
+
+/** The auto-approve limits, as a sync and a watch take them: `plan` names what they apply. */
+export function addAutoApproveLimits(command: Command, plan: string): Command {
+  return command
+    .option('--auto-approve-max-points <n>', `apply ${plan} without an operator when it creates at most n points; a bigger one waits for approval`, countOption)
+    .option('--auto-approve-max-stations <m>', `apply ${plan} without an operator when it changes at most m stations (with --auto-approve-max-points: both must hold)`, countOption);
 }
 
 /** The rules between the options of a sync; throws the usage error of the first one broken. */

@@ -14,10 +14,10 @@ import { stopWatchUpdate } from '../../workflows/watch-definitions';
 import { CP_SYNC_DATABASE } from '../../workflows/visibility';
 import { operatorName } from '../../client/sync-client';
 import { checkSchemaBeforeStart } from '../maintenance';
-import { collectorsOption, countOption, durationOption } from '../options';
+import { collectorsOption, durationOption } from '../options';
 import { note, printJson, printLines } from '../out';
 import type { CommandContext } from '../session';
-import { checkSyncOptions, percentOption } from '../sync-options';
+import { addAutoApproveLimits, checkSyncOptions, percentOption } from '../sync-options';
 
 export interface WatchStartOptions {
   id: string;
@@ -116,15 +116,12 @@ async function stopWatch(ctx: CommandContext, workflowId: string, options: Watch
 /** Registers `watch start` and `watch stop` on the program (cli/main.ts). */
 export function addWatchCommands(program: Command, ctx: CommandContext): void {
   const watch = program.command('watch').description('the always-on reconciliation: collect without a window and apply what changed every --interval');
-  watch
-    .command('start')
+  addAutoApproveLimits(watch.command('start'), 'a cycle’s plan')
     .description('start a watch and print its id')
     .option('--id <workflowId>', 'the watch’s workflow id (one watch per id)', DEFAULT_WATCH_ID)
     .option('--interval <duration>', `how often a cycle plans what changed (5s, 30s, 10min, or milliseconds; default ${formatDuration(DEFAULT_WATCH_INTERVAL_MS)})`, watchIntervalOption, DEFAULT_WATCH_INTERVAL_MS)
     .option('--account <account>', 'listen to this MQTT account only (topic level 1; default: all)')
     .option('--collectors <n>', 'collectors that split the MQTT stream over a shared subscription (default: 1)', collectorsOption)
-    .option('--auto-approve-max-points <n>', 'apply a cycle’s plan at once when it creates at most n points; a bigger one waits for approval', countOption)
-    .option('--auto-approve-max-stations <m>', 'apply a cycle’s plan at once when it changes at most m stations (with --auto-approve-max-points: both must hold)', countOption)
     .option(
       '--max-silent-stations <percent>',
       'when more live stations than this share were not heard within the last hour, a cycle’s plan waits for a person, within the limits or not (default: no guard)',
