@@ -81,13 +81,18 @@ async function withRetries<T>(attempts: number, work: () => Promise<T>): Promise
  * add up to the run's devices), and may miss those an attempt that died stored after its last heartbeat (it is
  * progress for people; the plan counts exactly). Beside it, the broker's dropped-messages counter ($SYS) is recorded.
  */
+/** The counters an earlier attempt heartbeated (a retry goes on from them), or zeros for a first attempt. */
+export function resumedProgress(context: Context): CollectionProgress {
+  const resumed = context.info.heartbeatDetails as Partial<CollectionProgress> | undefined;
+  return { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
+}
+
 export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel }) {
   const store = new ObservationStore(deps);
 
   return async function collectConnectorCounts(input: CollectInput): Promise<CollectionOutcome> {
     const context = Context.current();
-    const resumed = context.info.heartbeatDetails as CollectionProgress | undefined;
-    const progress: CollectionProgress = { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
+    const progress = resumedProgress(context);
     const windowEndsAt = input.windowEndsAt !== undefined ? Date.parse(input.windowEndsAt) : NaN;
     if (context.info.attempt > 1 && Date.now() >= windowEndsAt) {
       // The collector was lost and the window closed before this retry: listening now would stretch the window.
@@ -98,7 +103,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       );
       return { ...progress, windowClosedBeforeRetry: true };
     }
-    if (resumed) deps.log.info(`Resuming the collection window (attempt ${context.info.attempt}): ${progress.messages} messages so far`);
+    if (context.info.heartbeatDetails !== undefined) deps.log.info(`Resuming the collection window (attempt ${context.info.attempt}): ${progress.messages} messages so far`);
 
     const share = collectorOf(input);
     // The socket is read in a thread of its own: neither the flushes below nor anything else this worker does can

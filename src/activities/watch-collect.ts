@@ -8,6 +8,7 @@
  */
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { LogLevel, MqttConfig } from '../config';
+import { resumedProgress } from './collect';
 import { shareGroupOf } from '../mqtt/collector';
 import { ThreadedCollector } from '../mqtt/threaded-collector';
 import { WatchDeviceStore } from '../store/watch-devices';
@@ -15,7 +16,7 @@ import type { SyncDatabase } from '../db/tables';
 import { watchKeyOf, watchSessionKey } from '../domain/watch-keys';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
-import { topicFilterFor, type CollectionProgress } from '../shared';
+import { topicFilterFor } from '../shared';
 import type { WatchCollectInput } from '../watch-shared';
 
 const FLUSH_INTERVAL_MS = 1000;
@@ -42,8 +43,7 @@ export function createWatchCollectActivity(deps: SyncDatabase & { mqtt: MqttConf
 
   return async function collectWatchCounts(input: WatchCollectInput): Promise<void> {
     const context = Context.current();
-    const resumed = context.info.heartbeatDetails as CollectionProgress | undefined;
-    const progress: CollectionProgress = { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
+    const progress = resumedProgress(context);
     const watchKey = watchKeyOf(input.workflowId);
     const { sessionKey, topicFilter } = watchSubscription(input);
     const collector = await ThreadedCollector.connect({
