@@ -61,7 +61,8 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     }
   };
   const state = (): WatchDecisionState => ({ pending: status.pending, superseded: status.superseded, planning, stopping: stopRequest !== undefined });
-  const refusal = (reason: string): ApplicationFailure => ApplicationFailure.create({ type: DECISION_REFUSED, message: reason, nonRetryable: true });
+  // The reason alone, without the worker's stack and source paths (the Web UI shows what an Update's caller gets).
+  const refusal = (reason: string): ApplicationFailure => Object.assign(ApplicationFailure.create({ type: DECISION_REFUSED, message: reason, nonRetryable: true }), { stack: '' });
   const now = (): string => new Date().toISOString();
 
   setHandler(watchStatusQuery, () => status);
@@ -70,19 +71,21 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     if ('refused' in verdict) throw refusal(verdict.refused);
     return verdict.accepted;
   };
-  const approve = (request?: ApproveSignal): ApprovalRecord => {
-    const record = accepted(judgeWatchApproval(state(), request, now()));
-    decision = { approve: true, by: record.by, fingerprint: record.fingerprint };
-    status.lastApproval = record;
+  /** A decision taken: the cycle loop carries it out; the status shows it at once. */
+  const decided = <T>(next: NonNullable<typeof decision>, record: T): T => {
+    decision = next;
     tell();
     return record;
   };
+  const approve = (request?: ApproveSignal): ApprovalRecord => {
+    const record = accepted(judgeWatchApproval(state(), request, now()));
+    status.lastApproval = record;
+    return decided({ approve: true, by: record.by, fingerprint: record.fingerprint }, record);
+  };
   const reject = (request?: RejectSignal): RejectionRecord => {
     const record = accepted(judgeWatchRejection(state(), request, now()));
-    decision = { approve: false, by: record.by, reason: record.reason };
     status.lastRejection = record;
-    tell();
-    return record;
+    return decided({ approve: false, by: record.by, reason: record.reason }, record);
   };
   const validate = (verdict: Verdict<unknown>): void => void accepted(verdict);
   setHandler(approveUpdate, approve, { validator: (request?: ApproveSignal) => validate(judgeWatchApproval(state(), request, now())) });
