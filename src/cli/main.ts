@@ -9,6 +9,7 @@ import { ConfigError, loadDatabaseConfig, loadDotEnv, type Env } from '../config
 import { databaseConnectionError } from '../db/errors';
 import { CliError, EXIT, exitStatusHelp } from '../domain/exit-codes';
 import { schemaError } from './maintenance';
+import { ignoreClosedReader } from './out';
 import { ExitStatus, Session, type CommandContext } from './session';
 import { packageVersion } from './version';
 import { addListCommand } from './commands/list';
@@ -73,6 +74,7 @@ function exitCodeOf(caught: unknown, env: Env): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedReader(process.stdout);
   loadDotEnv();
   const ctx: CommandContext = { session: new Session(process.env), env: process.env, exit: new ExitStatus() };
   try {
