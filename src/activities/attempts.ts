@@ -107,7 +107,8 @@ export async function failAttempt(err: unknown, options: FailedAttempt): Promise
   const failure = toActivityFailure(err);
   const { attempt } = context.info;
   if (failure instanceof CancelledFailure) {
-    log.error(`${options.what} attempt ${attempt} stopped (${failure.message || 'cancelled'})`);
+    // A cancel or reject of the run (or a lost heartbeat) stops the attempt: worth a WARN, never an ERROR.
+    log.warn(`${options.what} attempt ${attempt} stopped (${failure.message || 'cancelled'})`);
     throw failure;
   }
   const policy = effectivePolicy(context.info, options.policy);

@@ -131,7 +131,8 @@ export function formatStatus(workflowId: string, status: SyncStatus, progress?: 
   for (const r of status.refusedRejections ?? []) lines.push(`  refused rejection from ${r.by} at ${r.at}: ${r.reason}`);
   if (status.retry) lines.push(`  retrying: ${retryLine(status.retry)}`);
   if (status.apply) lines.push(`  created ${status.apply.created} points on ${status.apply.stationsChanged} stations`);
-  if (status.error) lines.push(`  error: ${status.error}`);
+  // The outcome line of a failed or terminated run already tells its error: told once.
+  if (status.error && !outcome?.includes(status.error)) lines.push(`  error: ${status.error}`);
   const notification = notificationLine(status.notifications);
   if (notification) lines.push(`  notification: ${notification}`);
   return lines;

@@ -5,10 +5,11 @@
  * exactly one JSON document on stdout; exit statuses are in domain/exit-codes.ts and the README.
  */
 import { Command } from 'commander';
-import { ConfigError, loadDotEnv } from '../config';
+import { ConfigError, loadDatabaseConfig, loadDotEnv, type Env } from '../config';
 import { databaseConnectionError } from '../db/errors';
 import { CliError, EXIT, exitStatusHelp } from '../domain/exit-codes';
 import { schemaError } from './maintenance';
+import { ignoreClosedReader } from './out';
 import { ExitStatus, Session, type CommandContext } from './session';
 import { packageVersion } from './version';
 import { addListCommand } from './commands/list';
@@ -37,8 +38,18 @@ export function buildProgram(ctx: CommandContext): Command {
   return program;
 }
 
+/** The database server the settings name, for a connection error's line (`MySQL db.internal:3306 (…)`). */
+function databaseServer(env: Env): { host: string; port: number } | undefined {
+  try {
+    const { host, port } = loadDatabaseConfig(env);
+    return { host, port };
+  } catch {
+    return undefined;
+  }
+}
+
 /** One line on stderr for what a command ended with, and its exit status. */
-function exitCodeOf(caught: unknown): number {
+function exitCodeOf(caught: unknown, env: Env): number {
   const err = schemaError(caught);
   const e = err as { code?: string; exitCode?: number; message?: string };
   if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
@@ -49,7 +60,7 @@ function exitCodeOf(caught: unknown): number {
     process.stderr.write(`Configuration error: ${err.message}\n`);
     return EXIT.usage;
   }
-  const connectionError = databaseConnectionError(err);
+  const connectionError = databaseConnectionError(err, databaseServer(env));
   if (connectionError !== undefined) {
     process.stderr.write(`${connectionError.message}\n`);
     return EXIT.usage;
@@ -63,13 +74,14 @@ function exitCodeOf(caught: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedReader(process.stdout);
   loadDotEnv();
   const ctx: CommandContext = { session: new Session(process.env), env: process.env, exit: new ExitStatus() };
   try {
     await buildProgram(ctx).parseAsync(argv);
     return ctx.exit.code;
   } catch (caught) {
-    return exitCodeOf(caught);
+    return exitCodeOf(caught, ctx.env);
   } finally {
     await ctx.session.close();
   }

@@ -37,7 +37,7 @@ export async function checkSchemaBeforeStart(env: Env, warn: (line: string) => v
     await assertSchemaReady(pool, config);
   } catch (err) {
     if (err instanceof SchemaNotReadyError || err instanceof ConfigError) throw err;
-    warn(`Note: could not check the tool's schema in ${config.toolDatabase} (${databaseConnectionError(err)?.message ?? (err as Error).message}); the worker checks it too`);
+    warn(`Note: could not check the tool's schema in ${config.toolDatabase} (${databaseConnectionError(err, config)?.message ?? (err as Error).message}); the worker checks it too`);
   } finally {
     await pool.end();
   }

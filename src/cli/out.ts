@@ -21,3 +21,17 @@ export function sayer(json: boolean | undefined): Say {
 export function note(line: string): void {
   process.stderr.write(`${line}\n`);
 }
+
+/**
+ * A reader that stopped reading (`cp-sync prune --dry-run | head`) is no error of the command: what it still writes
+ * is dropped, and it ends with its own exit status, not a stack trace of EPIPE. Any other stream error stays one.
+ */
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+export function ignoreClosedReader(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}

@@ -16,18 +16,19 @@ export interface ScheduleUpdateOptions {
   account?: string;
   autoApproveMaxPoints?: number;
   autoApproveMaxStations?: number;
+  maxSilentStations?: number;
   note?: string;
   force?: boolean;
   json?: boolean;
 }
 
-const CHANGES = ['every', 'cron', 'timezone', 'duration', 'approvalTimeout', 'account', 'autoApproveMaxPoints', 'autoApproveMaxStations', 'note'] as const;
+const CHANGES = ['every', 'cron', 'timezone', 'duration', 'approvalTimeout', 'account', 'autoApproveMaxPoints', 'autoApproveMaxStations', 'maxSilentStations', 'note'] as const;
 
 /** The rules that need no schedule: something to change, and at most one of --every and --cron. */
 export function checkUpdateOptions(options: ScheduleUpdateOptions): void {
   if (!CHANGES.some((name) => options[name] !== undefined)) {
     throw new CliError(
-      'schedule update: nothing to change; give --every or --cron, --timezone, --duration, --approval-timeout, --account, --auto-approve-max-points, --auto-approve-max-stations or --note',
+      'schedule update: nothing to change; give --every or --cron, --timezone, --duration, --approval-timeout, --account, --auto-approve-max-points, --auto-approve-max-stations, --max-silent-stations or --note',
       EXIT.usage,
     );
   }
@@ -55,6 +56,7 @@ export function updatedInput(current: SyncInput, options: ScheduleUpdateOptions)
     ...(options.account !== undefined ? { account: options.account } : {}),
     ...(options.autoApproveMaxPoints !== undefined ? { autoApproveMaxPoints: options.autoApproveMaxPoints } : {}),
     ...(options.autoApproveMaxStations !== undefined ? { autoApproveMaxStations: options.autoApproveMaxStations } : {}),
+    ...(options.maxSilentStations !== undefined ? { maxSilentStations: options.maxSilentStations } : {}),
   };
   checkSyncOptions({
     dryRun: input.dryRun,

@@ -100,11 +100,19 @@ function when(iso: string, timezone: string | undefined): string {
   return timezone ? formatInZone(iso, timezone) : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The silence rule only matters where a plan could be applied without a person. */
+function heldWhenSilent(input: SyncInput): string | undefined {
+  const autoApplies = input.autoApprove || input.autoApproveMaxPoints !== undefined || input.autoApproveMaxStations !== undefined;
+  if (!autoApplies || input.maxSilentStations === undefined || input.maxSilentStations >= 100) return undefined;
+  return `held for a person when more than ${input.maxSilentStations} % of live stations are silent`;
+}
+
 function syncLine(view: ScheduleView, input: SyncInput): string {
   const limits = [
     input.autoApprove ? 'auto-approve (no limit)' : undefined,
     input.autoApproveMaxPoints !== undefined ? `auto-approve up to ${input.autoApproveMaxPoints} points` : undefined,
     input.autoApproveMaxStations !== undefined ? `auto-approve up to ${input.autoApproveMaxStations} stations` : undefined,
+    heldWhenSilent(input),
     input.dryRun ? 'dry run' : undefined,
     input.testDeviceId ? `test device ${input.testDeviceId}` : undefined,
     input.account ? `account ${input.account}` : undefined,

@@ -26,7 +26,7 @@ export const EXIT = {
 export const EXIT_MEANINGS: Record<keyof typeof EXIT, string> = {
   ok: 'success (applied, nothing-to-do, dry-run, or the command did its job)',
   failed: 'failure',
-  usage: 'bad usage or configuration',
+  usage: 'bad usage or configuration, or a connection that cannot be made (Temporal, MySQL, the MQTT broker; the line names the setting)',
   rejected: 'rejected',
   expired: 'expired',
   refused: 'approval or rejection refused',

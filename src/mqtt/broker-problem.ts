@@ -24,6 +24,9 @@ const TLS_SETTING: Record<TlsFailureKind, string> = {
   handshake: 'CLOUD_TLS_CA_PATH/CLOUD_TLS_CERT_PATH/CLOUD_TLS_KEY_PATH',
 };
 
+/** The packet parser's words for bytes that are not MQTT, e.g. an HTTP server's answer on CLOUD_HOST's port. */
+const NOT_MQTT = /^(Invalid |Malformed |Cannot parse |Packet too short|Not supported)/;
+
 /** `host:port` of the broker's URL, without credentials or path. */
 export function brokerAddress(url: string): string {
   return redactUserInfo(url).replace(/^[a-z]+:\/\/(\*\*\*@)?/i, '').replace(/\/.*$/, '');
@@ -54,6 +57,11 @@ export function brokerConnectionProblem(err: Error & { code?: unknown }, url: st
       hasClientCertificate: connectOptions.cert !== undefined,
     });
     return { setting: TLS_SETTING[tls], message, at, retryable: false, tls: true };
+  }
+  if (err.code === undefined && (NOT_MQTT.test(err.message) || err.message === 'connack timeout')) {
+    const answer = err.message === 'connack timeout' ? 'the server accepted the connection but gave no MQTT answer' : "the server's answer is not MQTT";
+    const message = `CLOUD_HOST ${brokerAddress(url)}: ${answer} (${err.message}): is it the broker's MQTT port? (a WebSocket endpoint takes ws:// or wss://)`;
+    return { setting: 'CLOUD_HOST', message, at, retryable: true };
   }
   const problem = socketProblem(err.code);
   const words = problem !== undefined ? `${problem.words} (${problem.code})` : err.message;

@@ -4,6 +4,7 @@
  */
 import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import { heardNothingWarning } from '../domain/run-text';
+import { topicFilterFor } from '../domain/topic';
 import type { PlanSummary, SyncInput } from '../shared';
 import type { Notifier } from './notifications';
 import type { RunTracker } from './run-status';
@@ -17,7 +18,8 @@ const HEARD_NOTHING_PATCH = 'heard-nothing';
  */
 export function heardNothing(input: SyncInput, plan: Pick<PlanSummary, 'processedDevices'>): boolean {
   if (plan.processedDevices > 0 || !patched(HEARD_NOTHING_PATCH)) return false;
-  log.warn(heardNothingWarning(input));
+  // With LOG_FORMAT=json, what to check travels as keys too (the topic filter heard, the account, the window).
+  log.warn(heardNothingWarning(input), { topic: topicFilterFor(input.account), account: input.account ?? null, windowMs: input.collectorDurationMs });
   return true;
 }
 

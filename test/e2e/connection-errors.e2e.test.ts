@@ -63,9 +63,15 @@ describe('MySQL (OCPP_MYSQL_*)', () => {
     expectSettingError(run, new RegExp(`^MySQL 127\\.0\\.0\\.1:${nobody} \\(OCPP_MYSQL_HOST/OCPP_MYSQL_PORT\\): connection refused \\(ECONNREFUSED\\)`));
   });
 
+  test('a host name that does not resolve: prune', async () => {
+    const run = await timed(['prune', '--older-than', '30d', '--dry-run'], { OCPP_MYSQL_HOST: 'db.invalid' });
+    expectSettingError(run, /^MySQL db\.invalid:\d+ \(OCPP_MYSQL_HOST\): host name not found \(ENOTFOUND\)/);
+  });
+
   test('a wrong password: migrate, and the worker at start', async () => {
     const migrate = await timed(['migrate'], { OCPP_MYSQL_PASSWORD: 'not-the-password' });
-    expectSettingError(migrate, /\(OCPP_MYSQL_USER\/OCPP_MYSQL_PASSWORD\): login refused: Access denied for user .*\(errno 1045\)$/);
+    // The server as the settings name it, as the worker's line does.
+    expectSettingError(migrate, /^MySQL [\w.-]+:\d+ \(OCPP_MYSQL_USER\/OCPP_MYSQL_PASSWORD\): login refused: Access denied for user .*\(errno 1045\)$/);
     const worker = await timed(['worker'], { OCPP_MYSQL_PASSWORD: 'not-the-password' });
     expectSettingError(worker, /^MySQL .* \(OCPP_MYSQL_USER\/OCPP_MYSQL_PASSWORD[^)]*\): .*Access denied for user/);
     for (const secret of e2e.secrets) expect(cli.allOutput()).not.toContain(secret);

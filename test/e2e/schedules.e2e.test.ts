@@ -103,6 +103,8 @@ describe('cp-sync schedule', () => {
       const paused = await cli.run(['schedule', 'describe', id]);
       expect(paused.stdout).toContain('  note: nightly sync, e2e\n  paused: maintenance\n');
       expect(paused.stdout).toMatch(new RegExp(`^  ran: \\d{4}-\\d\\d-\\d\\dT\\S+Z  ${workflowId}  applied: 2 points created`, 'm'));
+      // list tells each recent run's outcome as describe does (not "(outcome unknown)").
+      expect((await cli.run(['schedule', 'list'])).stdout).toMatch(new RegExp(`^  ran: \\S+  ${workflowId}  applied: 2 points created`, 'm'));
       expectExit(await cli.run(['schedule', 'unpause', id]), EXIT.ok);
       expect((await cli.json<ScheduleView>(['schedule', 'describe', id])).value).toMatchObject({
         paused: false,
@@ -183,7 +185,7 @@ describe('cp-sync schedule', () => {
       const newAccount = e2e.account();
       const { run, value: updated } = await cli.json<ScheduleView>([
         'schedule', 'update', id, '--cron', '0 3 * * 1-5', '--timezone', 'Europe/Berlin', '--duration', '8s', '--account', newAccount,
-        '--auto-approve-max-points', '4', '--auto-approve-max-stations', '2', '--note', 'second note',
+        '--auto-approve-max-points', '4', '--auto-approve-max-stations', '2', '--max-silent-stations', '80', '--note', 'second note',
       ]);
       expectExit(run, EXIT.ok);
       expect(updated).toMatchObject({
@@ -191,7 +193,7 @@ describe('cp-sync schedule', () => {
         spec: 'cron "0 3 * * 1-5" (Europe/Berlin)',
         timezone: 'Europe/Berlin',
         note: 'second note',
-        input: { collectorDurationMs: 8000, account: newAccount, autoApproveMaxPoints: 4, autoApproveMaxStations: 2, approvalTimeoutMs: 600_000 },
+        input: { collectorDurationMs: 8000, account: newAccount, autoApproveMaxPoints: 4, autoApproveMaxStations: 2, maxSilentStations: 80, approvalTimeoutMs: 600_000 },
         actionsTaken: before.actionsTaken,
         recentRuns: [{ workflowId, runId: before.recentRuns[0]!.runId, phase: before.recentRuns[0]!.phase }],
       });
@@ -201,6 +203,7 @@ describe('cp-sync schedule', () => {
       const shown = await cli.run(['schedule', 'describe', id]);
       expect(shown.stdout).toMatch(/^ {2}next: \d{4}-\d\d-\d\d 03:00 Europe\/Berlin, /m);
       expect(shown.stdout).toContain('  note: second note\n');
+      expect(shown.stdout).toContain('; held for a person when more than 80 % of live stations are silent');
 
       // The same rule as create: an approval timeout at or above the time between two runs, refused unless forced.
       const refused = await cli.run(['schedule', 'update', id, '--every', '1h', '--approval-timeout', '2h']);

@@ -1,5 +1,7 @@
 import { formatDuration } from '../../src/domain/duration';
-import { effectivePolicy, isLastAttempt, retryDelayMs, whileHeartbeating } from '../../src/activities/attempts';
+import { CancelledFailure, type Context } from '@temporalio/activity';
+import { effectivePolicy, failAttempt, isLastAttempt, retryDelayMs, whileHeartbeating } from '../../src/activities/attempts';
+import type { Log } from '../../src/log';
 import { APPLY_RETRY, DIFF_RETRY, type RetrySettings } from '../../src/shared';
 
 const policy: RetrySettings = { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000, maximumAttempts: 20 };
@@ -103,5 +105,23 @@ describe('whileHeartbeating', () => {
     await expect(whileHeartbeating({ heartbeat: (d) => beats.push(d) }, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     jest.advanceTimersByTime(10_000);
     expect(beats).toHaveLength(1);
+  });
+});
+
+describe('failAttempt of an attempt stopped by a cancel', () => {
+  it('logs a WARN (a cancel or reject is no error), never the final failure lines, and rethrows the cancellation', async () => {
+    const lines: Array<[string, string]> = [];
+    const log: Log = {
+      info: (line) => lines.push(['info', line]),
+      debug: (line) => lines.push(['debug', line]),
+      warn: (line) => lines.push(['warn', line]),
+      error: (line) => lines.push(['error', line]),
+    };
+    const onFinalFailure = jest.fn();
+    const cancelled = new CancelledFailure('CANCELLED');
+    const context = { info: { attempt: 1 } } as unknown as Context;
+    await expect(failAttempt(cancelled, { context, log, activity: 'applyMissingPoints', what: 'Transaction', policy: APPLY_RETRY, onFinalFailure })).rejects.toBe(cancelled);
+    expect(lines).toEqual([['warn', 'Transaction attempt 1 stopped (CANCELLED)']]);
+    expect(onFinalFailure).not.toHaveBeenCalled();
   });
 });

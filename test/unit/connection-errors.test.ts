@@ -48,6 +48,16 @@ describe('brokerConnectionProblem: the setting an MQTT connection error points a
     const problem = brokerConnectionProblem(Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), url, {});
     expect(problem).toMatchObject({ setting: 'CLOUD_TLS_CA_PATH', retryable: false, tls: true });
   });
+  test("a server whose answer is not MQTT (an HTTP port) names CLOUD_HOST and says so, not the parser's words alone", () => {
+    const problem = brokerConnectionProblem(new Error('Invalid header flag bits, must be 0x0 for puback packet'), url, {});
+    expect(problem).toMatchObject({
+      setting: 'CLOUD_HOST',
+      message: "CLOUD_HOST 127.0.0.1:1999: the server's answer is not MQTT (Invalid header flag bits, must be 0x0 for puback packet): is it the broker's MQTT port? (a WebSocket endpoint takes ws:// or wss://)",
+    });
+    expect(brokerConnectionProblem(new Error('connack timeout'), url, {}).message).toBe(
+      "CLOUD_HOST 127.0.0.1:1999: the server accepted the connection but gave no MQTT answer (connack timeout): is it the broker's MQTT port? (a WebSocket endpoint takes ws:// or wss://)",
+    );
+  });
   test('brokerAddress', () => {
     expect(brokerAddress('mqtts://u:p@broker.example.com:8883/path')).toBe('broker.example.com:8883');
   });

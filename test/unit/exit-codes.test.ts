@@ -42,5 +42,7 @@ describe('exitStatusHelp', () => {
     expect(lines[0]).toBe('Exit status:');
     expect(lines.slice(1).map((line) => Number(line.trim().split(/\s+/)[0]))).toEqual(Object.values(EXIT));
     expect(lines).toContain('    7  the tool\'s tables are missing or at another version (run: cp-sync migrate)');
+    // An unreachable server exits 2 like a configuration error: the help says so, as the README does.
+    expect(lines).toContain('    2  bad usage or configuration, or a connection that cannot be made (Temporal, MySQL, the MQTT broker; the line names the setting)');
   });
 });

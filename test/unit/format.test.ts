@@ -278,6 +278,13 @@ describe('formatStatus tells the run from its own record', () => {
     expect(lines.some((l) => l.startsWith('  Plan a1b2c3d4e5f60718: '))).toBe(true);
   });
 
+  it('tells the error of a failed or terminated run once, in its outcome line', () => {
+    const failed = formatStatus('sync-1', aSyncStatus({ phase: 'failed', failedDuring: 'collecting', error: 'CLOUD_HOST h:1: connection refused (ECONNREFUSED)' }));
+    expect(failed.filter((l) => l.includes('connection refused'))).toEqual(['  outcome: failed during collecting: CLOUD_HOST h:1: connection refused (ECONNREFUSED)']);
+    const terminated = formatStatus('sync-1', aSyncStatus({ phase: 'terminated', error: 'stuck run' }));
+    expect(terminated.filter((l) => l.includes('stuck run'))).toEqual(['  outcome: terminated: stuck run']);
+  });
+
   it("shows a collecting run's broker problem from the status (signalled) before the heartbeat's", () => {
     const status = aSyncStatus({ phase: 'collecting', connectionError: { setting: 'CLOUD_HOST', message: 'CLOUD_HOST h:1: connection refused', at: 't', retryable: true } });
     expect(formatStatus('sync-1', status).join('\n')).toContain('cannot reach the MQTT broker: CLOUD_HOST h:1: connection refused');

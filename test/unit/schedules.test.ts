@@ -113,6 +113,12 @@ describe('schedule update', () => {
     expect(usageError(() => updatedInput({ ...input, autoApproveMaxPoints: undefined, autoApprove: true }, { autoApproveMaxPoints: 3 })).message).toContain('--auto-approve applies any plan');
     expect(usageError(() => updatedInput(input, { account: 'a/b' })).message).toContain('--account: expected one topic level');
   });
+
+  it('changes the silence limit (--max-silent-stations), a change on its own', () => {
+    expect(() => checkUpdateOptions({ maxSilentStations: 80 })).not.toThrow();
+    expect(updatedInput({ ...input, maxSilentStations: 50 }, { maxSilentStations: 80 })).toEqual({ ...input, maxSilentStations: 80 });
+    expect(updatedInput({ ...input, maxSilentStations: 50 }, { maxSilentStations: 0 }).maxSilentStations).toBe(0);
+  });
 });
 
 describe('a schedule for people', () => {
@@ -147,6 +153,16 @@ describe('a schedule for people', () => {
       '  next: 2026-11-29T01:00:00Z',
     ]);
     expect(formatSchedule({ ...view, paused: false })[3]).toBe('  next: 2026-11-29 02:00 Europe/Berlin');
+  });
+
+  it('names the silence limit where a plan could be applied without a person, and only there', () => {
+    const input: SyncInput = { collectorDurationMs: 300_000, approvalTimeoutMs: 28_800_000, maxConnectors: 16, dryRun: false, autoApprove: false, maxSilentStations: 80 };
+    const syncLineOf = (changes: Partial<SyncInput>): string | undefined => formatSchedule({ ...view, input: { ...input, ...changes } }).find((line) => line.startsWith('  sync:'));
+    expect(syncLineOf({ autoApproveMaxPoints: 50 })).toBe(
+      '  sync: collect 5 min, approval timeout 8 h; auto-approve up to 50 points; held for a person when more than 80 % of live stations are silent',
+    );
+    expect(syncLineOf({})).toBe('  sync: collect 5 min, approval timeout 8 h');
+    expect(syncLineOf({ autoApprove: true, maxSilentStations: 100 })).toBe('  sync: collect 5 min, approval timeout 8 h; auto-approve (no limit)');
   });
 
   it('reads the creation note from the memo (the action\'s, which update changes, first) and the pause note from the state', () => {

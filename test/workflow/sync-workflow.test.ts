@@ -340,6 +340,11 @@ describe('syncChargingPoints', () => {
         expect(done.phase).toBe('heard-nothing');
         expect(calls.notifications.map((n) => n.event)).toEqual(['heard-nothing']);
         expect((await handle.describe()).typedSearchAttributes.get(CP_SYNC_PHASE)).toBe('heard-nothing');
+        expect(workflowLog(handle)).toContainEqual({
+          level: 'WARN',
+          message: expect.stringMatching(/^Heard nothing: no device sent a valid message on nobody\/sweet-home\/\+\/status-control\/connectors-count during the /),
+          meta: expect.objectContaining({ topic: 'nobody/sweet-home/+/status-control/connectors-count', account: 'nobody', windowMs: expect.any(Number) }),
+        });
       });
     });
 

@@ -1,5 +1,6 @@
 /** `cp-sync schedule …`: syncs started by a Temporal Schedule (the Temporal side is in ../schedules.ts). */
 import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
 import { CliError, EXIT } from '../../domain/exit-codes';
 import { webUiLink } from '../../domain/web-ui-link';
 import { checkSchemaBeforeStart } from '../maintenance';
@@ -11,7 +12,7 @@ import { formatSchedule, settingsOf, viewOfDescription, type ScheduleView } from
 import { createSchedule, describeSchedule, listSchedules, triggerSchedule, updateSchedule, withOutcomes } from '../../client/schedules';
 import { shortestGap } from '../../domain/cron';
 import type { CommandContext } from '../session';
-import { addSyncOptions, decisionNote, syncInputFrom, type SyncOptions } from '../sync-options';
+import { addSyncOptions, decisionNote, percentOption, syncInputFrom, type SyncOptions } from '../sync-options';
 import { operatorName } from '../../client/sync-client';
 
 interface ScheduleCreateOptions extends SyncOptions {
@@ -61,17 +62,22 @@ async function create(ctx: CommandContext, scheduleId: string, options: Schedule
 }
 
 async function list(ctx: CommandContext, options: { json?: boolean }): Promise<void> {
-  const views = await listSchedules(await ctx.session.client());
+  const client = await ctx.session.client();
+  const views = await Promise.all((await listSchedules(client)).map((view) => withRunOutcomes(client, view)));
   if (options.json) printJson(views);
   else if (views.length === 0) printLines(['No sync schedules (create one with: cp-sync schedule create <id> --cron "0 2 * * *")']);
   else printLines(views.flatMap((view) => formatSchedule(view)));
 }
 
+/** Each recent run with its outcome, read from the run itself: list and describe tell the same. */
+async function withRunOutcomes(client: Client, view: ScheduleView): Promise<ScheduleView> {
+  return { ...view, recentRuns: await withOutcomes(client, view.recentRuns) };
+}
+
 /** A schedule as describe shows it: each recent run with its outcome. */
 async function describedView(ctx: CommandContext, scheduleId: string): Promise<ScheduleView> {
   const client = await ctx.session.client();
-  const view = viewOfDescription((await describeSchedule(client, scheduleId)).description);
-  return { ...view, recentRuns: await withOutcomes(client, view.recentRuns) };
+  return withRunOutcomes(client, viewOfDescription((await describeSchedule(client, scheduleId)).description));
 }
 
 async function describe(ctx: CommandContext, scheduleId: string, options: { json?: boolean }): Promise<void> {
@@ -150,6 +156,7 @@ export function addScheduleCommands(program: Command, ctx: CommandContext): void
     .option('--account <account>', 'listen to this MQTT account only (topic level 1)')
     .option('--auto-approve-max-points <n>', 'apply without an operator a plan that creates at most n points', countOption)
     .option('--auto-approve-max-stations <m>', 'apply without an operator a plan that changes at most m stations', countOption)
+    .option('--max-silent-stations <percent>', 'when more live stations than this share sent nothing, the plan waits for a person, auto-approve or not (100: off)', percentOption)
     .option('--note <text>', 'a new note on why the schedule exists (replaces the creation note)')
     .option('--force', FORCE_HELP)
     .option('--json', 'print the updated schedule as describe --json does')
