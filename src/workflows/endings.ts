@@ -1,11 +1,12 @@
 /**
- * The two endings that do not come from the plan's decision: a window that heard nothing, and a cancellation from
- * outside (the Web UI's "Request Cancellation", a client's cancel). Neither is a failure of the sync.
+ * The endings that do not come from the plan's decision: a window that heard nothing and a cancellation from outside
+ * (the Web UI's "Request Cancellation", a client's cancel), neither a failure of the sync; and a failure.
  */
-import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
-import { heardNothingWarning } from '../domain/run-text';
+import { CancellationScope, isCancellation, log, patched, TemporalFailure } from '@temporalio/workflow';
+import { failureText, heardNothingWarning } from '../domain/run-text';
 import { topicFilterFor } from '../domain/topic';
 import type { PlanSummary, SyncInput } from '../shared';
+import { runFailure } from './final-status';
 import type { Notifier } from './notifications';
 import type { RunTracker } from './run-status';
 
@@ -46,4 +47,19 @@ export async function endCancelled(run: RunTracker, notifier: Notifier): Promise
   });
   notifier.notify('cancelled');
   await notifier.settle();
+}
+
+/**
+ * Ends a failed run as `failed` and returns what to throw: a failure carries the final status in its details. Any
+ * other error is a defect in this code: rethrown as it is, it fails the workflow task, which Temporal retries.
+ */
+export async function endFailed(run: RunTracker, notifier: Notifier, err: unknown): Promise<unknown> {
+  const { status } = run;
+  status.failedDuring = status.phase;
+  status.retry = undefined;
+  status.error = failureText(err);
+  run.setPhase('failed');
+  notifier.notify('failed');
+  await notifier.settle();
+  return err instanceof TemporalFailure && !isCancellation(err) ? runFailure(err, status) : err;
 }

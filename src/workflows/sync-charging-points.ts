@@ -1,23 +1,15 @@
-import { condition, isCancellation, patched, TemporalFailure, workflowInfo } from '@temporalio/workflow';
-import { formatDuration } from '../domain/duration';
-import { failureText } from '../domain/run-text';
-import { tooManySilent } from '../domain/silence';
-import type { Phase, PlanSummary, SyncInput, SyncResult } from '../shared';
+import { workflowInfo } from '@temporalio/workflow';
+import type { Phase, SyncInput, SyncResult } from '../shared';
 import { applyPlan, buildPlan } from './activity-options';
-import { autoDecision } from './auto-approve';
-import { logApproved, logExpired, logWaiting } from './decision-log';
-import { endCancelled, heardNothing, isRunCancelled } from './endings';
-import { runFailure } from './final-status';
+import { decide } from './decide';
+import { endCancelled, endFailed, heardNothing, isRunCancelled } from './endings';
 import { installHandlers } from './handlers';
 import { validateSyncInput } from './input';
 import { createNotifier } from './notifications';
 import { resultOf } from './result';
-import { trackRun, type RunTracker } from './run-status';
+import { trackRun } from './run-status';
 import { stopOnRejection, untilRejected } from './until-rejected';
 import { collectWindow } from './window';
-
-/** Runs recorded before partial silence held a plan were auto-approved whatever the silence, and replay so. */
-const SILENCE_HOLDS_PATCH = 'silence-holds-auto-approve';
 
 /**
  * One sync: collect for a window bounded by a durable timer, build the plan, wait for an operator (the plan is
@@ -65,41 +57,6 @@ export async function syncChargingPoints(rawInput: SyncInput): Promise<SyncResul
       await endCancelled(run, notifier);
       throw err;
     }
-    status.failedDuring = status.phase;
-    status.retry = undefined;
-    status.error = failureText(err);
-    run.setPhase('failed');
-    notifier.notify('failed');
-    await notifier.settle();
-    // A cancellation stays one (the run ends cancelled); a failure carries the final status in its details. Any other
-    // error is a defect in this code: rethrown as it is, it fails the workflow task, which Temporal retries.
-    throw err instanceof TemporalFailure && !isCancellation(err) ? runFailure(err, status) : err;
+    throw await endFailed(run, notifier, err);
   }
-}
-
-/**
- * Who decides the plan: the auto-approve policy at once, or an operator within the approval timeout (the plan then
- * waits, and `announce` tells the operators).
- */
-async function decide(run: RunTracker, input: SyncInput, plan: PlanSummary, announce: () => void): Promise<'approved' | 'rejected' | 'expired'> {
-  const { status } = run;
-  const auto = autoDecision(input, plan);
-  // More silent stations than allowed: the plan may rest on a broken feed, so a person decides (and is told why).
-  const silence = tooManySilent(plan, input.maxSilentStations);
-  if ('approver' in auto && !(silence !== undefined && patched(SILENCE_HOLDS_PATCH))) {
-    status.approval = { by: auto.approver, at: new Date().toISOString(), fingerprint: plan.fingerprint, auto: true };
-    logApproved(status.approval, plan, input);
-    return 'approved';
-  }
-  status.tooManySilent = silence;
-  status.autoApproveExceeded = 'waitReason' in auto ? auto.waitReason : undefined;
-  status.approvalDeadline = new Date(Date.now() + input.approvalTimeoutMs).toISOString();
-  run.setPhase('awaiting-approval');
-  logWaiting(plan, status.approvalDeadline, status.tooManySilent ?? status.autoApproveExceeded);
-  announce();
-  if (!(await condition(run.decided, input.approvalTimeoutMs, { summary: `Waiting for approval (APPROVAL_TIMEOUT ${formatDuration(input.approvalTimeoutMs)})` }))) {
-    logExpired(status);
-    return 'expired';
-  }
-  return status.rejection ? 'rejected' : 'approved';
 }
