@@ -18,10 +18,12 @@
  * --collector-only: no stations, a dry run; only the intake is compared (collectors against the bare subscriber),
  * to find the lossless rate of one collector, of two, and of the bare subscriber.
  *
+ * --watch: the watch instead of a sync (watch-bench.ts, its own options).
+ *
  * Services as for the e2e tests: MariaDB (OCPP_MYSQL_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306),
  * Temporal (TEMPORAL_ADDRESS, default 127.0.0.1:7233), Mosquitto (CLOUD_HOST, default mqtt://127.0.0.1:1883).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,12 +32,10 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { RowDataPacket } from 'mysql2';
-import { migrate } from '../../src/db/migrator';
-import { createPool, streamRows, type Pool } from '../../src/db/pool';
+import { streamRows, type Pool } from '../../src/db/pool';
 import { tablesFor } from '../../src/db/tables';
 import { WORKFLOW_TYPE, type SyncInput, type SyncResult } from '../../src/shared';
-import { createOcppSchema } from '../demo/ocpp-schema';
-import { ask, benchRun, checksum, collectorsListening, dropDatabase, eventMs, peakRssMiB, rowsCorrect, say, seconds, seed, startWorker, stopProcess, UsageError, wholeOption, type Seeded, type WorkerProcess } from './harness';
+import { ask, benchRun, checksum, collectorsListening, eventMs, peakRssMiB, rowsCorrect, say, seconds, seed, startWorker, Started, UsageError, wholeOption, type Seeded } from './harness';
 import type { PublishJob, PublishReport } from './publisher';
 import { watchBench } from './watch-bench';
 
@@ -166,29 +166,24 @@ async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
 
 async function main(): Promise<void> {
   const options = readOptions();
-  const { id, database, taskQueue, account, broker, temporalAddress, env, config } = benchRun();
-  let pool: Pool | undefined;
-  let worker: WorkerProcess | undefined;
-  let bare: ChildProcess | undefined;
-  let publisher: ChildProcess | undefined;
-  let connection: Connection | undefined;
+  const run = benchRun();
+  const { id, database, taskQueue, account, broker, temporalAddress, env, config } = run;
+  const running = new Started(run, options.keep);
   try {
-    await createOcppSchema(config);
-    await migrate(config);
-    pool = createPool(config);
+    const pool = await running.openDatabase();
     const tables = tablesFor(config);
     say(`seeding ${options.devices} devices into ${database}…`);
     const seeded = await seed(pool, options.devices, !options.collectorOnly);
     const before = { points: await checksum(pool, 'charging_points'), stations: await checksum(pool, 'charging_stations') };
 
-    worker = await startWorker(env, options.keep);
+    const worker = running.worker = await startWorker(env, options.keep);
     // Before any sync: mostly the workflow bundle that the worker builds when it starts.
     const workerStartRssMiB = peakRssMiB(worker.child.pid);
-    bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const bare = running.bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await ask(bare, { url: broker, account });
-    publisher = fork(join(__dirname, 'publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const publisher = running.publisher = fork(join(__dirname, 'publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
-    connection = await Connection.connect({ address: temporalAddress });
+    const connection = running.connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection });
     // The window: the publishing time plus room for the collectors to connect (slow on a loaded machine) and the
     // last messages to arrive. A publisher still sending when it closes would count as the collector's loss, so the
@@ -277,12 +272,7 @@ async function main(): Promise<void> {
     }
     if (!options.collectorOnly && !report.rowsCorrect) process.exitCode = 1;
   } finally {
-    await stopProcess(publisher);
-    await stopProcess(bare);
-    await stopProcess(worker?.child);
-    await connection?.close();
-    await pool?.end();
-    if (!options.keep) await dropDatabase(config, database);
+    await running.stop();
   }
 }
 

@@ -6,11 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Connection, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { RowDataPacket } from 'mysql2';
 import { loadDatabaseConfig, type DatabaseConfig, type Env } from '../../src/config';
+import { migrate } from '../../src/db/migrator';
 import { createPool, type Pool } from '../../src/db/pool';
+import { createOcppSchema } from '../demo/ocpp-schema';
 import { repoRoot } from '../repo-root';
 import { benchDevice, missingPoints } from './fleet';
 
@@ -226,4 +228,34 @@ export async function collectorsListening(handle: WorkflowHandle, collectors: nu
     await sleep(200);
   }
   throw new Error(`the ${collectors} collector(s) did not subscribe within 60 s`);
+}
+
+/** What a benchmark run started: `stop` ends all of it whatever happened, and drops the run's database unless kept. */
+export class Started {
+  pool?: Pool;
+  worker?: WorkerProcess;
+  bare?: ChildProcess;
+  publisher?: ChildProcess;
+  connection?: Connection;
+
+  constructor(
+    private readonly run: BenchRun,
+    private readonly keep: boolean,
+  ) {}
+
+  /** The run's database with ocpp-db's tables and the tool's, and a pool on it. */
+  async openDatabase(): Promise<Pool> {
+    await createOcppSchema(this.run.config);
+    await migrate(this.run.config);
+    return (this.pool = createPool(this.run.config));
+  }
+
+  async stop(): Promise<void> {
+    await stopProcess(this.publisher);
+    await stopProcess(this.bare);
+    await stopProcess(this.worker?.child);
+    await this.connection?.close();
+    await this.pool?.end();
+    if (!this.keep) await dropDatabase(this.run.config, this.run.database);
+  }
 }

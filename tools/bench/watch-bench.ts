@@ -21,14 +21,12 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { RowDataPacket } from 'mysql2';
-import { migrate } from '../../src/db/migrator';
-import { createPool, type Pool } from '../../src/db/pool';
+import type { Pool } from '../../src/db/pool';
 import { parseDuration } from '../../src/domain/duration';
 import { DEFAULT_WATCH_INTERVAL_MS, WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
 import { stopWatchUpdate } from '../../src/workflows/watch-definitions';
-import { createOcppSchema } from '../demo/ocpp-schema';
 import { benchDevice, missingPoints, newBenchDevice } from './fleet';
-import { ask, benchRun, checksum, collectorsListening, dropDatabase, insertChunked, peakRssMiB, rowsCorrect, say, seconds, seed, sleep, startWorker, stopProcess, UsageError, wholeOption, type Seeded, type WorkerProcess } from './harness';
+import { ask, benchRun, checksum, collectorsListening, insertChunked, peakRssMiB, rowsCorrect, say, seconds, seed, sleep, startWorker, Started, UsageError, wholeOption, type Seeded } from './harness';
 import { watchHistoryFigures } from './watch-history';
 import type { WatchPublishJob, WatchPublisherMessage, WatchPublishReport } from './watch-publisher';
 
@@ -143,21 +141,15 @@ async function settle(handle: WorkflowHandle, latency: LatencyWatcher, intervalM
 export async function watchBench(): Promise<void> {
   const options = readWatchOptions();
   const run = benchRun();
-  const { database, config } = run;
+  const { database } = run;
   const hardStop = setTimeout(() => {
     process.stderr.write('benchmark failed: over its time bound (minutes + 10 min)\n');
     process.exit(1);
   }, (options.minutes + 10) * 60_000);
-  let pool: Pool | undefined;
-  let worker: WorkerProcess | undefined;
-  let bare: ChildProcess | undefined;
-  let publisher: ChildProcess | undefined;
-  let connection: Connection | undefined;
+  const running = new Started(run, options.keep);
   let handle: WorkflowHandle | undefined;
   try {
-    await createOcppSchema(config);
-    await migrate(config);
-    pool = createPool(config);
+    const pool = await running.openDatabase();
     say(`seeding ${options.devices} devices into ${database}…`);
     const fleet = await seed(pool, options.devices, true);
     const newTotal = Math.floor(options.newPerMinute * options.minutes);
@@ -165,11 +157,11 @@ export async function watchBench(): Promise<void> {
     await insertChunked(pool, 'INSERT INTO charging_stations (id, name, station_id) VALUES ?', newStations.map((s) => [s.pk, `Station ${s.pk}`, s.stationId]));
     const before = { points: await checksum(pool, 'charging_points'), stations: await checksum(pool, 'charging_stations') };
 
-    worker = await startWorker(run.env, options.keep);
+    const worker = running.worker = await startWorker(run.env, options.keep);
     const workerStartRssMiB = peakRssMiB(worker.child.pid);
-    bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const bare = running.bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await ask(bare, { url: run.broker, account: run.account });
-    connection = await Connection.connect({ address: run.temporalAddress });
+    const connection = running.connection = await Connection.connect({ address: run.temporalAddress });
     const client = new Client({ connection });
     const input: WatchInput = {
       intervalMs: options.intervalMs,
@@ -181,9 +173,9 @@ export async function watchBench(): Promise<void> {
       ...(options.collectors > 1 ? { collectors: options.collectors } : {}),
     };
     const workflowId = `cps-bench-watch-${run.id}`;
-    const started = await client.workflow.start(WATCH_WORKFLOW_TYPE, { taskQueue: run.taskQueue, workflowId, args: [input] });
-    handle = started;
-    const firstRunId = started.firstExecutionRunId;
+    const watch = await client.workflow.start(WATCH_WORKFLOW_TYPE, { taskQueue: run.taskQueue, workflowId, args: [input] });
+    handle = watch;
+    const firstRunId = watch.firstExecutionRunId;
     await collectorsListening(handle, options.collectors, 'collectWatchCounts');
 
     const latency = new LatencyWatcher(pool);
@@ -192,7 +184,7 @@ export async function watchBench(): Promise<void> {
       while (polling.on) await Promise.all([latency.poll(), sleep(POLL_MS)]);
     })();
     say(`watching: ${options.devices} devices every ${seconds(options.periodMs)} s, ${options.newPerMinute} new a minute, for ${options.minutes} min (a cycle every ${seconds(options.intervalMs)} s)…`);
-    publisher = fork(join(__dirname, 'watch-publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const publisher = running.publisher = fork(join(__dirname, 'watch-publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const job: WatchPublishJob = { url: run.broker, account: run.account, devices: options.devices, periodSeconds: options.periodMs / 1000, newPerMinute: options.newPerMinute, seconds: options.minutes * 60 };
     const published = await runPublisher(publisher, job, latency);
     polling.on = false;
@@ -256,12 +248,7 @@ export async function watchBench(): Promise<void> {
   } finally {
     // A watch still running (the run failed half-way) is terminated: it would listen for ever.
     await handle?.terminate('benchmark failed').catch(() => undefined);
-    await stopProcess(publisher);
-    await stopProcess(bare);
-    await stopProcess(worker?.child);
-    await connection?.close();
-    await pool?.end();
-    if (!options.keep) await dropDatabase(config, database);
+    await running.stop();
     clearTimeout(hardStop);
   }
 }
