@@ -11,7 +11,8 @@
  *   - once publishing ends, the watch gets until a cycle finds nothing more to plan (at most 2 intervals + 60 s),
  *     then `stop`; every row is checked, the histories of all its runs are read, and a plain indexed SELECT of 100
  *     devices' stations and live points is timed as the raw database time of a cycle.
- * The whole run is bounded (M minutes + 10 min); everything it started is stopped, its database dropped unless --keep.
+ * The whole run is bounded (M minutes + 1 min per 100,000 devices + 10 min); everything it started is stopped, its
+ * database dropped unless --keep.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -142,12 +143,19 @@ export async function watchBench(): Promise<void> {
   const options = readWatchOptions();
   const run = benchRun();
   const { database } = run;
-  const hardStop = setTimeout(() => {
-    process.stderr.write('benchmark failed: over its time bound (minutes + 10 min)\n');
-    process.exit(1);
-  }, (options.minutes + 10) * 60_000);
   const running = new Started(run, options.keep);
   let handle: WorkflowHandle | undefined;
+  const stopAll = async (): Promise<void> => {
+    // A watch still running (the run failed or overran) is terminated: it would listen for ever.
+    await handle?.terminate('benchmark over').catch(() => undefined);
+    await running.stop();
+  };
+  // The time bound: the minutes asked, a minute of seeding per 100,000 devices, and 10 min for the rest.
+  const boundMs = (options.minutes + Math.ceil(options.devices / 100_000) + 10) * 60_000;
+  const hardStop = setTimeout(() => {
+    process.stderr.write(`benchmark failed: over its time bound of ${boundMs / 60_000} min; stopping what it started\n`);
+    void stopAll().finally(() => process.exit(1));
+  }, boundMs);
   try {
     const pool = await running.openDatabase();
     say(`seeding ${options.devices} devices into ${database}…`);
@@ -246,9 +254,7 @@ export async function watchBench(): Promise<void> {
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(24)}${JSON.stringify(v)}`).join('\n')}\n`);
     if (!report.rowsCorrect) process.exitCode = 1;
   } finally {
-    // A watch still running (the run failed half-way) is terminated: it would listen for ever.
-    await handle?.terminate('benchmark failed').catch(() => undefined);
-    await running.stop();
     clearTimeout(hardStop);
+    await stopAll();
   }
 }

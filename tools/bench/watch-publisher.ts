@@ -54,8 +54,8 @@ async function publish(job: WatchPublishJob): Promise<WatchPublishReport> {
       const device = benchDevice((fleetSent % job.devices) + 1);
       for (let k = 0; k < device.messages; k++) send(device.deviceId, device.connectors);
     }
-    // New devices, spread over each minute.
-    for (const due = Math.min(newTotal, Math.floor((elapsed * job.newPerMinute) / 60)); newSent < due; newSent++) {
+    // New devices, spread over each minute: the k-th at (k + ½) × 60 / K s, so that all K × M come within M minutes.
+    for (const due = Math.min(newTotal, Math.floor((elapsed * job.newPerMinute) / 60 + 0.5)); newSent < due; newSent++) {
       const i = job.devices + newSent + 1;
       send(newBenchDevice(i).deviceId, newBenchDevice(i).connectors);
       process.send?.({ newDevice: i, atMs: Date.now() } satisfies WatchPublisherMessage);
