@@ -27,7 +27,6 @@ export function wholeOption(name: string, raw: string, max: number): number {
   return n;
 }
 
-
 export const say = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 export const seconds = (ms: number): number => Math.round(ms) / 1000;
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -141,12 +140,10 @@ export function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
   });
 }
 
-
 export function eventMs(event: temporal.api.history.v1.IHistoryEvent): number {
   const time = event.eventTime;
   return Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
 }
-
 
 export async function dropDatabase(config: DatabaseConfig, name: string): Promise<void> {
   const admin = createPool({ ...config, database: 'mysql' }, 1);
