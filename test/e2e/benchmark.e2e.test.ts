@@ -39,3 +39,24 @@ test('2,000 devices end to end: every row correct, every figure reported, its da
     await admin.end();
   }
 }, 180_000);
+
+test('--watch, 200 devices for a minute at a 5 s interval: every figure reported, every row correct, continued as new', async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [BENCHMARK, '--watch', '--devices', '200', '--new-per-minute', '20', '--minutes', '1', '--interval', '5s', '--period', '30s', '--cycles-per-run', '5', '--json'],
+    { cwd: ROOT, timeout: 240_000, env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233' } },
+  );
+  const report = JSON.parse(stdout) as Record<string, unknown>;
+  expect(report).toMatchObject({ devices: 200, newDevices: 20, phase: 'stopped', rowsCorrect: true, problems: [], kept: false });
+  for (const field of ['published', 'received', 'bareReceived', 'lost', 'cycles', 'rawSelect100Seconds', 'workerPeakRssMiB', 'historyBytesPerRun', 'continuedAsNew']) {
+    expect(typeof report[field]).toBe('number');
+  }
+  for (const field of ['latencySeconds', 'cycleDbSeconds']) expect(Object.values(report[field] as object).every((v) => typeof v === 'number')).toBe(true);
+  // Every new device's points appeared, and within a few intervals of its first message.
+  expect(report.newDevicesApplied).toBe(20);
+  expect((report.latencySeconds as { max: number }).max).toBeLessThan(60);
+  expect(report.createdTotal).toBe(report.expectedPoints);
+  expect(report.lost).toBe(0);
+  expect(report.continuedAsNew as number).toBeGreaterThanOrEqual(1);
+  expect(report.cycles as number).toBeGreaterThanOrEqual(10);
+}, 300_000);

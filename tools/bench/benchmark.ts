@@ -18,12 +18,13 @@
  * --collector-only: no stations, a dry run; only the intake is compared (collectors against the bare subscriber),
  * to find the lossless rate of one collector, of two, and of the bare subscriber.
  *
+ * --watch: the watch instead of a sync (watch-bench.ts, its own options).
+ *
  * Services as for the e2e tests: MariaDB (OCPP_MYSQL_HOST/PORT/USER/PASSWORD, default root@127.0.0.1:3306),
  * Temporal (TEMPORAL_ADDRESS, default 127.0.0.1:7233), Mosquitto (CLOUD_HOST, default mqtt://127.0.0.1:1883).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,22 +32,16 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { RowDataPacket } from 'mysql2';
-import { loadDatabaseConfig, type DatabaseConfig, type Env } from '../../src/config';
-import { migrate } from '../../src/db/migrator';
-import { createPool, streamRows, type Pool } from '../../src/db/pool';
+import { streamRows, type Pool } from '../../src/db/pool';
 import { tablesFor } from '../../src/db/tables';
 import { WORKFLOW_TYPE, type SyncInput, type SyncResult } from '../../src/shared';
-import { createOcppSchema } from '../demo/ocpp-schema';
-import { repoRoot } from '../repo-root';
-import { benchDevice, missingPoints } from './fleet';
+import { ask, benchRun, checksum, collectorsListening, eventMs, peakRssMiB, rowsCorrect, say, seconds, seed, startWorker, Started, UsageError, wholeOption, type Seeded } from './harness';
 import type { PublishJob, PublishReport } from './publisher';
+import { watchBench } from './watch-bench';
 
-const ROWS_PER_INSERT = 5000;
 const RAW_INSERT_ROWS = 1000;
 const WINDOW_MARGIN_MS = 20_000;
 const EventType = temporal.api.enums.v1.EventType;
-
-class UsageError extends Error {}
 
 interface Options {
   devices: number;
@@ -68,87 +63,14 @@ function readOptions(): Options {
       'collector-only': { type: 'boolean', default: false },
     },
   });
-  const whole = (name: string, raw: string, max: number): number => {
-    const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-    if (!(n >= 1 && n <= max)) throw new UsageError(`--${name}: expected a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`);
-    return n;
-  };
   return {
-    devices: whole('devices', values.devices, 10_000_000),
-    rate: whole('rate', values.rate, 1_000_000),
-    collectors: whole('collectors', values.collectors, 64),
+    devices: wholeOption('devices', values.devices, 10_000_000),
+    rate: wholeOption('rate', values.rate, 1_000_000),
+    collectors: wholeOption('collectors', values.collectors, 64),
     json: values.json,
     keep: values.keep,
     collectorOnly: values['collector-only'],
   };
-}
-
-const say = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
-const seconds = (ms: number): number => Math.round(ms) / 1000;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function insertChunked(pool: Pool, sql: string, rows: unknown[][]): Promise<void> {
-  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) await pool.query(sql, [rows.slice(start, start + ROWS_PER_INSERT)]);
-}
-
-interface Seeded {
-  messages: number;
-  expectedNew: Set<string>;
-  lastPointId: number;
-}
-
-/** Seeds stations and points (not in --collector-only) and works out what the sync must create. */
-async function seed(pool: Pool, devices: number, withStations: boolean): Promise<Seeded> {
-  let stations: unknown[][] = [];
-  let points: unknown[][] = [];
-  const expectedNew = new Set<string>();
-  let messages = 0;
-  let pointId = 0;
-  const flush = async (): Promise<void> => {
-    await insertChunked(pool, 'INSERT INTO charging_stations (id, name, station_id) VALUES ?', stations);
-    await insertChunked(pool, 'INSERT INTO charging_points (id, name, point_id, station_id) VALUES ?', points);
-    stations = [];
-    points = [];
-  };
-  for (let i = 1; i <= devices; i++) {
-    const device = benchDevice(i);
-    messages += device.messages;
-    if (!withStations || !device.station) continue;
-    const { pk, stationId } = device.station;
-    stations.push([pk, `Station ${pk}`, stationId]);
-    for (const p of device.station.points) points.push([++pointId, `Station ${pk}`, p, String(pk)]);
-    for (const p of missingPoints(device)) expectedNew.add(`${pk}/${p}`);
-    if (points.length >= 50_000) await flush();
-  }
-  await flush();
-  return { messages, expectedNew, lastPointId: pointId };
-}
-
-/** A checksum of a table's rows: unchanged rows give the same one. */
-async function checksum(pool: Pool, table: string, where = '1'): Promise<string> {
-  const [[row]] = await pool.query<RowDataPacket[]>(
-    `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', id, name, station_id, ${table === 'charging_points' ? 'point_id' : 'status'}, IFNULL(deleted, '-')))), 0) AS x FROM ${table} WHERE ${where}`,
-  );
-  return `${row?.n}/${row?.x}`;
-}
-
-/** Every expected new point exists exactly once, live; nothing else was added; the seeded rows are untouched. */
-async function rowsCorrect(pool: Pool, seeded: Seeded, before: { points: string; stations: string }): Promise<{ ok: boolean; problems: string[] }> {
-  const problems: string[] = [];
-  if ((await checksum(pool, 'charging_points', `id <= ${seeded.lastPointId}`)) !== before.points) problems.push('seeded charging_points changed');
-  if ((await checksum(pool, 'charging_stations')) !== before.stations) problems.push('charging_stations changed');
-  const [rows] = await pool.query<RowDataPacket[]>('SELECT station_id, point_id, deleted FROM charging_points WHERE id > ?', [seeded.lastPointId]);
-  const seen = new Set<string>();
-  for (const row of rows) {
-    const key = `${row.station_id}/${row.point_id}`;
-    if (!seeded.expectedNew.has(key)) problems.push(`unexpected point ${key}`);
-    else if (seen.has(key)) problems.push(`point ${key} created twice`);
-    else if (row.deleted !== null) problems.push(`point ${key} created deleted`);
-    seen.add(key);
-    if (problems.length > 10) break;
-  }
-  if (seen.size !== seeded.expectedNew.size) problems.push(`${seeded.expectedNew.size - seen.size} expected points missing`);
-  return { ok: problems.length === 0, problems };
 }
 
 /** The plain GROUP BY join the diff competes with: the run's devices (dashed or not) with their live stations and live points. */
@@ -197,90 +119,6 @@ async function rawInsert(pool: Pool, seeded: Seeded): Promise<number> {
   }
 }
 
-function peakRssMiB(pid: number | undefined): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-interface WorkerProcess {
-  child: ChildProcess;
-  /** Its last 64 KiB of output, for errors. */
-  tail(): string;
-  /** Each collector's `Collected N messages …` line (after the log's time and level, if any). */
-  collected: string[];
-  /** Everything it printed, with --keep (for a profile of what it did). */
-  all: string[];
-}
-
-function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> {
-  // BENCH_WORKER_NODE_ARGS: node flags for the worker alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile.
-  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const worker = spawn(process.execPath, [...nodeArgs, join(repoRoot(), 'dist', 'cli', 'main.js'), 'worker'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let tail = '';
-  let partial = '';
-  const collected: string[] = [];
-  const all: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      worker.kill('SIGKILL');
-      reject(new Error(`the worker did not start within 60 s:\n${tail}`));
-    }, 60_000);
-    worker.stdout.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (/\bCollected \d+ messages /.test(line)) collected.push(line);
-        if (line.includes('Worker listening on task queue')) {
-          clearTimeout(timer);
-          resolve({ child: worker, tail: () => tail, collected, all });
-        }
-      }
-    });
-    const keep = (chunk: Buffer): void => {
-      tail = (tail + chunk.toString('utf8')).slice(-65_536);
-      if (keepAll) all.push(chunk.toString('utf8'));
-    };
-    worker.stdout.on('data', keep);
-    worker.stderr.on('data', keep);
-    worker.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the worker exited (${code}):\n${tail}`));
-    });
-  });
-}
-
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (answer) => resolve(answer as T));
-    child.once('exit', (code) => reject(new Error(`${child.spawnargs.join(' ')} exited (${code}) without answering`)));
-    child.send(message as object);
-  });
-}
-
-/** Waits until each of the run's collectors has subscribed (its first heartbeat comes after the subscription). */
-async function collectorsListening(handle: WorkflowHandle, collectors: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { raw } = await handle.describe();
-    const listening = (raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'collectConnectorCounts' && (a.heartbeatDetails?.payloads?.length ?? 0) > 0);
-    if (listening.length >= collectors) return;
-    await sleep(200);
-  }
-  throw new Error(`the ${collectors} collector(s) did not subscribe within 60 s`);
-}
-
 interface HistoryFigures {
   historyBytes: number;
   largestPayloadBytes: number;
@@ -290,12 +128,6 @@ interface HistoryFigures {
   applySeconds?: number;
 }
 
-function eventMs(event: temporal.api.history.v1.IHistoryEvent): number {
-  const time = event.eventTime;
-  return Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
-}
-
-/** Sizes and timings from the run's history: window end (its timer) to completion, each activity's scheduled → completed. */
 async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
   const history = await handle.fetchHistory();
   const historyBytes = temporal.api.history.v1.History.encode(history).finish().length;
@@ -332,57 +164,26 @@ async function historyFigures(handle: WorkflowHandle): Promise<HistoryFigures> {
   return figures;
 }
 
-async function dropDatabase(config: DatabaseConfig, name: string): Promise<void> {
-  const admin = createPool({ ...config, database: 'mysql' }, 1);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-  } finally {
-    await admin.end();
-  }
-}
-
 async function main(): Promise<void> {
   const options = readOptions();
-  const id = randomBytes(4).toString('hex');
-  const database = `cps_bench_${id}`;
-  const taskQueue = `cps-bench-${id}`;
-  const account = `bench-${id}`;
-  const broker = process.env.CLOUD_HOST?.trim() || 'mqtt://127.0.0.1:1883';
-  const temporalAddress = process.env.TEMPORAL_ADDRESS?.trim() || '127.0.0.1:7233';
-  const env: Env = {
-    OCPP_MYSQL_USER: 'root',
-    ...process.env,
-    OCPP_MYSQL_DATABASE: database,
-    CP_SYNC_DATABASE: database,
-    CLOUD_HOST: broker,
-    CLOUD_CREDENTIALS: '{}',
-    TEMPORAL_ADDRESS: temporalAddress,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    LOG_LEVEL: 'info',
-  };
-  const config = loadDatabaseConfig(env);
-  let pool: Pool | undefined;
-  let worker: WorkerProcess | undefined;
-  let bare: ChildProcess | undefined;
-  let publisher: ChildProcess | undefined;
-  let connection: Connection | undefined;
+  const run = benchRun();
+  const { id, database, taskQueue, account, broker, temporalAddress, env, config } = run;
+  const running = new Started(run, options.keep);
   try {
-    await createOcppSchema(config);
-    await migrate(config);
-    pool = createPool(config);
+    const pool = await running.openDatabase();
     const tables = tablesFor(config);
     say(`seeding ${options.devices} devices into ${database}…`);
     const seeded = await seed(pool, options.devices, !options.collectorOnly);
     const before = { points: await checksum(pool, 'charging_points'), stations: await checksum(pool, 'charging_stations') };
 
-    worker = await startWorker(env, options.keep);
+    const worker = running.worker = await startWorker(env, options.keep);
     // Before any sync: mostly the workflow bundle that the worker builds when it starts.
     const workerStartRssMiB = peakRssMiB(worker.child.pid);
-    bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const bare = running.bare = fork(join(__dirname, 'bare-subscriber.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await ask(bare, { url: broker, account });
-    publisher = fork(join(__dirname, 'publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const publisher = running.publisher = fork(join(__dirname, 'publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
-    connection = await Connection.connect({ address: temporalAddress });
+    const connection = running.connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection });
     // The window: the publishing time plus room for the collectors to connect (slow on a loaded machine) and the
     // last messages to arrive. A publisher still sending when it closes would count as the collector's loss, so the
@@ -471,16 +272,11 @@ async function main(): Promise<void> {
     }
     if (!options.collectorOnly && !report.rowsCorrect) process.exitCode = 1;
   } finally {
-    await stopProcess(publisher);
-    await stopProcess(bare);
-    await stopProcess(worker?.child);
-    await connection?.close();
-    await pool?.end();
-    if (!options.keep) await dropDatabase(config, database);
+    await running.stop();
   }
 }
 
-main().catch((err: Error) => {
+(process.argv.includes('--watch') ? watchBench() : main()).catch((err: Error) => {
   process.stderr.write(`benchmark failed: ${err.message}\n`);
   process.exitCode = err instanceof UsageError ? 2 : 1;
 });

@@ -49,3 +49,12 @@ export function missingPoints(device: BenchDevice): number[] {
   const present = new Set(device.station.points);
   return Array.from({ length: device.connectors }, (_, k) => k + 1).filter((p) => !present.has(p));
 }
+
+/**
+ * A device that comes online during a watch benchmark (numbered after the fleet): its station exists, without any
+ * point, so the watch must create all of its connectors.
+ */
+export function newBenchDevice(i: number): BenchDevice & { station: NonNullable<BenchDevice['station']> } {
+  const deviceId = benchDeviceId(i);
+  return { deviceId, connectors: 1 + (mix(i, 1) % 4), messages: 1, station: { pk: i, stationId: i % 2 === 0 ? undashed(deviceId) : deviceId, points: [] } };
+}
