@@ -7,8 +7,12 @@ import type { ApplyResult, ApprovalRecord, PlanSummary, RefusedDecision, Rejecti
 export const WATCH_WORKFLOW_TYPE = 'watchChargingPoints';
 export const DEFAULT_WATCH_ID = 'charging-points-watch';
 export const DEFAULT_WATCH_INTERVAL_MS = 30_000;
-/** Cycles per workflow run before it continues as new (unless Temporal suggests it earlier). */
-export const DEFAULT_CYCLES_PER_RUN = 500;
+/**
+ * Cycles per workflow run before it continues as new (unless Temporal suggests it earlier). A busy cycle adds 20–42 KB
+ * of history (measured by `npm run bench -- --watch`, docs/performance.md): 60 keep a run near 2.5 MB at worst,
+ * within 4 MiB, and at the default interval a run lasts half an hour.
+ */
+export const DEFAULT_CYCLES_PER_RUN = 60;
 /**
  * With --max-silent-stations: a live station counts as silent when no device of the watch named it within this
  * horizon (longer than any station's reporting period), and the guard holds no plan before the watch has listened

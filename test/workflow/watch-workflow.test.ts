@@ -124,6 +124,10 @@ function statusWhen(handle: WatchHandle, ready: (status: WatchStatus) => boolean
   );
 }
 
+// On a loaded machine the time-skipping test server now and then leaves a run that continues as new hanging (about one
+// full workflow-project run in three here, never alone); a real regression fails all three tries.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
+
 describe('watchChargingPoints', () => {
   jest.setTimeout(60_000);
 

@@ -24,7 +24,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { RowDataPacket } from 'mysql2';
 import type { Pool } from '../../src/db/pool';
 import { parseDuration } from '../../src/domain/duration';
-import { DEFAULT_WATCH_INTERVAL_MS, WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
+import { DEFAULT_CYCLES_PER_RUN, DEFAULT_WATCH_INTERVAL_MS, WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
 import { stopWatchUpdate } from '../../src/workflows/watch-definitions';
 import { benchDevice, missingPoints, newBenchDevice } from './fleet';
 import { ask, benchRun, checksum, collectorsListening, insertChunked, peakRssMiB, rowsCorrect, say, seconds, seed, sleep, startWorker, Started, UsageError, wholeOption, type Seeded } from './harness';
@@ -43,7 +43,7 @@ function readWatchOptions() {
       minutes: { type: 'string', default: '5' },
       interval: { type: 'string', default: String(DEFAULT_WATCH_INTERVAL_MS) },
       period: { type: 'string', default: '5min' },
-      'cycles-per-run': { type: 'string', default: '500' },
+      'cycles-per-run': { type: 'string', default: String(DEFAULT_CYCLES_PER_RUN) },
       collectors: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
