@@ -8,12 +8,13 @@ import type { ApprovalRecord, ApproveSignal, RejectionRecord, RejectSignal, Sync
 
 export type Verdict<T> = { accepted: T } | { refused: string; by: string; fingerprint?: string };
 
-function text(value: unknown, max = 500): string | undefined {
+/** A text field of a decision, trimmed and capped; undefined when absent or blank. */
+export function text(value: unknown, max = 500): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
 }
 
 /** Who decided, as given (`--by`); recorded as `unknown` where a decision without one is accepted (see DecisionRules). */
-function decider(by: unknown): string {
+export function decider(by: unknown): string {
   return text(by, 200) ?? 'unknown';
 }
 
@@ -33,7 +34,8 @@ export function approvalData(fingerprint: string): string {
 /** The Data of a rejection: "{"by":"<your name>","reason":"<why>"}". */
 export const REJECTION_DATA = JSON.stringify({ by: '<your name>', reason: '<why>' });
 
-const anonymous = (request: { by?: unknown } | undefined, rules: DecisionRules): boolean => rules.byRequired && text(request?.by, 200) === undefined;
+/** A decision that does not say who made it, where the rules require it. */
+export const anonymous = (request: { by?: unknown } | undefined, rules: DecisionRules): boolean => rules.byRequired && text(request?.by, 200) === undefined;
 
 export function judgeApproval(status: SyncStatus, request: ApproveSignal | undefined, now: string, rules: DecisionRules = { byRequired: true }): Verdict<ApprovalRecord> {
   const by = decider(request?.by);

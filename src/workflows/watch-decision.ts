@@ -2,11 +2,13 @@
  * The watch's judge of approvals and rejections: they decide the plan that waits now (a watch has no other). A plan
  * that a newer cycle's plan replaced is refused by name, so that an operator who approves what they saw learns why.
  * Pure, like decision.ts (whose helpers it shares): the Updates ask it in their validators, the signals in their
- * handlers.
+ * handlers. A decision must say who made it (`by`), as a sync's must: the watch is newer than that rule.
  */
 import type { ApprovalRecord, ApproveSignal, RejectionRecord, RejectSignal } from '../shared';
 import type { PendingWatchPlan, SupersededPlan } from '../watch-shared';
-import type { Verdict } from './decision';
+import { anonymous, approvalData, decider, REJECTION_DATA, text, type DecisionRules, type Verdict } from './decision';
+
+const RULES: DecisionRules = { byRequired: true };
 
 export interface WatchDecisionState {
   pending: PendingWatchPlan | null;
@@ -14,10 +16,6 @@ export interface WatchDecisionState {
   /** A cycle is planning now: its plan may replace the waiting one, so no decision is taken meanwhile. */
   planning: boolean;
   stopping: boolean;
-}
-
-function text(value: unknown, max: number): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, max) : undefined;
 }
 
 /** Why nothing can be decided now, if so. */
@@ -29,7 +27,7 @@ function notNow(state: WatchDecisionState): string | undefined {
 }
 
 export function judgeWatchApproval(state: WatchDecisionState, request: ApproveSignal | undefined, now: string): Verdict<ApprovalRecord> {
-  const by = text(request?.by, 200) ?? 'unknown';
+  const by = decider(request?.by);
   const fingerprint = text(request?.fingerprint, 64);
   const refuse = (refused: string): Verdict<ApprovalRecord> => ({ refused, by, fingerprint });
   if (fingerprint !== undefined && fingerprint !== state.pending?.plan.fingerprint) {
@@ -39,12 +37,14 @@ export function judgeWatchApproval(state: WatchDecisionState, request: ApproveSi
   const blocked = notNow(state);
   if (blocked !== undefined || !state.pending) return refuse(blocked ?? 'nothing awaits approval');
   if (fingerprint !== undefined && fingerprint !== state.pending.plan.fingerprint) return refuse(`fingerprint ${fingerprint} is not the waiting plan's (${state.pending.plan.fingerprint})`);
+  if (anonymous(request, RULES)) return refuse(`say who approves: send ${approvalData(state.pending.plan.fingerprint)}`);
   return { accepted: { by, comment: text(request?.comment, 500), at: now, fingerprint: state.pending.plan.fingerprint, auto: false } };
 }
 
 export function judgeWatchRejection(state: WatchDecisionState, request: RejectSignal | undefined, now: string): Verdict<RejectionRecord> {
-  const by = text(request?.by, 200) ?? 'unknown';
+  const by = decider(request?.by);
   const blocked = notNow(state);
   if (blocked !== undefined) return { refused: blocked, by };
+  if (anonymous(request, RULES)) return { refused: `say who rejects: send ${REJECTION_DATA}`, by };
   return { accepted: { by, reason: text(request?.reason, 500), at: now } };
 }

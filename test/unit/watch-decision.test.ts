@@ -25,6 +25,9 @@ describe("the watch's approvals", () => {
     expect(judgeWatchApproval(state({ planning: true }), {}, NOW)).toMatchObject({ refused: expect.stringMatching(/a cycle is planning now/) });
     expect(judgeWatchRejection(state({ stopping: true }), {}, NOW)).toMatchObject({ refused: 'the watch is stopping' });
     expect(judgeWatchRejection(state(), { by: 'bob', reason: 'no' }, NOW)).toEqual({ accepted: { by: 'bob', reason: 'no', at: NOW } });
+    // As for a sync: a decision must say who made it, and the refusal says what to send.
+    expect(judgeWatchApproval(state(), { fingerprint: 'bbbb' }, NOW)).toMatchObject({ refused: 'say who approves: send {"fingerprint":"bbbb","by":"<your name>"}' });
+    expect(judgeWatchRejection(state(), { reason: 'no' }, NOW)).toMatchObject({ refused: expect.stringMatching(/^say who rejects: send \{"by":"<your name>"/) });
   });
 });
 
