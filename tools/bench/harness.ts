@@ -68,13 +68,23 @@ export async function rowsCorrect(pool: Pool, seeded: Seeded, before: { points: 
   return { ok: problems.length === 0, problems };
 }
 
-export function peakRssMiB(pid: number | undefined): number | undefined {
+function statusMiB(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The process's peak resident set so far (VmHWM). */
+export function peakRssMiB(pid: number | undefined): number | undefined {
+  return statusMiB(pid, 'VmHWM');
+}
+
+/** The process's resident set now (VmRSS). */
+export function rssMiB(pid: number | undefined): number | undefined {
+  return statusMiB(pid, 'VmRSS');
 }
 
 export interface WorkerProcess {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --watch [--devices N] [--new-per-minute K] [--minutes M] [--interval 30s] [--period 5min]
- * [--cycles-per-run C] [--collectors K] [--json] [--keep]`: the watch end to end, with the raw limits of the same run.
+ * [--cycles-per-run C] [--collectors K] [--steady] [--json] [--keep]`: the watch end to end, with the raw limits of the same run.
  *
  *   - its own database with the fleet of fleet.ts, plus the stations (without points) of the devices that will come
  *     online; a real worker process; the real watch (auto-approve) on the Temporal server;
@@ -27,8 +27,11 @@ import { parseDuration } from '../../src/domain/duration';
 import { DEFAULT_CYCLES_PER_RUN, DEFAULT_WATCH_INTERVAL_MS, WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
 import { stopWatchUpdate } from '../../src/workflows/watch-definitions';
 import { benchDevice, missingPoints, newBenchDevice } from './fleet';
-import { ask, benchRun, checksum, collectorsListening, insertChunked, peakRssMiB, rowsCorrect, say, seconds, seed, sleep, startWorker, Started, UsageError, wholeOption, type Seeded } from './harness';
+import { ask, benchRun, checksum, collectorsListening, insertChunked, peakRssMiB, rssMiB, rowsCorrect, say, seconds, seed, sleep, startWorker, Started, UsageError, wholeOption, type Seeded } from './harness';
 import { watchHistoryFigures } from './watch-history';
+import { completeFleet, knownFleet } from './watch-steady';
+import { tablesFor } from '../../src/db/tables';
+import { watchKeyOf } from '../../src/domain/watch-keys';
 import type { WatchPublishJob, WatchPublisherMessage, WatchPublishReport } from './watch-publisher';
 
 const POLL_MS = 250;
@@ -47,6 +50,7 @@ function readWatchOptions() {
       collectors: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      steady: { type: 'boolean', default: false },
     },
   });
   const duration = (name: string, raw: string, min: number): number => {
@@ -64,6 +68,7 @@ function readWatchOptions() {
     collectors: wholeOption('collectors', values.collectors, 64),
     json: values.json,
     keep: values.keep,
+    steady: values.steady,
   };
 }
 
@@ -150,8 +155,8 @@ export async function watchBench(): Promise<void> {
     await handle?.terminate('benchmark over').catch(() => undefined);
     await running.stop();
   };
-  // The time bound: the minutes asked, a minute of seeding per 100,000 devices, and 10 min for the rest.
-  const boundMs = (options.minutes + Math.ceil(options.devices / 100_000) + 10) * 60_000;
+  // The time bound: the minutes asked, a minute of seeding per 100,000 devices (two with --steady), and 10 min for the rest.
+  const boundMs = (options.minutes + (options.steady ? 2 : 1) * Math.ceil(options.devices / 100_000) + 10) * 60_000;
   const hardStop = setTimeout(() => {
     process.stderr.write(`benchmark failed: over its time bound of ${boundMs / 60_000} min; stopping what it started\n`);
     void stopAll().finally(() => process.exit(1));
@@ -159,7 +164,9 @@ export async function watchBench(): Promise<void> {
   try {
     const pool = await running.openDatabase();
     say(`seeding ${options.devices} devices into ${database}…`);
-    const fleet = await seed(pool, options.devices, true);
+    const seeded = await seed(pool, options.devices, true);
+    // --steady: the fleet in sync and known to the watch (watch-steady.ts); otherwise a fleet never synced.
+    const fleet = options.steady ? { ...seeded, expectedNew: new Set<string>(), lastPointId: await completeFleet(pool, options.devices, seeded.lastPointId) } : seeded;
     const newTotal = Math.floor(options.newPerMinute * options.minutes);
     const newStations = Array.from({ length: newTotal }, (_, k) => newBenchDevice(options.devices + k + 1).station);
     await insertChunked(pool, 'INSERT INTO charging_stations (id, name, station_id) VALUES ?', newStations.map((s) => [s.pk, `Station ${s.pk}`, s.stationId]));
@@ -181,6 +188,7 @@ export async function watchBench(): Promise<void> {
       ...(options.collectors > 1 ? { collectors: options.collectors } : {}),
     };
     const workflowId = `cps-bench-watch-${run.id}`;
+    if (options.steady) await knownFleet(pool, tablesFor(run.config).watchDevices, watchKeyOf(workflowId), options.devices);
     const watch = await client.workflow.start(WATCH_WORKFLOW_TYPE, { taskQueue: run.taskQueue, workflowId, args: [input] });
     handle = watch;
     const firstRunId = watch.firstExecutionRunId;
@@ -200,6 +208,7 @@ export async function watchBench(): Promise<void> {
     await settle(handle, latency, options.intervalMs);
     const status = await handle.executeUpdate(stopWatchUpdate, { args: [{ by: 'benchmark', reason: 'benchmark over' }] });
     const workerPeakRssMiB = peakRssMiB(worker.child.pid);
+    const workerRssMiB = rssMiB(worker.child.pid);
     const { received: bareReceived } = await ask<{ received: number }>(bare, 'stop');
     const received = worker.collected.map((line) => Number(/ (\d+) messages/.exec(line)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
     if (options.keep) writeFileSync(join(tmpdir(), `${database}-worker.log`), worker.all.join(''));
@@ -207,7 +216,7 @@ export async function watchBench(): Promise<void> {
     const history = await watchHistoryFigures(client, workflowId, firstRunId);
     // What the watch must have created: the missing points of every fleet device heard, and every new device's points.
     const expectedNew = new Set<string>();
-    for (let i = 1; i <= published.fleetDevicesHeard; i++) for (const p of missingPoints(benchDevice(i))) expectedNew.add(`${i}/${p}`);
+    if (!options.steady) for (let i = 1; i <= published.fleetDevicesHeard; i++) for (const p of missingPoints(benchDevice(i))) expectedNew.add(`${i}/${p}`);
     for (let k = 1; k <= published.newDevices; k++) {
       const device = newBenchDevice(options.devices + k);
       for (let p = 1; p <= device.connectors; p++) expectedNew.add(`${device.station.pk}/${p}`);
@@ -221,6 +230,7 @@ export async function watchBench(): Promise<void> {
       periodSeconds: seconds(options.periodMs),
       intervalSeconds: seconds(options.intervalMs),
       minutes: options.minutes,
+      steady: options.steady,
       collectors: options.collectors,
       published: published.published,
       publishedRate: Math.round(published.published / published.seconds),
@@ -237,6 +247,7 @@ export async function watchBench(): Promise<void> {
       cycleDbSeconds: { p50: quantile(cycleSeconds, 0.5), p99: quantile(cycleSeconds, 0.99), max: quantile(cycleSeconds, 1) },
       rawSelect100Seconds,
       workerPeakRssMiB,
+      workerRssMiB,
       workerStartRssMiB,
       runs: history.runs,
       continuedAsNew: history.runs - 1,
