@@ -30,6 +30,7 @@ import { benchDevice, missingPoints, newBenchDevice } from './fleet';
 import { ask, benchRun, checksum, collectorsListening, insertChunked, peakRssMiB, rssMiB, rowsCorrect, say, seconds, seed, sleep, startWorker, Started, UsageError, wholeOption, type Seeded } from './harness';
 import { watchHistoryFigures } from './watch-history';
 import { completeFleet, knownFleet } from './watch-steady';
+import { probeHundredDeviceCycle } from './watch-cycle-probe';
 import { tablesFor } from '../../src/db/tables';
 import { watchKeyOf } from '../../src/domain/watch-keys';
 import type { WatchPublishJob, WatchPublisherMessage, WatchPublishReport } from './watch-publisher';
@@ -224,6 +225,8 @@ export async function watchBench(): Promise<void> {
     const check = await rowsCorrect(pool, { ...fleet, expectedNew } satisfies Seeded, before);
     say('measuring the raw limit (100 devices by index)…');
     const rawSelect100Seconds = await rawSelect(pool, options.devices);
+    say('timing a cycle of 100 changed devices on the same tables…');
+    const cycle100 = await probeHundredDeviceCycle({ pool, tables: tablesFor(run.config) }, workflowId, options.devices, status.cycles);
     const cycleSeconds = history.changedCycles.map((c) => c.seconds);
     const report = {
       devices: options.devices,
@@ -246,6 +249,7 @@ export async function watchBench(): Promise<void> {
       changedDevicesPerCycle: { p50: quantile(history.changedCycles.map((c) => c.changedDevices), 0.5), max: quantile(history.changedCycles.map((c) => c.changedDevices), 1) },
       cycleDbSeconds: { p50: quantile(cycleSeconds, 0.5), p99: quantile(cycleSeconds, 0.99), max: quantile(cycleSeconds, 1) },
       rawSelect100Seconds,
+      cycle100,
       workerPeakRssMiB,
       workerRssMiB,
       workerStartRssMiB,
