@@ -95,8 +95,23 @@ function isDeadlineExceeded(err: unknown, deadline: number): boolean {
   return false;
 }
 
+/**
+ * What to do when no worker answers, after saying so: by default (status, run), that the run waits for one; a
+ * decision (approve, reject) says instead that nothing was decided and to send it again once a worker runs.
+ */
+export type NoWorkerHint = (workflowId: string) => string;
+
+const followOnceWorking: NoWorkerHint = (workflowId) =>
+  'The sync is started and waits for a worker: start one with `cp-sync worker` (same TEMPORAL_TASK_QUEUE), then follow it with `cp-sync status ' + `${workflowId}\`.`;
+
+/** For approve and reject: the decision was not sent, so it must be sent again. */
+const decideOnceWorking =
+  (command: 'approve' | 'reject'): NoWorkerHint =>
+  (workflowId) =>
+    `Nothing was decided: start a worker with \`cp-sync worker\` (same TEMPORAL_TASK_QUEUE), then run \`cp-sync ${command} ${workflowId}\` again.`;
+
 /** The status query of a running sync; a query needs a worker, so say so when none answers. */
-export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): Promise<SyncStatus> {
+export async function queryStatus(handle: WorkflowHandle, taskQueue?: string, noWorker: NoWorkerHint = followOnceWorking): Promise<SyncStatus> {
   const deadline = Date.now() + QUERY_DEADLINE_MS;
   try {
     return await handle.client.connection.withDeadline(deadline, () => handle.query(statusQuery));
@@ -104,9 +119,8 @@ export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): P
     if (err instanceof WorkflowNotFoundError) throw new CliError(`No sync with id ${handle.workflowId} in this namespace.`, EXIT.failed);
     if (isDeadlineExceeded(err, deadline)) {
       throw new CliError(
-        `No worker answers on task queue ${taskQueue ?? '(the sync\'s task queue)'}: sync ${handle.workflowId} did not answer its status query within ${QUERY_DEADLINE_MS / 1000} s. ` +
-          'The sync is started and waits for a worker: start one with `cp-sync worker` (same TEMPORAL_TASK_QUEUE), then follow it with `cp-sync status ' +
-          `${handle.workflowId}\`.`,
+        `No worker answers on task queue ${taskQueue ?? '(the sync\'s task queue)'}: ${handle.workflowId} did not answer its status query within ${QUERY_DEADLINE_MS / 1000} s. ` +
+          noWorker(handle.workflowId),
         EXIT.failed,
       );
     }
@@ -118,7 +132,7 @@ export async function queryStatus(handle: WorkflowHandle, taskQueue?: string): P
  * The status of a sync, running or ended. A finished run answers from its result, and a failed one from the final
  * status its failure carries (ended-run.ts), so neither needs a worker.
  */
-export async function loadStatus(handle: WorkflowHandle): Promise<SyncStatus> {
+export async function loadStatus(handle: WorkflowHandle, noWorker?: NoWorkerHint): Promise<SyncStatus> {
   let description;
   try {
     description = await handle.describe();
@@ -128,7 +142,7 @@ export async function loadStatus(handle: WorkflowHandle): Promise<SyncStatus> {
   }
   switch (description.status.name) {
     case 'RUNNING': {
-      const status = await queryStatus(handle, description.taskQueue);
+      const status = await queryStatus(handle, description.taskQueue, noWorker);
       // The server knows every attempt (also one lost with its worker); the workflow only what attempts told it.
       const retry = retryFromDescription(description) ?? status.retry;
       return retry ? { ...status, retry } : status;
@@ -151,7 +165,7 @@ export interface ApproveOptions {
  * validator refuses a stale fingerprint, a run not awaiting approval, a decision already taken) and answers at once.
  */
 export async function approve(handle: WorkflowHandle, options: ApproveOptions): Promise<SyncStatus> {
-  const before = await loadStatus(handle);
+  const before = await loadStatus(handle, decideOnceWorking('approve'));
   if (before.phase !== 'awaiting-approval' || !before.plan) {
     throw new CliError(`Nothing to approve: sync ${handle.workflowId} is ${before.phase}.`, EXIT.refused);
   }
@@ -163,7 +177,7 @@ export async function approve(handle: WorkflowHandle, options: ApproveOptions): 
 
 /** Rejects the run (before its plan, or while the plan waits); refused once approved or once the write has started. */
 export async function reject(handle: WorkflowHandle, reason: string | undefined, options: { by?: string } = {}): Promise<SyncStatus> {
-  const before = await loadStatus(handle);
+  const before = await loadStatus(handle, decideOnceWorking('reject'));
   if (FINAL_PHASES.includes(before.phase) || before.phase === 'applying') {
     throw new CliError(`Too late to reject: sync ${handle.workflowId} is ${before.phase}.`, EXIT.refused);
   }

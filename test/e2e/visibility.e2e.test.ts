@@ -178,6 +178,22 @@ test(
 );
 
 test(
+  'cp-sync reject with no worker on the task queue says that nothing was decided and to send it again',
+  async () => {
+    const workflowId = e2e.workflowId('no-worker-reject');
+    const queue = { TEMPORAL_TASK_QUEUE: `${e2e.taskQueue}-nobody` };
+    e2e.handle(workflowId);
+    expectExit(await cli.run(['start', '--id', workflowId, '--account', e2e.account(), '--duration', '1s'], queue), 0);
+    const run = await cli.run(['reject', workflowId, '--reason', 'no worker'], queue);
+    expectExit(run, EXIT.failed);
+    expect(run.stderr).toContain(`No worker answers on task queue ${e2e.taskQueue}-nobody`);
+    expect(run.stderr).toContain(`Nothing was decided: start a worker with \`cp-sync worker\` (same TEMPORAL_TASK_QUEUE), then run \`cp-sync reject ${workflowId}\` again.`);
+    expect(run.stderr).not.toContain('waits for a worker');
+  },
+  TEST_TIMEOUT,
+);
+
+test(
   'Ctrl-C during the collection window leaves the command, not the sync, and says how to follow or stop it',
   async () => {
     const workflowId = e2e.workflowId('ctrl-c');
