@@ -168,7 +168,10 @@ export function formatReport(result: SyncResult, text: ReportText = {}): string[
       lines.push('=== Expired ===', 'No approval arrived before APPROVAL_TIMEOUT', 'No charging points were created');
       break;
     case 'heard-nothing':
-      lines.push('=== Heard nothing ===', `WARN ${heardNothingWarning(result.input)}`, 'No charging points were created');
+      lines.push('=== Heard nothing ===', `WARN ${heardNothingWarning(result.input)}`);
+      // How much of the fleet that silence covers: all of it is a broken feed, not a quiet night.
+      if (result.plan) lines.push(`${result.plan.silentStations ?? result.plan.stationsInDatabase} of ${result.plan.stationsInDatabase} live stations in the database sent nothing`);
+      lines.push('No charging points were created');
       break;
     case 'cancelled':
     case 'terminated':

@@ -23,6 +23,9 @@ describe('issue 13 outcomes', () => {
     expect(warning).toContain('CLOUD_HOST');
     expect(warning).toContain('nobody/sweet-home/+/status-control/connectors-count');
     expect(formatReport(resultOf({ ...base, phase: 'heard-nothing' }))).toEqual(expect.arrayContaining(['=== Heard nothing ===', `WARN ${warning}`]));
+    // With its plan, the report says how many live stations that silence covers (status of an ended run reads the same).
+    const plan = { fingerprint: 'f', processedDevices: 0, messages: 0, stationsInDatabase: 120, silentStations: 120, stationsToChange: 0, pointsToCreate: 0, surplusPoints: 0, skippedStations: 0, notFound: 0, rejected: 0, stations: [], notFoundDeviceIds: [], rejectedSamples: [], truncated: false };
+    expect(formatReport(resultOf({ ...base, phase: 'heard-nothing', plan }))).toEqual(['=== Heard nothing ===', `WARN ${warning}`, '120 of 120 live stations in the database sent nothing', 'No charging points were created', 'Processed 0 unique devices']);
   });
 
   it('tells a cancelled run from a failed one, and says when the apply was rolled back', () => {
