@@ -202,6 +202,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     status.lastCycle = record;
     const { plan, runKey } = outcome;
     if (plan && runKey) {
+      status.lastPlan = { cycle, runKey, plan };
       const fromCycle = status.pending?.fromCycle ?? cycle;
       supersede(status, cycle);
       if (plan.pointsToCreate > 0) {
