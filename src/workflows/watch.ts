@@ -14,6 +14,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -35,6 +36,8 @@ import { awaitApproval, carryOf, cycleRecord, initialStatus, recordCreated, show
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from './visibility';
 
 const REFUSALS_KEPT = 10;
+/** A cycle's plan equal to the waiting one (same fingerprint) leaves it waiting instead of superseding and notifying it again. */
+const SAME_PLAN_WAITS_PATCH = 'watch-same-plan-waits';
 /** A run that lives this long continues as new even at long intervals: its collectors' start-to-close is 2 days. */
 const MAX_RUN_MS = 24 * 3_600_000;
 
@@ -204,15 +207,21 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     if (plan && runKey) {
       status.lastPlan = { cycle, runKey, plan };
       const fromCycle = status.pending?.fromCycle ?? cycle;
-      supersede(status, cycle);
-      if (plan.pointsToCreate > 0) {
-        const auto = autoDecision(input as unknown as SyncInput, plan);
-        // A plan that may rest on a broken feed waits for a person, within the limits or not (as a sync's does).
-        const silence = outcome.silence && tooManySilent({ silentStations: outcome.silence.silentStations, stationsInDatabase: outcome.silence.liveStations }, input.maxSilentStations);
-        if ('approver' in auto && silence === undefined) {
+      const auto = autoDecision(input as unknown as SyncInput, plan);
+      // A plan that may rest on a broken feed waits for a person, within the limits or not (as a sync's does).
+      const silence = outcome.silence && tooManySilent({ silentStations: outcome.silence.silentStations, stationsInDatabase: outcome.silence.liveStations }, input.maxSilentStations);
+      const applyNow = 'approver' in auto && silence === undefined;
+      const waiting = status.pending;
+      if (plan.pointsToCreate > 0 && !applyNow && waiting?.plan.fingerprint === plan.fingerprint && patched(SAME_PLAN_WAITS_PATCH)) {
+        // The same plan again (a device without a station heard again is planned again): the waiting plan stays,
+        // under its fingerprint and notification; superseding it would notify the same plan every cycle.
+        record.decision = 'awaiting-approval';
+      } else {
+        supersede(status, cycle);
+        if (plan.pointsToCreate > 0 && applyNow) {
           record.decision = 'applied';
           record.created = await applyPlan(runKey, plan, outcome.oldestHeard);
-        } else {
+        } else if (plan.pointsToCreate > 0) {
           record.decision = 'awaiting-approval';
           const waitReason = silence ?? ('waitReason' in auto ? auto.waitReason : undefined);
           awaitApproval(status, { cycle, runKey, plan, since: new Date().toISOString(), autoApproveExceeded: waitReason, fromCycle, oldestHeard: outcome.oldestHeard });

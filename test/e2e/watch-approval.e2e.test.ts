@@ -145,3 +145,66 @@ test('a plan over the limit waits and is notified once; the next cycle’s super
   }
   expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
 }, 180_000);
+
+test('cp-sync plan <watch> --format json|csv|sql exports the waiting plan, then the last cycle’s; a device without a station does not re-notify it', async () => {
+  const account = e2e.account();
+  const station = await e2e.db.station({ station_id: 'WEXP-0001', name: 'Exported' });
+  const handle = await startWatch({ account, autoApproveMaxPoints: 1 });
+  const none = await cli.run(['plan', handle.workflowId, '--format', 'json']);
+  expectExit(none, 1);
+  expect(none.stderr).toMatch(/No plan yet: watch .* no cycle has planned anything/);
+
+  const publisher = await Publisher.start(account, [report(station.station_id, 2), report('WEXP-NOSTATION', 1)], { intervalMs: 300 });
+  try {
+    const waiting = await statusUntil(handle, 'the plan to wait', (s) => s.phase === 'awaiting-approval');
+    const pending = waiting.pending!;
+    // The device without a station keeps talking: later cycles plan it again, but the waiting plan is the same one
+    // and is notified once.
+    await statusUntil(handle, 'three more cycles', (s) => s.cycles >= waiting.cycles + 3);
+    const later = await handle.query(watchStatusQuery);
+    expect(later.pending?.plan.fingerprint).toBe(pending.plan.fingerprint);
+    expect(awaitingPosted(handle.workflowId)).toEqual([pending.plan.fingerprint]);
+    const shown = later.pending!;
+
+    const json = await cli.json<Record<string, unknown>>(['plan', handle.workflowId, '--format', 'json']);
+    expectExit(json.run, 0);
+    expect(json.value).toMatchObject({
+      workflowId: handle.workflowId,
+      cycle: shown.cycle,
+      runKey: shown.runKey,
+      phase: 'awaiting-approval',
+      fingerprint: pending.plan.fingerprint,
+      pointsToCreate: 2,
+      stations: [expect.objectContaining({ stationPk: station.id, deviceId: station.station_id, missing: [1, 2] })],
+      notFoundDeviceIds: ['WEXP-NOSTATION'],
+    });
+    const csv = await cli.run(['plan', handle.workflowId, '--format', 'csv']);
+    expectExit(csv, 0);
+    expect(csv.stdout).toBe(
+      ['station,station id,device,expected,live,missing,surplus,skipped', `Exported,${station.id},WEXP-0001,2,0,"1,2",,false`, ',,WEXP-NOSTATION,1,,,,false', ''].join('\n'),
+    );
+    const sql = await cli.run(['plan', handle.workflowId, '--format', 'sql']);
+    expectExit(sql, 0);
+    expect(sql.stdout).toContain(`, cycle ${shown.cycle} (awaiting-approval), plan ${pending.plan.fingerprint}: 2 charging points to create on 1 stations`);
+    expect(sql.stdout).toMatch(new RegExp(`VALUES\n {2}\\(\\d+, 'Exported', 1, '${station.id}', @now, @now\\),\n {2}\\(\\d+, 'Exported', 2, '${station.id}', @now, @now\\);\nCOMMIT;`));
+    const table = await cli.run(['plan', handle.workflowId]);
+    expectExit(table, 0);
+    expect(table.stdout).toContain(`Watch ${handle.workflowId}: awaiting-approval; the plan of cycle ${shown.cycle} waits for approval`);
+
+    expectExit(await approveByCli(handle.workflowId, pending.plan.fingerprint), 0);
+    await statusUntil(handle, 'the plan applied', (s) => s.createdTotal === 2 && s.pending === null);
+    expect(await pointIdsOf(station)).toEqual([1, 2]);
+  } finally {
+    await publisher.stop();
+  }
+  // Nothing waits (the watch stopped): the last cycle's plan, from the watch's final status.
+  expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
+  const last = (await handle.result()).lastPlan!;
+  expect(last.cycle).toBeGreaterThan(0);
+  const json = await cli.json<Record<string, unknown>>(['plan', handle.workflowId, '--format', 'json']);
+  expectExit(json.run, 0);
+  expect(json.value).toMatchObject({ cycle: last.cycle, runKey: last.runKey, phase: 'stopped', fingerprint: last.plan.fingerprint, pointsToCreate: last.plan.pointsToCreate });
+  const table = await cli.run(['plan', handle.workflowId]);
+  expectExit(table, 0);
+  expect(table.stdout).toContain(`Watch ${handle.workflowId}: stopped; nothing waits, the last plan is cycle ${last.cycle}'s`);
+}, 180_000);
