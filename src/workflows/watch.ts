@@ -25,6 +25,7 @@ import { tooManySilent } from '../domain/silence';
 import { DEFAULT_CYCLES_PER_RUN, DEFAULT_SILENCE_HORIZON_MS, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
 import type { Verdict } from './decision';
+import { logRefused } from './decision-log';
 import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './definitions';
 import { applyMissingPoints, collectWatchCounts, endWatchSessions, planWatchCycle, sendNotification } from './watch-activities';
 import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from './watch-decision';
@@ -93,19 +94,17 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
   const validate = (verdict: Verdict<unknown>): void => void accepted(verdict);
   setHandler(approveUpdate, approve, { validator: (request?: ApproveSignal) => validate(judgeWatchApproval(state(), request, now())) });
   setHandler(rejectUpdate, reject, { validator: (request?: RejectSignal) => validate(judgeWatchRejection(state(), request, now())) });
-  // A signal cannot answer: its refusal is recorded for `status` and the Web UI.
-  const refusedSignal = (list: 'refusedApprovals' | 'refusedRejections', decide: () => unknown): void => {
-    try {
-      decide();
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      log.warn('Decision refused', { reason });
-      status[list] = [...status[list], { by: 'signal', reason, at: now() }].slice(-REFUSALS_KEPT);
-      tell();
-    }
+  // A signal cannot answer: its refusal is recorded for `status` and the Web UI, with who sent it (as a sync's is).
+  const refusedSignal = (list: 'refusedApprovals' | 'refusedRejections', what: 'Approval' | 'Rejection', verdict: Verdict<unknown>): boolean => {
+    if (!('refused' in verdict)) return false;
+    const refused = { by: verdict.by, fingerprint: verdict.fingerprint, reason: verdict.refused };
+    logRefused(what, refused);
+    status[list] = [...status[list], { ...refused, at: now() }].slice(-REFUSALS_KEPT);
+    tell();
+    return true;
   };
-  setHandler(approveSignal, (request?: ApproveSignal) => refusedSignal('refusedApprovals', () => approve(request)));
-  setHandler(rejectSignal, (request?: RejectSignal) => refusedSignal('refusedRejections', () => reject(request)));
+  setHandler(approveSignal, (request?: ApproveSignal) => void (refusedSignal('refusedApprovals', 'Approval', judgeWatchApproval(state(), request, now())) || approve(request)));
+  setHandler(rejectSignal, (request?: RejectSignal) => void (refusedSignal('refusedRejections', 'Rejection', judgeWatchRejection(state(), request, now())) || reject(request)));
   const stop = (request?: WatchStopRequest): WatchStatus => {
     stopRequest ??= request ?? {};
     status.stopping = true;
