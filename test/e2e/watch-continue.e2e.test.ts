@@ -125,8 +125,13 @@ test('continue-as-new while a device publishes and a plan waits: counts, the wai
       timeoutMs: 60_000,
       intervalMs: 20,
     });
+    const subscriptions = (): number => e2e.infoLines().filter((l) => l === 'Subscribed to connectors-count').length;
+    const subscribedBefore = subscriptions();
     await publishOnce(account, quiet.station_id, 1);
+    // Sent while no collector listened (the next run's had not subscribed yet): only the kept session can deliver it.
+    expect(subscriptions()).toBe(subscribedBefore);
     await livePointsWithin(quiet, [1], 60_000);
+    expect(subscriptions()).toBeGreaterThan(subscribedBefore);
     expect(await currentRunId(handle)).not.toBe(runBefore);
     const after = await statusUntil(handle, 'the point counted', (s) => s.createdTotal === 3);
     expect(after).toMatchObject({ phase: 'watching', pending: null, devicesHeard: 2 });
