@@ -81,6 +81,14 @@ export interface SupersededPlan {
   by: number;
 }
 
+/** The last plan a cycle made (waiting, applied or with nothing to create): what `cp-sync plan <watch>` exports. */
+export interface CyclePlan {
+  cycle: number;
+  /** Its rows in the tool's tables. */
+  runKey: string;
+  plan: PlanSummary;
+}
+
 /** What the watch carries from one run to the next (continue-as-new). */
 export interface WatchCarry {
   startedAt: string;
@@ -94,6 +102,8 @@ export interface WatchCarry {
   pending: PendingWatchPlan | null;
   superseded: SupersededPlan[];
   runs: number;
+  /** Absent in watches started before it was kept. */
+  lastPlan?: CyclePlan | null;
 }
 
 /** The watch's `status` query. `plan` repeats `pending`'s plan so that `cp-sync approve` and the Web UI read it as a sync's. */

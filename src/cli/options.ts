@@ -4,9 +4,9 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../domain/duration';
-import { MAX_COLLECTORS, PHASES, type Phase } from '../shared';
+import { MAX_COLLECTORS } from '../shared';
 import { isTimeZone } from '../domain/cron';
-import { isPhase } from '../client/list';
+import { isListPhase, LIST_PHASES, type ListPhase } from '../client/list';
 import { PLAN_FORMATS, type PlanFormat } from './plan-export';
 
 export function collectorsOption(value: string): number {
@@ -21,8 +21,9 @@ export function durationOption(value: string): number {
   return ms;
 }
 
-export function phaseOption(value: string): Phase {
-  if (!isPhase(value)) throw new InvalidArgumentError(`expected one of ${PHASES.join(', ')}`);
+/** `list --phase`: a sync's phase or a watch's. */
+export function phaseOption(value: string): ListPhase {
+  if (!isListPhase(value)) throw new InvalidArgumentError(`expected one of ${LIST_PHASES.join(', ')}`);
   return value;
 }
 

@@ -10,6 +10,7 @@ import { POINTS_PER_INSERT } from '../store/applier';
 import { idInBlock } from '../domain/ids';
 import { ApplyTally } from '../domain/still-missing';
 import type { Phase, PlanSummary } from '../shared';
+import type { WatchPhase } from '../watch-shared';
 import type { Output } from './output';
 
 export const PLAN_FORMATS = ['table', 'json', 'csv', 'sql'] as const;
@@ -18,14 +19,21 @@ export type PlanFormat = (typeof PLAN_FORMATS)[number];
 /** A plan to export: the workflow's summary (counts, fingerprint) and where its rows are (the run key). */
 export interface PlanToExport {
   workflowId: string;
-  /** The run id, which is also the run key of the plan's rows. */
+  /** The run id, which is also the run key of the plan's rows unless `runKey` says otherwise. */
   runId: string;
-  phase: Phase;
+  phase: Phase | WatchPhase;
   summary: PlanSummary;
+  /** A watch's plan: its cycle, and the cycle's run key, under which its rows are. */
+  runKey?: string;
+  cycle?: number;
 }
 
 /** The summary's lists, which the export replaces with the complete lists from the tables. */
 const LISTS = ['stations', 'notFoundDeviceIds', 'silentStationSamples', 'ambiguities', 'rejectedSamples', 'truncated'] as const;
+
+function runKeyOf(plan: PlanToExport): string {
+  return plan.runKey ?? plan.runId;
+}
 
 /** Writes `"key": [ … ]` with one element per line. */
 async function jsonArray<T>(out: Output, key: string, items: AsyncIterable<T>): Promise<number> {
@@ -48,11 +56,12 @@ async function* mapped<T, U>(items: AsyncIterable<T>, map: (item: T) => U): Asyn
  * every list complete instead of its first PLAN_SAMPLE_LIMIT entries, plus runId.
  */
 export async function writePlanJson(db: SyncDatabase, plan: PlanToExport, out: Output): Promise<void> {
-  const head: Record<string, unknown> = { workflowId: plan.workflowId, runId: plan.runId, phase: plan.phase, ...plan.summary };
+  const cycle = plan.cycle !== undefined ? { cycle: plan.cycle, runKey: runKeyOf(plan) } : {};
+  const head: Record<string, unknown> = { workflowId: plan.workflowId, runId: plan.runId, ...cycle, phase: plan.phase, ...plan.summary };
   for (const list of LISTS) delete head[list];
   const opening = JSON.stringify(head, null, 2);
   await out.write(`${opening.slice(0, opening.lastIndexOf('\n}'))},\n`);
-  const runKey = plan.runId;
+  const runKey = runKeyOf(plan);
   await jsonArray(out, 'stations', planStations(db, runKey));
   await jsonArray(
     out,
@@ -80,10 +89,10 @@ export const CSV_HEADER = ['station', 'station id', 'device', 'expected', 'live'
  */
 export async function writePlanCsv(db: SyncDatabase, plan: PlanToExport, out: Output): Promise<void> {
   await out.write(csvRecord(CSV_HEADER));
-  for await (const s of planStations(db, plan.runId)) {
+  for await (const s of planStations(db, runKeyOf(plan))) {
     await out.write(csvRecord([s.stationName, s.stationPk, s.deviceId, String(s.expected), String(s.livePoints), s.missing.join(','), s.surplus.join(','), String(s.skipped)]));
   }
-  for await (const device of notFoundDevices(db, plan.runId)) {
+  for await (const device of notFoundDevices(db, runKeyOf(plan))) {
     await out.write(csvRecord(['', '', device.deviceId, String(device.connectors), '', '', '', 'false']));
   }
 }
@@ -107,7 +116,7 @@ export async function writePlanSql(db: SyncDatabase, plan: PlanToExport, out: Ou
   await out.write(
     [
       `-- cp-sync plan ${plan.workflowId} --format sql`,
-      `-- Run ${plan.runId} (${plan.phase}), plan ${summary.fingerprint}: ${summary.pointsToCreate} charging points to create on ${summary.stationsToChange} stations` +
+      `-- Run ${plan.runId}${plan.cycle !== undefined ? `, cycle ${plan.cycle}` : ''} (${plan.phase}), plan ${summary.fingerprint}: ${summary.pointsToCreate} charging points to create on ${summary.stationsToChange} stations` +
         (summary.testDeviceId !== undefined ? ` (test mode: only device ${summary.testDeviceId})` : ''),
       `-- The INSERTs the apply would run, as of ${now.toISOString()}: planned points re-checked against ${t.points} now,`,
       `-- ids continuing from its highest id now. The apply itself re-checks every station and point under lock and takes`,
@@ -125,7 +134,7 @@ export async function writePlanSql(db: SyncDatabase, plan: PlanToExport, out: Ou
   const tally = new ApplyTally();
   let rows = 0;
   let inStatement = 0;
-  for await (const station of pendingStations(db, plan.runId)) {
+  for await (const station of pendingStations(db, runKeyOf(plan))) {
     for (const pointId of tally.station(station)) {
       const id = idInBlock(highest, rows);
       const values = `(${id}, ${escape(station.name)}, ${pointId}, ${escape(station.stationPk)}, @now, @now)`;

@@ -5,11 +5,17 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { FINAL_PHASES, PHASES, WORKFLOW_TYPE, type Phase } from '../shared';
 import { renderTable } from '../domain/table';
-import { WATCH_WORKFLOW_TYPE } from '../watch-shared';
+import { WATCH_PHASES, WATCH_WORKFLOW_TYPE, type WatchPhase } from '../watch-shared';
 import { CP_SYNC_DATABASE, CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE, type RunMemo } from '../workflows/visibility';
 
+/** What `list --phase` takes: a sync's phases and a watch's (watching, awaiting-approval, stopped). */
+export type ListPhase = Phase | WatchPhase;
+export const LIST_PHASES: readonly ListPhase[] = [...new Set<ListPhase>([...PHASES, ...WATCH_PHASES])];
+/** Phases a run ends in: a phase of a running one also needs a running execution. */
+const LIST_FINAL_PHASES: readonly ListPhase[] = [...FINAL_PHASES, 'stopped'];
+
 export interface ListOptions {
-  phase?: Phase;
+  phase?: ListPhase;
   /** Only runs started at or after this time. */
   since?: Date;
   /** Only runs meant for this OCPP database (CpSyncDatabase), for a namespace that several databases share. */
@@ -36,6 +42,10 @@ export function isPhase(value: string): value is Phase {
   return (PHASES as readonly string[]).includes(value);
 }
 
+export function isListPhase(value: string): value is ListPhase {
+  return (LIST_PHASES as readonly string[]).includes(value);
+}
+
 /** The visibility query. A phase of a running sync also requires a running execution: a terminated run keeps its last phase. */
 export function listQuery(options: Pick<ListOptions, 'phase' | 'since' | 'database'>): string {
   // Watches too: their phases (watching, awaiting-approval) are told in the same search attribute.
@@ -48,7 +58,7 @@ export function listQuery(options: Pick<ListOptions, 'phase' | 'since' | 'databa
     clauses.push(`(${CP_SYNC_PHASE.name} = 'cancelled' OR ExecutionStatus = 'Canceled')`);
   } else if (options.phase) {
     clauses.push(`${CP_SYNC_PHASE.name} = '${options.phase}'`);
-    if (!FINAL_PHASES.includes(options.phase)) clauses.push(`ExecutionStatus = 'Running'`);
+    if (!LIST_FINAL_PHASES.includes(options.phase)) clauses.push(`ExecutionStatus = 'Running'`);
   }
   if (options.since) clauses.push(`StartTime >= '${options.since.toISOString()}'`);
   // The option's parser allows no quote: the name goes into the query as it is.

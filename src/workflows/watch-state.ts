@@ -20,6 +20,7 @@ export function freshCarry(now: Date): WatchCarry {
     pending: null,
     superseded: [],
     runs: 0,
+    lastPlan: null,
   };
 }
 
@@ -32,8 +33,8 @@ export function initialStatus(input: WatchInput, carried: WatchCarry | undefined
 
 /** What the next run needs; nothing else crosses continue-as-new. */
 export function carryOf(status: WatchStatus): WatchCarry {
-  const { startedAt, cycles, createdTotal, createdToday, createdDay, devicesHeard, lastCycle, pending, superseded, runs } = status;
-  return { startedAt, cycles, createdTotal, createdToday, createdDay, devicesHeard, lastCycle, pending, superseded, runs };
+  const { startedAt, cycles, createdTotal, createdToday, createdDay, devicesHeard, lastCycle, pending, superseded, runs, lastPlan } = status;
+  return { startedAt, cycles, createdTotal, createdToday, createdDay, devicesHeard, lastCycle, pending, superseded, runs, lastPlan: lastPlan ?? null };
 }
 
 /** `plan`, `phase` and `autoApproveExceeded` follow the waiting plan, so that a watch reads like a sync to `approve`. */

@@ -14,6 +14,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -24,6 +25,7 @@ import { tooManySilent } from '../domain/silence';
 import { DEFAULT_CYCLES_PER_RUN, DEFAULT_SILENCE_HORIZON_MS, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
 import type { Verdict } from './decision';
+import { logRefused } from './decision-log';
 import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './definitions';
 import { applyMissingPoints, collectWatchCounts, endWatchSessions, planWatchCycle, sendNotification } from './watch-activities';
 import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from './watch-decision';
@@ -35,6 +37,8 @@ import { awaitApproval, carryOf, cycleRecord, initialStatus, recordCreated, show
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from './visibility';
 
 const REFUSALS_KEPT = 10;
+/** A cycle's plan equal to the waiting one (same fingerprint) leaves it waiting instead of superseding and notifying it again. */
+const SAME_PLAN_WAITS_PATCH = 'watch-same-plan-waits';
 /** A run that lives this long continues as new even at long intervals: its collectors' start-to-close is 2 days. */
 const MAX_RUN_MS = 24 * 3_600_000;
 
@@ -90,19 +94,17 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
   const validate = (verdict: Verdict<unknown>): void => void accepted(verdict);
   setHandler(approveUpdate, approve, { validator: (request?: ApproveSignal) => validate(judgeWatchApproval(state(), request, now())) });
   setHandler(rejectUpdate, reject, { validator: (request?: RejectSignal) => validate(judgeWatchRejection(state(), request, now())) });
-  // A signal cannot answer: its refusal is recorded for `status` and the Web UI.
-  const refusedSignal = (list: 'refusedApprovals' | 'refusedRejections', decide: () => unknown): void => {
-    try {
-      decide();
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      log.warn('Decision refused', { reason });
-      status[list] = [...status[list], { by: 'signal', reason, at: now() }].slice(-REFUSALS_KEPT);
-      tell();
-    }
+  // A signal cannot answer: its refusal is recorded for `status` and the Web UI, with who sent it (as a sync's is).
+  const refusedSignal = (list: 'refusedApprovals' | 'refusedRejections', what: 'Approval' | 'Rejection', verdict: Verdict<unknown>): boolean => {
+    if (!('refused' in verdict)) return false;
+    const refused = { by: verdict.by, fingerprint: verdict.fingerprint, reason: verdict.refused };
+    logRefused(what, refused);
+    status[list] = [...status[list], { ...refused, at: now() }].slice(-REFUSALS_KEPT);
+    tell();
+    return true;
   };
-  setHandler(approveSignal, (request?: ApproveSignal) => refusedSignal('refusedApprovals', () => approve(request)));
-  setHandler(rejectSignal, (request?: RejectSignal) => refusedSignal('refusedRejections', () => reject(request)));
+  setHandler(approveSignal, (request?: ApproveSignal) => void (refusedSignal('refusedApprovals', 'Approval', judgeWatchApproval(state(), request, now())) || approve(request)));
+  setHandler(rejectSignal, (request?: RejectSignal) => void (refusedSignal('refusedRejections', 'Rejection', judgeWatchRejection(state(), request, now())) || reject(request)));
   const stop = (request?: WatchStopRequest): WatchStatus => {
     stopRequest ??= request ?? {};
     status.stopping = true;
@@ -202,16 +204,23 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     status.lastCycle = record;
     const { plan, runKey } = outcome;
     if (plan && runKey) {
+      status.lastPlan = { cycle, runKey, plan };
       const fromCycle = status.pending?.fromCycle ?? cycle;
-      supersede(status, cycle);
-      if (plan.pointsToCreate > 0) {
-        const auto = autoDecision(input as unknown as SyncInput, plan);
-        // A plan that may rest on a broken feed waits for a person, within the limits or not (as a sync's does).
-        const silence = outcome.silence && tooManySilent({ silentStations: outcome.silence.silentStations, stationsInDatabase: outcome.silence.liveStations }, input.maxSilentStations);
-        if ('approver' in auto && silence === undefined) {
+      const auto = autoDecision(input as unknown as SyncInput, plan);
+      // A plan that may rest on a broken feed waits for a person, within the limits or not (as a sync's does).
+      const silence = outcome.silence && tooManySilent({ silentStations: outcome.silence.silentStations, stationsInDatabase: outcome.silence.liveStations }, input.maxSilentStations);
+      const applyNow = 'approver' in auto && silence === undefined;
+      const waiting = status.pending;
+      if (plan.pointsToCreate > 0 && !applyNow && waiting?.plan.fingerprint === plan.fingerprint && patched(SAME_PLAN_WAITS_PATCH)) {
+        // The same plan again (a device without a station heard again is planned again): the waiting plan stays,
+        // under its fingerprint and notification; superseding it would notify the same plan every cycle.
+        record.decision = 'awaiting-approval';
+      } else {
+        supersede(status, cycle);
+        if (plan.pointsToCreate > 0 && applyNow) {
           record.decision = 'applied';
           record.created = await applyPlan(runKey, plan, outcome.oldestHeard);
-        } else {
+        } else if (plan.pointsToCreate > 0) {
           record.decision = 'awaiting-approval';
           const waitReason = silence ?? ('waitReason' in auto ? auto.waitReason : undefined);
           awaitApproval(status, { cycle, runKey, plan, since: new Date().toISOString(), autoApproveExceeded: waitReason, fromCycle, oldestHeard: outcome.oldestHeard });

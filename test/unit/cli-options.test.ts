@@ -57,8 +57,14 @@ describe('option values', () => {
   it('--phase takes the phases only, --limit 1 to 10000', () => {
     expect(phaseOption('awaiting-approval')).toBe('awaiting-approval');
     expect(() => phaseOption('waiting')).toThrow(InvalidArgumentError);
+    expect(() => phaseOption('waiting')).toThrow(/expected one of .*applied.*, watching, stopped$/);
     expect(limitOption('10000')).toBe(10_000);
     for (const text of ['0', '10001', '2.5', 'all']) expect(() => limitOption(text)).toThrow('expected a whole number from 1 to 10000');
+  });
+
+  it('--phase takes a watch’s phases too: watching, awaiting-approval, stopped', () => {
+    for (const phase of ['watching', 'awaiting-approval', 'stopped']) expect(phaseOption(phase)).toBe(phase);
+    expect(() => phaseOption('Watching')).toThrow(InvalidArgumentError);
   });
 
   it('--database takes a database name as OCPP_MYSQL_DATABASE does (nothing that could leave the query)', () => {

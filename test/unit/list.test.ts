@@ -14,6 +14,12 @@ describe('cp-sync list', () => {
     expect(listQuery({ phase: 'applied' })).toBe("(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints') AND CpSyncPhase = 'applied'");
   });
 
+  it('a watch’s phases: watching (and awaiting-approval) only while it runs; stopped, its end, whenever', () => {
+    const both = "(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints')";
+    expect(listQuery({ phase: 'watching' })).toBe(`${both} AND CpSyncPhase = 'watching' AND ExecutionStatus = 'Running'`);
+    expect(listQuery({ phase: 'stopped' })).toBe(`${both} AND CpSyncPhase = 'stopped'`);
+  });
+
   it('--database filters on CpSyncDatabase; the order asked for is newest start first', () => {
     expect(listQuery({ database: 'ocpp_eu' })).toBe("(WorkflowType = 'syncChargingPoints' OR WorkflowType = 'watchChargingPoints') AND CpSyncDatabase = 'ocpp_eu'");
     expect(NEWEST_START_FIRST).toBe(' ORDER BY StartTime DESC');

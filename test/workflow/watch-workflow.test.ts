@@ -11,7 +11,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ApplyInput } from '../../src/activities';
 import type { ApplyResult, NotificationEvent } from '../../src/shared';
-import { approveUpdate, rejectUpdate, stopWatchUpdate, watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
+import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, stopWatchUpdate, watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
 import { WATCH_WORKFLOW_TYPE, type WatchCollectInput, type WatchCycleInput, type WatchCycleOutcome, type WatchInput, type WatchStatus } from '../../src/watch-shared';
 import { registerSearchAttributes } from '../support/search-attributes';
 import { aPlanSummary, anApplyResult } from '../support/builders';
@@ -196,6 +196,45 @@ describe('watchChargingPoints', () => {
       const applied = await statusWhen(handle, (s) => s.pending === null && s.createdTotal > 0);
       expect(applied.phase).toBe('watching');
       expect(calls.apply).toEqual([{ runKey: 'run-c3', fingerprint: 'f000000000000003' }]);
+    });
+  });
+
+  it('leaves a waiting plan waiting, notified once, when later cycles plan the same again (a device without a station heard again)', async () => {
+    const same = (input: WatchCycleInput): WatchCycleOutcome => ({ ...planned(input, 9), plan: aPlanSummary({ fingerprint: 'f0000000000same', pointsToCreate: 9, stationsToChange: 1 }) });
+    let differ: number | undefined;
+    const cycles: Cycles = (input) => {
+      if (differ === undefined) return same(input);
+      if (differ === 0) differ = input.cycle;
+      return input.cycle === differ ? planned(input, 12, 2) : quiet;
+    };
+    await withWatch(aWatchInput({ autoApproveMaxPoints: 5 }), cycles, async (handle, calls) => {
+      const later = await statusWhen(handle, (s) => s.cycles >= 3);
+      expect(later.pending).toMatchObject({ cycle: 1, runKey: 'run-c1', fromCycle: 1 });
+      expect(later.superseded).toEqual([]);
+      expect(later.lastPlan).toMatchObject({ cycle: later.cycles, runKey: `run-c${later.cycles}` });
+      expect(calls.cycles.every((c) => c.fromCycle === 1)).toBe(true);
+      expect(calls.notifications.map((n) => n.plan?.fingerprint)).toEqual(['f0000000000same']);
+
+      // A different plan still supersedes it.
+      differ = 0;
+      const superseding = await statusWhen(handle, (s) => s.pending !== null && s.pending.cycle > 1);
+      expect(superseding.superseded).toEqual([{ fingerprint: 'f0000000000same', cycle: 1, by: differ }]);
+      expect(calls.notifications.map((n) => n.plan?.fingerprint)).toEqual(['f0000000000same', `f${String(differ).padStart(15, '0')}`]);
+    });
+  });
+
+  it('records who sent a refused approve or reject signal, as a sync does', async () => {
+    await withWatch(aWatchInput({ autoApproveMaxPoints: 5 }), () => quiet, async (handle) => {
+      await statusWhen(handle, (s) => s.cycles >= 1);
+      await handle.signal(approveSignal, { fingerprint: 'f000000000000009', by: 'dave@ops' });
+      await handle.signal(rejectSignal, { by: 'erin@ops', reason: 'nothing to reject' });
+      await handle.signal(approveSignal, {});
+      const refused = await statusWhen(handle, (s) => s.refusedApprovals.length === 2 && s.refusedRejections.length === 1);
+      expect(refused.refusedApprovals).toEqual([
+        { by: 'dave@ops', fingerprint: 'f000000000000009', reason: 'nothing awaits approval (the watch is watching)', at: expect.any(String) },
+        { by: 'unknown', reason: 'nothing awaits approval (the watch is watching)', at: expect.any(String) },
+      ]);
+      expect(refused.refusedRejections).toEqual([{ by: 'erin@ops', reason: 'nothing awaits approval (the watch is watching)', at: expect.any(String) }]);
     });
   });
 
