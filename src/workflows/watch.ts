@@ -20,7 +20,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
+import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
 import { tooManySilent } from '../domain/silence';
 import { DEFAULT_CYCLES_PER_RUN, DEFAULT_SILENCE_HORIZON_MS, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
@@ -118,8 +118,11 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     return status;
   });
   setHandler(stopWatchSignal, (request?: WatchStopRequest) => void stop(request));
+  /** Which activity's failed attempt `status.error` shows: its next success clears it. */
+  let retrying: string | undefined;
   setHandler(activityRetryingSignal, (retry: ActivityRetry) => {
     status.error = `${retry.activity} attempt ${retry.attempt - 1} failed (${retry.lastFailure}); retrying`;
+    retrying = retry.activity;
     tell();
   });
   tell();
@@ -146,11 +149,12 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
       const result = await applyMissingPoints({ runKey, fingerprint: plan.fingerprint });
       recordCreated(status, result, new Date());
       recordApplied(oldestHeard, result.created);
-      status.error = undefined;
+      status.error = retrying = undefined;
       return result.created;
     } catch (err) {
       // The watch goes on: the failure is shown, and the next change of these devices plans them again.
       status.error = `applying plan ${plan.fingerprint} failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+      retrying = undefined;
       log.error(status.error);
       return 0;
     }
@@ -198,6 +202,9 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     } finally {
       planning = false;
     }
+    // A cycle whose plan failed and then succeeded (a database back after a restart) leaves no error behind, even
+    // when it has nothing to apply.
+    if (retrying === ACTIVITY.watchPlan) status.error = retrying = undefined;
     status.cycles = cycle;
     status.devicesHeard += outcome.newDevices;
     const record = cycleRecord(cycle, new Date(), outcome.changedDevices, outcome.plan);
