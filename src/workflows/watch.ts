@@ -42,6 +42,12 @@ const SAME_PLAN_WAITS_PATCH = 'watch-same-plan-waits';
 /** A run that lives this long continues as new even at long intervals: its collectors' start-to-close is 2 days. */
 const MAX_RUN_MS = 24 * 3_600_000;
 
+/** A cycle whose plan failed for good no longer fails the watch (see runCycle). */
+const FAILED_CYCLE_PATCH = 'watch-survives-failed-cycle';
+
+/** An activity's failure, without Temporal's wrapper. */
+const messageOf = (err: unknown): string => (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));
+
 type Decision = { approve: true; by: string; fingerprint: string } | { approve: false; by: string; reason?: string };
 
 export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchCarry): Promise<WatchStatus> {
@@ -153,7 +159,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
       return result.created;
     } catch (err) {
       // The watch goes on: the failure is shown, and the next change of these devices plans them again.
-      status.error = `applying plan ${plan.fingerprint} failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+      status.error = `applying plan ${plan.fingerprint} failed: ${messageOf(err)}`;
       retrying = undefined;
       log.error(status.error);
       return 0;
@@ -199,6 +205,16 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     let outcome;
     try {
       outcome = await planWatchCycle({ workflowId, cycle, fromCycle: status.pending?.fromCycle ?? cycle, ...silenceAsked() });
+    } catch (err) {
+      // Its retries spent (a database away for minutes) or not retryable: the watch goes on and shows why. The next
+      // cycle takes this one's number: a cycle's claim and plan are idempotent by number, so it plans what this one
+      // claimed too. Runs recorded before this failed here, and replay so.
+      if (isCancellation(err) || !patched(FAILED_CYCLE_PATCH)) throw err;
+      status.error = `cycle ${cycle} failed: ${messageOf(err)}; the next cycle plans its devices again`;
+      retrying = ACTIVITY.watchPlan;
+      log.error(status.error);
+      tell();
+      return;
     } finally {
       planning = false;
     }
