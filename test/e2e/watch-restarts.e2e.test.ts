@@ -4,6 +4,8 @@
  * the tool's databases) killed while a cycle's apply runs and started again. The watch does not fail, every point
  * ends up exactly once, and no error is left in its status once the service is back.
  */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { WatchStatus } from '../../src/watch-shared';
 import { publishOnce } from '../support/e2e-broker';
 import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
@@ -43,6 +45,27 @@ async function stations(prefix: string, count: number): Promise<StationRow[]> {
   const rows: StationRow[] = [];
   for (let n = 1; n <= count; n++) rows.push(await e2e.db.station({ station_id: `${prefix}-${n}`, name: `${prefix} ${n}` }));
   return rows;
+}
+
+/** Polls the watch's status until `ready` says so; names the last error it showed if the time runs out. */
+async function statusWhen(handle: WorkflowHandle, what: string, ready: (status: WatchStatus) => boolean, timeoutMs = 20_000): Promise<WatchStatus> {
+  let last: WatchStatus | undefined;
+  let activities = '';
+  return waitFor(
+    what,
+    async () => {
+      last = await watchStatus(handle);
+      if (ready(last)) return last;
+      const { raw } = await handle.describe();
+      activities = JSON.stringify((raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, failure: a.lastFailure?.message })));
+      return false;
+    },
+    {
+      timeoutMs,
+      intervalMs: 250,
+      lastSeen: () => `cycles ${last?.cycles}, error ${last?.error ?? 'none'}; activities ${activities}; the worker's last lines:\n${e2e.lines.slice(-20).map((l) => `${l.level} ${l.line}`).join('\n')}`,
+    },
+  );
 }
 
 async function subscribed(count: number): Promise<void> {
@@ -92,8 +115,10 @@ test('a database crash while a cycle applies: retried until the database is back
   const account = e2e.account();
   const url = broker!.url;
   let publisher: Publisher | undefined;
-  // Held by another writer: the cycle's apply waits on it, in its transaction, when the database goes.
-  const lock = await holdRowLock(e2e, 'SELECT id FROM charging_stations WHERE id = ? FOR UPDATE', [fresh!.id]);
+  // Held by another writer: the cycle's apply waits on it, in its transaction, when the database goes (both
+  // stations: a cycle that heard only one of them waits as well).
+  const lock = await holdRowLock(e2e, 'SELECT id FROM charging_stations WHERE id IN (?) FOR UPDATE', [[gaps!.id, fresh!.id]]);
+  let down = false;
   try {
     const handle = await startWatch(e2e, { account, intervalMs: INTERVAL_MS });
     await subscribed(1);
@@ -101,15 +126,14 @@ test('a database crash while a cycle applies: retried until the database is back
     await waitFor('the apply running', () => runningActivity(handle, 'applyMissingPoints'), { timeoutMs: 30_000, intervalMs: POLL_MS });
 
     await server!.crash();
+    down = true;
     await lock.release();
     // The failed attempt shows while the database is away (the apply's retries back off from 1 s).
-    const failing = await waitFor('status shows the failed apply', async () => ((await watchStatus(handle)).error ?? '').startsWith('applyMissingPoints attempt') && (await watchStatus(handle)), {
-      timeoutMs: 20_000,
-      intervalMs: 250,
-    });
+    const failing = await statusWhen(handle, 'status shows the failed apply', (shown) => (shown.error ?? '').startsWith('applyMissingPoints attempt'));
     expect(failing.error).toMatch(/^applyMissingPoints attempt \d+ failed \(.+\); retrying$/);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await server!.restart();
+    down = false;
 
     await pointsWithin(e2e, [gaps!, fresh!], { [gaps!.station_id]: [1, 2, 3], [fresh!.station_id]: [1, 2] }, 90_000);
     // Once the database is back, the watch goes on: a device heard now gets its points too.
@@ -117,10 +141,7 @@ test('a database crash while a cycle applies: retried until the database is back
     await pointsWithin(e2e, [gaps!, fresh!, later!], { [gaps!.station_id]: [1, 2, 3], [fresh!.station_id]: [1, 2], [later!.station_id]: [1, 2] }, 30_000);
     expect(await duplicatePoints(e2e)).toEqual([]);
 
-    const status = await waitFor('the error cleared', async () => {
-      const shown = await watchStatus(handle);
-      return shown.error === undefined && shown;
-    }, { timeoutMs: 30_000, intervalMs: 250 });
+    const status = await statusWhen(handle, 'the error cleared', (shown) => shown.error === undefined, 30_000);
     expect(status).toMatchObject({ kind: 'watch', phase: 'watching', pending: null, createdTotal: 6 });
     const applied = await appliedCycles(e2e, handle.workflowId);
     expect(applied.reduce((sum, c) => sum + c.created, 0)).toBe(6);
@@ -131,6 +152,8 @@ test('a database crash while a cycle applies: retried until the database is back
   } finally {
     await lock.release();
     await publisher?.stop();
+    // For the tests after this one, whatever happened here.
+    if (down) await server!.restart();
   }
 }, 180_000);
 
@@ -144,29 +167,28 @@ test('a database crash between cycles: the cycles retry their plan until it is b
   await pointsWithin(e2e, [quiet!], { [quiet!.station_id]: [1] }, 30_000);
 
   await server!.crash();
-  const failing = await waitFor(
-    'status shows the failed cycle',
-    async () => {
-      const shown = await watchStatus(handle);
-      return (shown.error ?? '').startsWith('planWatchCycle attempt') && shown;
-    },
-    { timeoutMs: 20_000, intervalMs: 250 },
-  );
-  expect(failing.error).toMatch(/^planWatchCycle attempt \d+ failed \(.+\); retrying$/);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  await server!.restart();
+  let down = true;
+  try {
+    const failing = await statusWhen(handle, 'status shows the failed cycle', (shown) => (shown.error ?? '').startsWith('planWatchCycle attempt'));
+    expect(failing.error).toMatch(/^planWatchCycle attempt \d+ failed \(.+\); retrying$/);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await server!.restart();
+    down = false;
 
-  // Cycles with nothing to do once it is back (the failed one, and one more): the error they showed is gone, though
-  // nothing was applied.
-  await waitFor('two cycles after the restart', async () => (await watchStatus(handle)).cycles >= failing.cycles + 2, { timeoutMs: 60_000, intervalMs: 250 });
-  const after = await watchStatus(handle);
-  expect(after).toMatchObject({ phase: 'watching', pending: null, createdTotal: 1 });
-  expect(after.error).toBeUndefined();
-  await publishOnce(account, heard!.station_id, 2, url);
-  await pointsWithin(e2e, [quiet!, heard!], { [quiet!.station_id]: [1], [heard!.station_id]: [1, 2] }, 30_000);
-  const status = await watchStatus(handle);
-  expect(status).toMatchObject({ phase: 'watching', pending: null, createdTotal: 3 });
-  expect(status.error).toBeUndefined();
-  expect(await duplicatePoints(e2e)).toEqual([]);
-  expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
+    // Cycles with nothing to do once it is back (the failed one, and one more): the error they showed is gone, though
+    // nothing was applied.
+    const after = await statusWhen(handle, 'two cycles after the restart', (shown) => shown.cycles >= failing.cycles + 2, 60_000);
+    expect(after).toMatchObject({ phase: 'watching', pending: null, createdTotal: 1 });
+    expect(after.error).toBeUndefined();
+    await publishOnce(account, heard!.station_id, 2, url);
+    await pointsWithin(e2e, [quiet!, heard!], { [quiet!.station_id]: [1], [heard!.station_id]: [1, 2] }, 30_000);
+    const status = await watchStatus(handle);
+    expect(status).toMatchObject({ phase: 'watching', pending: null, createdTotal: 3 });
+    expect(status.error).toBeUndefined();
+    expect(await duplicatePoints(e2e)).toEqual([]);
+    expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
+  } finally {
+    // For the tests after this one, whatever happened here.
+    if (down) await server!.restart();
+  }
 }, 180_000);
