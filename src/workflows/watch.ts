@@ -33,7 +33,7 @@ import { stopWatchSignal, stopWatchUpdate, watchStatusQuery } from './watch-defi
 import { watchDetails } from './watch-details';
 import { recordApplied, recordCycle } from './watch-metrics';
 import { validateWatchInput } from './watch-input';
-import { awaitApproval, carryOf, cycleRecord, initialStatus, recordCreated, showPending, supersede } from './watch-state';
+import { awaitApproval, carryOf, failureMessage, cycleRecord, initialStatus, recordCreated, showPending, supersede } from './watch-state';
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from './visibility';
 
 const REFUSALS_KEPT = 10;
@@ -41,12 +41,8 @@ const REFUSALS_KEPT = 10;
 const SAME_PLAN_WAITS_PATCH = 'watch-same-plan-waits';
 /** A run that lives this long continues as new even at long intervals: its collectors' start-to-close is 2 days. */
 const MAX_RUN_MS = 24 * 3_600_000;
-
 /** A cycle whose plan failed for good no longer fails the watch (see runCycle). */
 const FAILED_CYCLE_PATCH = 'watch-survives-failed-cycle';
-
-/** An activity's failure, without Temporal's wrapper. */
-const messageOf = (err: unknown): string => (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));
 
 type Decision = { approve: true; by: string; fingerprint: string } | { approve: false; by: string; reason?: string };
 
@@ -159,7 +155,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
       return result.created;
     } catch (err) {
       // The watch goes on: the failure is shown, and the next change of these devices plans them again.
-      status.error = `applying plan ${plan.fingerprint} failed: ${messageOf(err)}`;
+      status.error = `applying plan ${plan.fingerprint} failed: ${failureMessage(err)}`;
       retrying = undefined;
       log.error(status.error);
       return 0;
@@ -206,11 +202,10 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     try {
       outcome = await planWatchCycle({ workflowId, cycle, fromCycle: status.pending?.fromCycle ?? cycle, ...silenceAsked() });
     } catch (err) {
-      // Its retries spent (a database away for minutes) or not retryable: the watch goes on and shows why. The next
-      // cycle takes this one's number: a cycle's claim and plan are idempotent by number, so it plans what this one
-      // claimed too. Runs recorded before this failed here, and replay so.
+      // Retries spent (a database away for minutes) or not retryable: the watch goes on. The next cycle takes this
+      // number (claim and plan are idempotent by number): it plans what this one claimed. Older runs failed here.
       if (isCancellation(err) || !patched(FAILED_CYCLE_PATCH)) throw err;
-      status.error = `cycle ${cycle} failed: ${messageOf(err)}; the next cycle plans its devices again`;
+      status.error = `cycle ${cycle} failed: ${failureMessage(err)}; the next cycle plans its devices again`;
       retrying = ACTIVITY.watchPlan;
       log.error(status.error);
       tell();
@@ -218,8 +213,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     } finally {
       planning = false;
     }
-    // A cycle whose plan failed and then succeeded (a database back after a restart) leaves no error behind, even
-    // when it has nothing to apply.
+    // A plan that failed, then succeeded (a database back) leaves no error behind, even with nothing to apply.
     if (retrying === ACTIVITY.watchPlan) status.error = retrying = undefined;
     status.cycles = cycle;
     status.devicesHeard += outcome.newDevices;
