@@ -74,3 +74,8 @@ export function recordCreated(status: WatchStatus, result: ApplyResult, now: Dat
 export function cycleRecord(cycle: number, at: Date, changedDevices: number, plan: PlanSummary | undefined): WatchCycle {
   return { cycle, at: at.toISOString(), changedDevices, pointsToCreate: plan?.pointsToCreate ?? 0, created: 0, decision: 'nothing-to-do' };
 }
+
+/** An activity's failure for `status.error`, without Temporal's wrapper ("Activity task failed"). */
+export function failureMessage(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+}

@@ -20,7 +20,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
+import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
 import { tooManySilent } from '../domain/silence';
 import { DEFAULT_CYCLES_PER_RUN, DEFAULT_SILENCE_HORIZON_MS, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
@@ -33,7 +33,7 @@ import { stopWatchSignal, stopWatchUpdate, watchStatusQuery } from './watch-defi
 import { watchDetails } from './watch-details';
 import { recordApplied, recordCycle } from './watch-metrics';
 import { validateWatchInput } from './watch-input';
-import { awaitApproval, carryOf, cycleRecord, initialStatus, recordCreated, showPending, supersede } from './watch-state';
+import { awaitApproval, carryOf, failureMessage, cycleRecord, initialStatus, recordCreated, showPending, supersede } from './watch-state';
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from './visibility';
 
 const REFUSALS_KEPT = 10;
@@ -41,6 +41,8 @@ const REFUSALS_KEPT = 10;
 const SAME_PLAN_WAITS_PATCH = 'watch-same-plan-waits';
 /** A run that lives this long continues as new even at long intervals: its collectors' start-to-close is 2 days. */
 const MAX_RUN_MS = 24 * 3_600_000;
+/** A cycle whose plan failed for good no longer fails the watch (see runCycle). */
+const FAILED_CYCLE_PATCH = 'watch-survives-failed-cycle';
 
 type Decision = { approve: true; by: string; fingerprint: string } | { approve: false; by: string; reason?: string };
 
@@ -118,8 +120,11 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     return status;
   });
   setHandler(stopWatchSignal, (request?: WatchStopRequest) => void stop(request));
+  /** Which activity's failed attempt `status.error` shows: its next success clears it. */
+  let retrying: string | undefined;
   setHandler(activityRetryingSignal, (retry: ActivityRetry) => {
     status.error = `${retry.activity} attempt ${retry.attempt - 1} failed (${retry.lastFailure}); retrying`;
+    retrying = retry.activity;
     tell();
   });
   tell();
@@ -146,11 +151,12 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
       const result = await applyMissingPoints({ runKey, fingerprint: plan.fingerprint });
       recordCreated(status, result, new Date());
       recordApplied(oldestHeard, result.created);
-      status.error = undefined;
+      status.error = retrying = undefined;
       return result.created;
     } catch (err) {
       // The watch goes on: the failure is shown, and the next change of these devices plans them again.
-      status.error = `applying plan ${plan.fingerprint} failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+      status.error = `applying plan ${plan.fingerprint} failed: ${failureMessage(err)}`;
+      retrying = undefined;
       log.error(status.error);
       return 0;
     }
@@ -195,9 +201,20 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     let outcome;
     try {
       outcome = await planWatchCycle({ workflowId, cycle, fromCycle: status.pending?.fromCycle ?? cycle, ...silenceAsked() });
+    } catch (err) {
+      // Retries spent (a database away for minutes) or not retryable: the watch goes on. The next cycle takes this
+      // number (claim and plan are idempotent by number): it plans what this one claimed. Older runs failed here.
+      if (isCancellation(err) || !patched(FAILED_CYCLE_PATCH)) throw err;
+      status.error = `cycle ${cycle} failed: ${failureMessage(err)}; the next cycle plans its devices again`;
+      retrying = ACTIVITY.watchPlan;
+      log.error(status.error);
+      tell();
+      return;
     } finally {
       planning = false;
     }
+    // A plan that failed, then succeeded (a database back) leaves no error behind, even with nothing to apply.
+    if (retrying === ACTIVITY.watchPlan) status.error = retrying = undefined;
     status.cycles = cycle;
     status.devicesHeard += outcome.newDevices;
     const record = cycleRecord(cycle, new Date(), outcome.changedDevices, outcome.plan);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -47,7 +47,7 @@ interface Calls {
   sessionsEnded: { workflowId: string; collectors: number }[];
 }
 
-type Cycles = (input: WatchCycleInput) => WatchCycleOutcome;
+type Cycles = (input: WatchCycleInput) => WatchCycleOutcome | Promise<WatchCycleOutcome>;
 
 /** `cancelDelayMs`: how long a collector takes to store its last counts once cancelled. */
 function mockActivities(cycles: Cycles, cancelDelayMs = 0, apply: (input: ApplyInput) => ApplyResult = () => anApplyResult({ created: 2, stationsChanged: 1 })) {
@@ -69,7 +69,7 @@ function mockActivities(cycles: Cycles, cancelDelayMs = 0, apply: (input: ApplyI
     },
     planWatchCycle(input: WatchCycleInput): Promise<WatchCycleOutcome> {
       calls.cycles.push(input);
-      return Promise.resolve(cycles(input));
+      return Promise.resolve().then(() => cycles(input));
     },
     applyMissingPoints(input: ApplyInput): Promise<ApplyResult> {
       calls.apply.push(input);
@@ -247,6 +247,30 @@ describe('watchChargingPoints', () => {
       expect(after.lastRejection).toMatchObject({ by: 'bob', reason: 'not now' });
       expect(calls.cycles.at(-1)?.fromCycle).toBe(calls.cycles.at(-1)?.cycle);
       expect(calls.apply).toHaveLength(0);
+    });
+  });
+
+  it('goes on when a cycle’s plan fails for good: shows why, plans under the same number again, and clears the error', async () => {
+    let releaseRetry: () => void = () => undefined;
+    const retried = new Promise<void>((resolve) => (releaseRetry = resolve));
+    let failures = 0;
+    const cycles: Cycles = async (input) => {
+      if (input.cycle !== 2) return quiet;
+      if (failures++ === 0) throw ApplicationFailure.create({ type: 'DatabaseError', message: 'the database is away', nonRetryable: true });
+      // The same number again: held until the test has read the status it shows meanwhile.
+      await retried;
+      return planned(input, 2);
+    };
+    await withWatch(aWatchInput({ autoApproveMaxPoints: 5 }), cycles, async (handle, calls) => {
+      const failed = await statusWhen(handle, (s) => s.error !== undefined);
+      releaseRetry();
+      expect(failed).toMatchObject({ phase: 'watching', cycles: 1, error: 'cycle 2 failed: the database is away; the next cycle plans its devices again' });
+      const after = await statusWhen(handle, (s) => s.cycles >= 3);
+      expect(after).toMatchObject({ phase: 'watching', createdTotal: 2 });
+      expect(after.error).toBeUndefined();
+      expect(calls.cycles.slice(0, 4).map((c) => c.cycle)).toEqual([1, 2, 2, 3]);
+      expect(calls.apply).toEqual([{ runKey: 'run-c2', fingerprint: 'f000000000000002' }]);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
     });
   });
 
