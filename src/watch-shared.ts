@@ -2,7 +2,7 @@
  * Names and payload types of `cp-sync watch`, the always-on reconciliation: shared by its workflow, its activities,
  * the CLI and the tests (beside shared.ts, which holds the sync's).
  */
-import type { ApplyResult, ApprovalRecord, PlanSummary, RefusedDecision, RejectionRecord } from './shared';
+import type { ApplyResult, ApprovalRecord, BrokerConnectionProblem, PlanSummary, RefusedDecision, RejectionRecord } from './shared';
 
 export const WATCH_WORKFLOW_TYPE = 'watchChargingPoints';
 export const DEFAULT_WATCH_ID = 'charging-points-watch';
@@ -120,6 +120,8 @@ export interface WatchStatus extends WatchCarry {
   refusedRejections: RefusedDecision[];
   stopping?: boolean;
   error?: string;
+  /** A collector's trouble reaching the broker (naming the setting), until it connects again. */
+  brokerProblem?: BrokerConnectionProblem;
 }
 
 /** The result of one cycle's plan (activities/watch-cycle.ts). */

@@ -69,7 +69,8 @@ export async function connectHeartbeating(
   const onConnectionProblem = (now: BrokerConnectionProblem | undefined): void => {
     problem = now;
     if (now !== undefined) heartbeat();
-    if (now !== undefined) tell(now);
+    // Connected again after a problem: the workflow clears what it shows (the teller sends nothing twice).
+    tell(now ?? null);
   };
   try {
     const collector = await ThreadedCollector.connect({ ...options, connectTimeoutMs, onConnectionProblem }, context.cancellationSignal);

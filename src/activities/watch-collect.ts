@@ -10,7 +10,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { LogLevel, MqttConfig } from '../config';
 import { resumedProgress } from './collect';
 import { shareGroupOf } from '../mqtt/collector';
-import { ThreadedCollector } from '../mqtt/threaded-collector';
+import { connectHeartbeating } from './collector-connect';
 import { WatchDeviceStore } from '../store/watch-devices';
 import type { SyncDatabase } from '../db/tables';
 import { watchKeyOf, watchSessionKey } from '../domain/watch-keys';
@@ -46,15 +46,22 @@ export function createWatchCollectActivity(deps: SyncDatabase & { mqtt: MqttConf
     const progress = resumedProgress(context);
     const watchKey = watchKeyOf(input.workflowId);
     const { sessionKey, topicFilter } = watchSubscription(input);
-    const collector = await ThreadedCollector.connect({
-      url: deps.mqtt.url,
-      connectOptions: deps.mqtt.options,
-      topicFilter,
-      maxConnectors: input.maxConnectors,
-      log: deps.log,
-      debug: deps.logLevel === 'debug',
-      session: { runKey: sessionKey, expirySeconds: WATCH_SESSION_EXPIRY_S },
-    });
+    // As a sync's collector connects: heartbeating, and telling the watch each problem reaching the broker (and when
+    // it is over), so that `status` and the Web UI show it. No window: a collector that cannot connect is retried.
+    const { collector, heartbeat } = await connectHeartbeating(
+      context,
+      {
+        url: deps.mqtt.url,
+        connectOptions: deps.mqtt.options,
+        topicFilter,
+        maxConnectors: input.maxConnectors,
+        log: deps.log,
+        debug: deps.logLevel === 'debug',
+        session: { runKey: sessionKey, expirySeconds: WATCH_SESSION_EXPIRY_S },
+      },
+      progress,
+      { endsAt: Number.NaN, graceMs: 0 },
+    );
 
     /** Writes what arrived since the last call; a failed write is put back for the next. */
     const storeArrived = async (): Promise<void> => {
@@ -72,7 +79,7 @@ export function createWatchCollectActivity(deps: SyncDatabase & { mqtt: MqttConf
       while (listening) {
         await pause(FLUSH_INTERVAL_MS);
         await storeArrived().catch((err: unknown) => deps.log.error(`Could not store the watch's counts yet (will retry): ${err instanceof Error ? err.message : String(err)}`));
-        context.heartbeat(progress);
+        heartbeat();
       }
     })();
 

@@ -1,6 +1,6 @@
 /** What `cp-sync status <watch id>` prints for people: the watch's lines, beside format.ts's for a sync. */
 import { formatDuration } from '../domain/duration';
-import { planHeadline } from '../domain/run-text';
+import { connectionLine, planHeadline } from '../domain/run-text';
 import type { WatchStatus } from '../watch-shared';
 
 /** A status query's answer is a watch's when it says so (a sync's has no `kind`). */
@@ -32,6 +32,7 @@ export function formatWatchStatus(workflowId: string, status: WatchStatus): stri
   if (status.lastApproval) lines.push(`  last approved by ${status.lastApproval.by} at ${status.lastApproval.at} (plan ${status.lastApproval.fingerprint})`);
   if (status.lastRejection) lines.push(`  last rejected by ${status.lastRejection.by} at ${status.lastRejection.at}${status.lastRejection.reason ? ` (${status.lastRejection.reason})` : ''}`);
   for (const r of status.refusedApprovals) lines.push(`  refused approval from ${r.by} at ${r.at}: ${r.reason}`);
+  if (status.brokerProblem) lines.push(`  ${connectionLine(status.brokerProblem)} (collection resumes once it connects)`);
   if (status.error) lines.push(`  error: ${status.error}`);
   return lines;
 }

@@ -4,7 +4,7 @@ import type { ActivityRetry, NotificationRecord, SyncStatus } from '../shared';
 import { approvalData } from './decision';
 
 /** Text from operators (names, comments, reasons) shown literally: `--yes` must not become an en dash. */
-function literal(text: string): string {
+export function literal(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
 }
 

@@ -48,3 +48,6 @@ export function judgeWatchRejection(state: WatchDecisionState, request: RejectSi
   if (anonymous(request, RULES)) return { refused: `say who rejects: send ${REJECTION_DATA}`, by };
   return { accepted: { by, reason: text(request?.reason, 500), at: now } };
 }
+
+/** A decision taken on the waiting plan, for the cycle loop to carry out. */
+export type WatchDecision = { approve: true; by: string; fingerprint: string } | { approve: false; by: string; reason?: string };

@@ -1,5 +1,7 @@
 /** The watch's story for the Web UI's "Current Details" panel (markdown), kept short: it is stored with each workflow task. */
 import { formatDuration } from '../domain/duration';
+import { connectionLine } from '../domain/run-text';
+import { literal } from './details';
 import type { WatchStatus } from '../watch-shared';
 
 export function watchDetails(status: WatchStatus): string {
@@ -18,6 +20,7 @@ export function watchDetails(status: WatchStatus): string {
   }
   const refused = status.refusedApprovals.at(-1);
   if (refused) lines.push(`**Refused approval** from ${refused.by}: ${refused.reason}`);
+  if (status.brokerProblem) lines.push(`**Broker:** ${literal(connectionLine(status.brokerProblem))}`);
   if (status.error) lines.push(`**Last error:** ${status.error}`);
   return lines.join('\n\n');
 }

@@ -20,15 +20,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
+import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type BrokerConnectionProblem, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
 import { tooManySilent } from '../domain/silence';
 import { DEFAULT_CYCLES_PER_RUN, DEFAULT_SILENCE_HORIZON_MS, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
 import type { Verdict } from './decision';
 import { logRefused } from './decision-log';
-import { activityRetryingSignal, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './definitions';
+import { activityRetryingSignal, approveSignal, approveUpdate, collectorConnectionSignal, rejectSignal, rejectUpdate } from './definitions';
 import { applyMissingPoints, collectWatchCounts, endWatchSessions, planWatchCycle, sendNotification } from './watch-activities';
-import { judgeWatchApproval, judgeWatchRejection, type WatchDecisionState } from './watch-decision';
+import { judgeWatchApproval, judgeWatchRejection, type WatchDecision as Decision, type WatchDecisionState } from './watch-decision';
 import { stopWatchSignal, stopWatchUpdate, watchStatusQuery } from './watch-definitions';
 import { watchDetails } from './watch-details';
 import { recordApplied, recordCycle } from './watch-metrics';
@@ -43,8 +43,6 @@ const SAME_PLAN_WAITS_PATCH = 'watch-same-plan-waits';
 const MAX_RUN_MS = 24 * 3_600_000;
 /** A cycle whose plan failed for good no longer fails the watch (see runCycle). */
 const FAILED_CYCLE_PATCH = 'watch-survives-failed-cycle';
-
-type Decision = { approve: true; by: string; fingerprint: string } | { approve: false; by: string; reason?: string };
 
 export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchCarry): Promise<WatchStatus> {
   const input = validateWatchInput(rawInput);
@@ -122,6 +120,11 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
   setHandler(stopWatchSignal, (request?: WatchStopRequest) => void stop(request));
   /** Which activity's failed attempt `status.error` shows: its next success clears it. */
   let retrying: string | undefined;
+  // A collector that cannot reach the broker says so, and once it is over (activities/collector-connect.ts).
+  setHandler(collectorConnectionSignal, (problem: BrokerConnectionProblem | null) => {
+    status.brokerProblem = problem ?? undefined;
+    tell();
+  });
   setHandler(activityRetryingSignal, (retry: ActivityRetry) => {
     status.error = `${retry.activity} attempt ${retry.attempt - 1} failed (${retry.lastFailure}); retrying`;
     retrying = retry.activity;
@@ -129,7 +132,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
   });
   tell();
 
-  // The collectors, for this run: one, or several on the watch's shared subscription.
+  // This run's collectors: one, or several on the watch's shared subscription.
   const of = input.collectors ?? 1;
   const collectScope = new CancellationScope();
   const collectors = await collectScope.run(() =>
@@ -270,9 +273,8 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
     if (cyclesThisRun >= perRun || workflowInfo().continueAsNewSuggested || Date.now() - runStartedAt >= MAX_RUN_MS) break;
   }
 
-  // Continue as new, unless a stop came: the collectors store their last counts and leave their sessions to the
-  // next run's collectors. A decision taken meanwhile is carried out here (it is not carried over); a stop that
-  // comes meanwhile ends the watch instead (its Update waits for the end, so it must not wait for the handlers).
+  // Continue as new unless a stop came: the collectors store their counts and leave their sessions to the next run's.
+  // A decision taken meanwhile is carried out here; a stop ends the watch (its Update waits for the end, not handlers).
   await stopCollectors();
   while (stopRequest === undefined) {
     if (decision !== undefined) {

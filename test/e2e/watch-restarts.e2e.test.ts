@@ -109,6 +109,29 @@ test('a broker restart while devices publish: what is published after it (and th
   }
 }, 180_000);
 
+test('a broker away for a while shows in status and the Web UI details, naming CLOUD_HOST, and clears once the collector is back', async () => {
+  const account = e2e.account();
+  const handle = await startWatch(e2e, { account, intervalMs: INTERVAL_MS });
+  await subscribed(e2e.infoLines().filter((l) => l === 'Subscribed to connectors-count').length + 1);
+  // Not awaited yet: the status is read while the broker is away.
+  const restarting = broker!.restart(12_000);
+  try {
+    const away = await statusWhen(handle, 'the broker problem shown', (shown) => shown.brokerProblem !== undefined, 15_000);
+    expect(away.brokerProblem).toMatchObject({ setting: 'CLOUD_HOST' });
+    const human = await cli.run(['status', handle.workflowId]);
+    expectExit(human, 0);
+    expect(human.stdout).toContain('cannot reach the MQTT broker: CLOUD_HOST');
+    // The Web UI's Current Details (the SDK's built-in metadata query).
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('**Broker:** cannot reach the MQTT broker: CLOUD\\_HOST');
+  } finally {
+    await restarting;
+  }
+  const back = await statusWhen(handle, 'the broker problem cleared', (shown) => shown.brokerProblem === undefined, 30_000);
+  expect(back).toMatchObject({ kind: 'watch', phase: 'watching' });
+  expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
+}, 120_000);
+
 test('a database crash while a cycle applies: retried until the database is back, every point once; status shows the failure, then clears', async () => {
   const [gaps, fresh, later] = await stations('WDB', 3);
   await e2e.db.point(gaps!, 1);
