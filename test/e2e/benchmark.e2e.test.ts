@@ -59,4 +59,10 @@ test('--watch, 200 devices for a minute at a 5 s interval: every figure reported
   expect(report.lost).toBe(0);
   expect(report.continuedAsNew as number).toBeGreaterThanOrEqual(1);
   expect(report.cycles as number).toBeGreaterThanOrEqual(10);
+  // The timed cycle of changed devices on the same tables: as many as a 200-device fleet allows, each one point more.
+  const probe = report.cycle100 as { devices: number; rounds: number; pointsCreated: number; totalSeconds: number };
+  expect(probe.rounds).toBeGreaterThanOrEqual(1);
+  expect(probe.devices).toBeGreaterThan(50);
+  expect(probe.pointsCreated).toBeGreaterThan(0);
+  expect(probe.totalSeconds).toBeGreaterThan(0);
 }, 300_000);

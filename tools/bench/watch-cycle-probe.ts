@@ -17,7 +17,9 @@ const DEVICES = 100;
 const ROUNDS = 5;
 
 export interface CycleProbe {
+  /** Changed devices a round (fewer than 100 only in a fleet too small for 5 rounds of 100). */
   devices: number;
+  rounds: number;
   pointsCreated: number;
   /** Medians of the rounds, in seconds. */
   claimSeconds: number;
@@ -26,7 +28,7 @@ export interface CycleProbe {
   totalSeconds: number;
 }
 
-const median = (values: number[]): number => Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]! * 10) / 10_000;
+const median = (values: number[]): number => (values.length === 0 ? 0 : Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]! * 10) / 10_000);
 
 /** Runs ROUNDS cycles of DEVICES changed devices each, numbered after `lastCycle`, on the watch's own rows. */
 export async function probeHundredDeviceCycle(db: SyncDatabase, workflowId: string, fleetSize: number, lastCycle: number): Promise<CycleProbe> {
@@ -34,6 +36,7 @@ export async function probeHundredDeviceCycle(db: SyncDatabase, workflowId: stri
   const store = new WatchDeviceStore(db);
   const times = { claim: [] as number[], plan: [] as number[], apply: [] as number[], total: [] as number[] };
   let pointsCreated = 0;
+  let devices = DEVICES;
   const step = Math.max(1, Math.floor(fleetSize / (DEVICES * ROUNDS * 2)));
   let next = 1;
   for (let round = 0; round < ROUNDS; round++) {
@@ -42,6 +45,9 @@ export async function probeHundredDeviceCycle(db: SyncDatabase, workflowId: stri
       const device = benchDevice(next);
       if (device.station) ids.push(device.deviceId);
     }
+    // A small fleet runs out of devices: fewer rounds, and the figures say how many devices they timed.
+    if (ids.length === 0) break;
+    devices = Math.min(devices, ids.length);
     // As the collectors' upsert leaves a device whose count rose: pending, one connector more.
     await db.pool.query(`UPDATE ${db.tables.watchDevices} SET connectors = connectors + 1, pending = 1 WHERE watch_key = ? AND device_id IN (?)`, [watchKey, ids]);
     const cycle = lastCycle + round + 1;
@@ -59,5 +65,5 @@ export async function probeHundredDeviceCycle(db: SyncDatabase, workflowId: stri
     times.apply.push(done - planned);
     times.total.push(done - started);
   }
-  return { devices: DEVICES, pointsCreated, claimSeconds: median(times.claim), planSeconds: median(times.plan), applySeconds: median(times.apply), totalSeconds: median(times.total) };
+  return { devices, rounds: times.total.length, pointsCreated, claimSeconds: median(times.claim), planSeconds: median(times.plan), applySeconds: median(times.apply), totalSeconds: median(times.total) };
 }
