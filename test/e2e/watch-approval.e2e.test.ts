@@ -5,13 +5,13 @@
  * new plan, notified once as well, applies both devices' points exactly once. `cp-sync plan <watch> --format …`
  * exports the waiting plan, then, once applied, the last cycle's plan.
  */
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { watchKeyOf } from '../../src/domain/watch-keys';
-import { WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
-import { watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
+import type { WatchInput, WatchStatus } from '../../src/watch-shared';
+import { watchStatusQuery } from '../../src/workflows';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
 import { expectExit, useCliRunner, type CliRun } from '../support/e2e-cli';
 import { WebhookReceiver } from '../support/webhook-receiver';
+import { startListeningWatch } from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 let receiver: WebhookReceiver;
@@ -27,17 +27,8 @@ const cli = useCliRunner(e2e);
 
 const INTERVAL_MS = 2000;
 
-async function startWatch(input: Partial<WatchInput> & { account: string }) {
-  const workflowId = e2e.workflowId('watch');
-  const handle = await e2e.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, {
-    taskQueue: e2e.taskQueue,
-    workflowId,
-    args: [{ intervalMs: INTERVAL_MS, maxConnectors: 16, ...input }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-  });
-  e2e.handle(workflowId);
-  await waitFor('the watch collector to subscribe', () => e2e.infoLines().includes('Subscribed to connectors-count'), { timeoutMs: 30_000, intervalMs: 100 });
-  return handle;
+function startWatch(input: Partial<WatchInput> & { account: string }) {
+  return startListeningWatch(e2e, { intervalMs: INTERVAL_MS, ...input });
 }
 
 type WatchHandle = Awaited<ReturnType<typeof startWatch>>;

@@ -5,13 +5,13 @@
  * a device that publishes one message while the collectors change runs still gets its points.
  */
 import mqtt from 'mqtt';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { deviceTopic } from '../../src/domain/topic';
-import { WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
-import { watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
+import type { WatchInput, WatchStatus } from '../../src/watch-shared';
+import { watchStatusQuery } from '../../src/workflows';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
 import { brokerUrl } from '../support/e2e-mqtt';
 import { expectExit, useCliRunner, type CliRun } from '../support/e2e-cli';
+import { startListeningWatch } from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 const e2e = useE2e('watchcan');
@@ -20,17 +20,8 @@ const cli = useCliRunner(e2e);
 const INTERVAL_MS = 1500;
 const CYCLES_PER_RUN = 3;
 
-async function startWatch(input: Partial<WatchInput> & { account: string }) {
-  const workflowId = e2e.workflowId('watch');
-  const handle = await e2e.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, {
-    taskQueue: e2e.taskQueue,
-    workflowId,
-    args: [{ intervalMs: INTERVAL_MS, maxConnectors: 16, cyclesPerRun: CYCLES_PER_RUN, ...input }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-  });
-  e2e.handle(workflowId);
-  await waitFor('the watch collector to subscribe', () => e2e.infoLines().includes('Subscribed to connectors-count'), { timeoutMs: 30_000, intervalMs: 100 });
-  return handle;
+function startWatch(input: Partial<WatchInput> & { account: string }) {
+  return startListeningWatch(e2e, { intervalMs: INTERVAL_MS, cyclesPerRun: CYCLES_PER_RUN, ...input });
 }
 
 type WatchHandle = Awaited<ReturnType<typeof startWatch>>;

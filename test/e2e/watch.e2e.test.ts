@@ -4,14 +4,14 @@
  * and `cp-sync watch stop` exits 0 and leaves no session on the broker.
  */
 import mqtt from 'mqtt';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { sessionClientId } from '../../src/mqtt/collector';
 import { watchSessionKey } from '../../src/domain/watch-keys';
-import { WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
-import { watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
+import type { WatchInput, WatchStatus } from '../../src/watch-shared';
+import { watchStatusQuery } from '../../src/workflows';
 import { Publisher, report, useE2e } from '../support/e2e';
 import { brokerUrl } from '../support/e2e-mqtt';
 import { expectExit, useCliRunner } from '../support/e2e-cli';
+import { startListeningWatch } from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 const e2e = useE2e('watch');
@@ -19,18 +19,8 @@ const cli = useCliRunner(e2e);
 
 const INTERVAL_MS = 2000;
 
-async function startWatch(input: Partial<WatchInput> & { account: string }) {
-  const workflowId = e2e.workflowId('watch');
-  const handle = await e2e.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, {
-    taskQueue: e2e.taskQueue,
-    workflowId,
-    args: [{ intervalMs: INTERVAL_MS, maxConnectors: 16, autoApproveMaxPoints: 100, ...input }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-  });
-  e2e.handle(workflowId);
-  // Listening once its collector has subscribed: what is published from now on is heard.
-  await waitFor('the watch collector to subscribe', () => e2e.infoLines().includes('Subscribed to connectors-count'), { timeoutMs: 30_000, intervalMs: 100 });
-  return handle;
+function startWatch(input: Partial<WatchInput> & { account: string }) {
+  return startListeningWatch(e2e, { intervalMs: INTERVAL_MS, ...input });
 }
 
 function livePointsWithin(station: Parameters<typeof e2e.db.livePointIds>[0], expected: number[], timeoutMs: number): Promise<number[]> {

@@ -5,7 +5,7 @@
 import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2';
 import { temporal } from '@temporalio/proto';
-import { WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { watchKeyOf } from '../../src/domain/watch-keys';
 import { WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
 import { watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
@@ -14,15 +14,34 @@ import { connectionOptions } from './e2e-db';
 import { waitFor } from './wait';
 
 /** Starts a watch (auto-applying plans of up to 100 points) on `taskQueue`; the harness terminates it after the file if still running. */
-export async function startWatch(e2e: E2e, input: Partial<WatchInput> & { account: string; intervalMs: number }, taskQueue = e2e.taskQueue): Promise<WorkflowHandle> {
+export async function startWatch(
+  e2e: E2e,
+  input: Partial<WatchInput> & { account: string; intervalMs: number },
+  taskQueue = e2e.taskQueue,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof watchChargingPoints>> {
   const workflowId = e2e.workflowId('watch');
-  await e2e.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, {
+  const started = await e2e.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, {
     taskQueue,
     workflowId,
     args: [{ maxConnectors: 16, autoApproveMaxPoints: 100, ...input }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
   });
-  return e2e.handle(workflowId);
+  // Registered with the harness, which ends what a failed test left running.
+  e2e.handle(workflowId);
+  return started;
+}
+
+/** The worker's subscriptions so far (one line per collector that subscribed). */
+function subscriptions(e2e: E2e): number {
+  return e2e.infoLines().filter((line) => line === 'Subscribed to connectors-count').length;
+}
+
+/** Starts a watch and waits until its collector has subscribed: what is published from then on is heard. */
+export async function startListeningWatch(e2e: E2e, input: Partial<WatchInput> & { account: string; intervalMs: number }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof watchChargingPoints>> {
+  const before = subscriptions(e2e);
+  const handle = await startWatch(e2e, input);
+  await waitFor('the watch collector to subscribe', () => subscriptions(e2e) > before, { timeoutMs: 30_000, intervalMs: 100 });
+  return handle;
 }
 
 /** The watch's status query, retried while no worker answers (a worker just killed, another starting). */
