@@ -16,7 +16,7 @@
  * registered before this call) passes them as `options`: they are read when the harness's beforeAll runs.
  */
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import type { Env } from '../../src/config';
 import type { Log, LogFields } from '../../src/log';
@@ -28,6 +28,7 @@ import { runtimeGrants } from '../../src/db/grants';
 import { connectAsAdmin, E2eDatabase, serverConfig, type OcppTableLayout, type ServerConfig } from './e2e-db';
 import { brokerUrl, Publisher, type Broker, type Report } from './e2e-mqtt';
 import { registerSearchAttributes } from './search-attributes';
+import { connectTracked, type TrackedConnection } from './tracked-connection';
 import { waitFor } from './wait';
 
 export { Publisher, report } from './e2e-mqtt';
@@ -129,6 +130,7 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
   let db: E2eDatabase | undefined;
   let server: ServerConfig | undefined;
   let client: Client | undefined;
+  let tracked: TrackedConnection | undefined;
   let env: Env | undefined;
   let worker: Worker | undefined;
   let closeWorker: (() => Promise<void>) | undefined;
@@ -170,7 +172,8 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
       ...options.workerEnv?.(),
     };
     // Before the worker: it refuses to start in a namespace without them.
-    const connection = await Connection.connect({ address: temporalAddress() });
+    tracked = await connectTracked(temporalAddress());
+    const { connection } = tracked;
     await registerSearchAttributes(connection);
     const built = await createSyncWorker({ env, taskQueue, log });
     worker = built.worker;
@@ -199,7 +202,7 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await closeWorker?.();
-    await client?.connection.close();
+    await tracked?.close();
     const root = await connectAsAdmin(server);
     try {
       await root.query('DROP USER IF EXISTS ?@?', [mysqlUser, '%']);
