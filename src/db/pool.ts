@@ -64,19 +64,62 @@ export function poolConnectionOptions(pool: Pool): mysql.ConnectionOptions | und
 }
 
 /**
+ * Calls `lost` once if `core` is lost before the returned function is called (the query's end). mysql2 tells a lost
+ * connection only to commands with a callback: a streamed query has none, so it gets neither 'error' nor 'end' and its
+ * reader waited for ever (seen: MariaDB killed while a watch's apply streamed its stored plan; the attempt hung,
+ * heartbeating, until its 30-minute start-to-close timeout, and its worker could not shut down). The connection emits
+ * 'error' when the server goes; its socket's 'close' also covers a connection closed here (AttemptQueries), which
+ * mysql2 reports to nobody. Watched before the query is sent: on a connection already closed, mysql2 emits the
+ * query's error on the connection at once.
+ */
+function watchConnection(core: import('mysql2').Connection, lost: (error: Error) => void): () => void {
+  const socket = (core as unknown as { stream?: import('node:events').EventEmitter & { destroyed?: boolean } }).stream;
+  let watching = true;
+  const onError = (error: Error): void => {
+    if (!watching) return;
+    stop();
+    lost(error);
+  };
+  const onClose = (): void => onError(connectionLost());
+  const stop = (): void => {
+    watching = false;
+    core.removeListener('error', onError);
+    socket?.removeListener('close', onClose);
+  };
+  core.on('error', onError);
+  socket?.once('close', onClose);
+  if (socket?.destroyed) onClose();
+  return stop;
+}
+
+/** What a streamed query fails with when its connection is gone: mysql2's own code, which db/errors.ts retries. */
+function connectionLost(): Error {
+  return Object.assign(new Error('Connection lost: the connection closed while a streamed query was being read'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true });
+}
+
+/**
  * Streams a query's rows without buffering the result set. mysql2's promise wrapper keeps the callback
- * connection (which can stream) in `.connection`, typed as the promise one.
+ * connection (which can stream) in `.connection`, typed as the promise one. A lost connection fails the stream.
  */
 export function streamRows<T>(connection: Connection, sql: string, params: unknown[], highWaterMark = 1000): AsyncIterable<T> {
   const core = connection.connection as unknown as import('mysql2').Connection;
-  return core.query(sql, params).stream({ highWaterMark }) as AsyncIterable<T>;
+  // The connection may be found lost before the stream exists (it was closed already).
+  let lostEarly: Error | undefined;
+  let destroy = (error: Error): void => void (lostEarly ??= error);
+  const unwatch = watchConnection(core, (error) => destroy(error));
+  const stream = core.query(sql, params).stream({ highWaterMark });
+  destroy = (error) => stream.destroy(error);
+  stream.once('close', unwatch);
+  if (lostEarly) stream.destroy(lostEarly);
+  return stream as AsyncIterable<T>;
 }
 
 /**
  * Streams a query's rows in arrays of up to `batchSize`, reading ahead at most two arrays (the socket is paused
  * beyond that). The query is sent at once, so the database works while the caller does other things. For the diff's
  * million-row streams: a consumer that works through an array synchronously makes one promise per array instead of
- * several per row, which at this size costs more than the rows themselves. An error is thrown to the consumer.
+ * several per row, which at this size costs more than the rows themselves. An error is thrown to the consumer, a lost
+ * connection too.
  */
 export function streamBatches<T>(connection: Connection, sql: string, params: unknown[], batchSize = 1000): AsyncIterable<T[]> {
   const core = connection.connection as unknown as import('mysql2').Connection;
@@ -90,6 +133,15 @@ export function streamBatches<T>(connection: Connection, sql: string, params: un
     wake = undefined;
     resolve?.();
   };
+  // Assigned below; called by `fail` for the query's own error (the watch stops itself before it reports).
+  let unwatch = (): void => undefined;
+  const fail = (error: unknown): void => {
+    unwatch();
+    failure ??= { error };
+    ended = true;
+    notify();
+  };
+  unwatch = watchConnection(core, fail);
   core
     .query(sql, params)
     .on('result', (row) => {
@@ -100,12 +152,9 @@ export function streamBatches<T>(connection: Connection, sql: string, params: un
       if (ready.length >= 2) core.pause();
       notify();
     })
-    .on('error', (error) => {
-      failure ??= { error };
-      ended = true;
-      notify();
-    })
+    .on('error', fail)
     .on('end', () => {
+      unwatch();
       if (filling.length > 0) ready.push(filling);
       filling = [];
       ended = true;
