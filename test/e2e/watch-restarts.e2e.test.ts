@@ -165,7 +165,8 @@ test('a database crash while a cycle applies: retried until the database is back
     await pointsWithin(e2e, [gaps!, fresh!, later!], { [gaps!.station_id]: [1, 2, 3], [fresh!.station_id]: [1, 2], [later!.station_id]: [1, 2] }, 30_000);
     expect(await duplicatePoints(e2e)).toEqual([]);
 
-    const status = await statusWhen(handle, 'the error cleared', (shown) => shown.error === undefined, 30_000);
+    // The rows commit before the apply's result reaches the workflow: wait for the count, not only for the rows.
+    const status = await statusWhen(handle, 'the error cleared and the six points counted', (shown) => shown.error === undefined && shown.createdTotal >= 6, 30_000);
     expect(status).toMatchObject({ kind: 'watch', phase: 'watching', pending: null, createdTotal: 6 });
     const applied = await appliedCycles(e2e, handle.workflowId);
     expect(applied.reduce((sum, c) => sum + c.created, 0)).toBe(6);
