@@ -3,6 +3,7 @@ import type { MqttConfig } from '../config';
 import { BrokerDropWatch, type BrokerDrops } from '../mqtt/broker-drops';
 import { sessionClientId, shareGroupOf } from '../mqtt/collector';
 import { connectHeartbeating } from './collector-connect';
+import { startWindowPrePlan } from './window-pre-plan';
 import { ObservationStore } from '../store/observation-store';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
@@ -127,7 +128,8 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       await collector.close({ endSession: false });
       throw err;
     });
-    // Broker-wide figures: one collector of the run watches them.
+    // Broker-wide figures, and the plan built during the window: one collector of the run does them.
+    const prePlan = (input.collector?.index ?? 0) === 0 ? startWindowPrePlan(deps, input.runKey) : undefined;
     const drops = (input.collector?.index ?? 0) === 0 ? BrokerDropWatch.start({
       url: deps.mqtt.url,
       connectOptions: deps.mqtt.options,
@@ -179,11 +181,13 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
     // Stores the last counts and disconnects, once the window is over (or the worker is shutting down). Only the end
     // of the window ends the run's MQTT session; otherwise the next attempt resumes it.
     const stopListening = async (endSession: boolean): Promise<void> => {
+      const planning = prePlan?.stop();
       clearInterval(ticker);
       await collector.close({ endSession });
       await drops?.close();
       await flushing.catch(() => undefined);
       await withRetries(5, flush);
+      await planning;
     };
     const windowOver = (): void => {
       deps.log.info('Collection completed!');
@@ -231,6 +235,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       clearInterval(ticker);
       await collector.close({ endSession: false }).catch(() => undefined);
       await drops?.close();
+      await prePlan?.stop();
     }
   };
 }

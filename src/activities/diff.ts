@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { buildPlan, NeverCollectedError, type PlanListener } from '../store/planner';
+import { NeverCollectedError, type PlanListener } from '../store/planner';
+import { planAtWindowClose } from '../store/window-plan';
 import type { SyncDatabase } from '../db/tables';
 import type { LogLevel } from '../config';
 import type { Log } from '../log';
@@ -77,15 +78,19 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
       await deps.pool.query('SELECT 1');
       log.info('Database connection established successfully');
       if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
-      return buildPlan(deps, {
+      const built = await planAtWindowClose(deps, {
         runKey: input.runKey,
         testDeviceId,
         queries,
+        debug: deps.logLevel === 'debug',
         listener: originalLogLines(log, deps.logLevel === 'debug'),
         onProgress: (done) => {
           devices = done;
         },
       });
+      if (built.built === 'during-window') log.info(`Plan built during the collection window: ${built.lateDevices} devices were left to plan at its close`);
+      else log.info(`Plan built from the whole fleet at window close: ${built.reason}`);
+      return built.summary;
     });
     log.info(
       `${planHeadline(plan)}, ${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +

@@ -20,7 +20,7 @@ export class ObservationStore {
   }
 
   /**
-   * Idempotent for counts (highest wins), so a retried window never lowers or duplicates a device. `onNewDevices`
+   * Each device is also marked for the planning during the window. Idempotent for counts (highest wins), so a retried window never lowers or duplicates a device. `onNewDevices`
    * hears, after each INSERT, how many of its devices the run had not stored before (the devices heard so far, counted
    * by the database rather than by a set of a million ids in memory).
    */
@@ -35,6 +35,13 @@ export class ObservationStore {
         [rows],
       );
       onNewDevices?.(newRows(result));
+      // After the counts: the planning during the window (store/window-planner.ts) reads a device's count once it
+      // finds it here, so the count it reads is never older than the mark.
+      await this.pool.query(
+        `INSERT INTO ${this.db.tables.windowDirty} (run_key, device_id, connectors) VALUES ?
+         ON DUPLICATE KEY UPDATE connectors = GREATEST(connectors, VALUES(connectors))`,
+        [rows.map(([run, deviceId, , connectors]) => [run, deviceId, connectors])],
+      );
     }
     if (rejected.length > 0) {
       const [[row]] = await this.pool.query<RowDataPacket[]>(`SELECT COALESCE(MAX(seq), 0) AS seq FROM ${this.db.tables.rejections} WHERE run_key = ?`, [runKey]);
