@@ -18,7 +18,7 @@ export interface DiffInput {
  * The per-device lines of the original. Devices that need nothing are printed only at LOG_LEVEL=debug, so a
  * large fleet's log shows the stations that matter.
  */
-function originalLogLines(log: Log, debug: boolean): PlanListener {
+export function originalLogLines(log: Log, debug: boolean): PlanListener {
   let current: { deviceId: string; connectors: number } | undefined;
   const processing = (level: 'info' | 'debug'): void => {
     if (current && (level === 'info' || debug)) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`, { deviceId: current.deviceId, connectors: current.connectors });
