@@ -165,7 +165,7 @@ test('--test-device: the same stations skipped, the same fingerprint (dashed and
   }
 }, 120_000);
 
-test('LOG_LEVEL=debug, and a device the window never planned: the full planner builds the plan', async () => {
+test('LOG_LEVEL=debug, a device the window never planned, a count it never saw: the full planner builds the plan', async () => {
   const [debugWindow, debugFull] = await twoRuns();
   expect(await expectSamePlan(debugWindow, debugFull, { debug: true })).toMatchObject({ built: 'full', reason: 'LOG_LEVEL=debug prints every device' });
 
@@ -176,6 +176,11 @@ test('LOG_LEVEL=debug, and a device the window never planned: the full planner b
   }
   await pool.query(`DELETE FROM ${db.tables.windowDevices} WHERE run_key = ? AND device_id = 'DEV-7'`, [windowRun]);
   expect(await expectSamePlan(windowRun, fullRun)).toMatchObject({ built: 'full', reason: '1 devices were not planned during the window' });
+
+  // A higher count stored without its mark (a worker killed between a flush's two writes).
+  const [risenWindow, risenFull] = await twoRuns();
+  for (const runKey of [risenWindow, risenFull]) await pool.query(`UPDATE ${db.tables.observations} SET connectors = connectors + 1 WHERE run_key = ? AND device_id = 'DEV-8'`, [runKey]);
+  expect(await expectSamePlan(risenWindow, risenFull)).toMatchObject({ built: 'full', reason: 'devices were heard with higher counts than they were planned with' });
 }, 120_000);
 
 test('stations changed in ocpp-db during the window: the full planner builds the plan, as of the change', async () => {
