@@ -13,7 +13,7 @@
  * Every write holds the run's state row (FOR UPDATE) and checks that the plan at close has not taken over: once it
  * has (`closed`), nothing here writes again, whatever a lost collector's retry does.
  */
-import type { RowDataPacket } from 'mysql2';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { AttemptQueries } from '../db/attempt-queries';
 import { streamBatches, type Connection } from '../db/pool';
 import { asText, readOcppLayout, type OcppLayout } from '../db/ocpp-layout';
@@ -94,7 +94,13 @@ export async function ocppChangedSince(connection: Connection, tag: (sql: string
  * The snapshot: every live station as silent, and how many. False when it cannot be taken (the plan at close has
  * taken over, or an earlier attempt's snapshot was cut short: the plan is then built in full at close).
  */
-export async function takeSnapshot(db: SyncDatabase, queries: AttemptQueries, runKey: string, stopped: () => boolean): Promise<boolean> {
+export async function takeSnapshot(
+  db: SyncDatabase,
+  queries: AttemptQueries,
+  runKey: string,
+  stopped: () => boolean,
+  rest: (workedMs: number) => Promise<void> = () => Promise.resolve(),
+): Promise<boolean> {
   const t = db.tables;
   const start = await withRunState(db, queries, runKey, async (connection, state) => {
     if (state.abandoned) return false;
@@ -119,6 +125,7 @@ export async function takeSnapshot(db: SyncDatabase, queries: AttemptQueries, ru
     );
     for await (const batch of batches) {
       if (stopped()) return false;
+      const started = Date.now();
       const written = await withRunState(db, queries, runKey, async (connection) => {
         const rows = batch.map((s) => [runKey, String(s.id), String(s.station_id), String(s.name)]);
         await connection.query(queries.tag(`INSERT INTO ${t.silentStations} (run_key, station_pk, station_id, station_name) VALUES ?`), [rows]);
@@ -126,6 +133,7 @@ export async function takeSnapshot(db: SyncDatabase, queries: AttemptQueries, ru
       });
       if (!written) return false;
       stations += batch.length;
+      await rest(Date.now() - started);
     }
     complete = true;
   } finally {
@@ -136,6 +144,25 @@ export async function takeSnapshot(db: SyncDatabase, queries: AttemptQueries, ru
     return true;
   });
   return recorded === true;
+}
+
+/**
+ * Once the planning during the window has given up: its rows go, a chunk at a time, so that the full planner at close
+ * does not spend its time deleting them (the snapshot alone is a row per live station). Stops when the plan at close
+ * has taken over (it deletes what is left).
+ */
+export async function discardWindowRows(db: SyncDatabase, queries: AttemptQueries, runKey: string, stopped: () => boolean): Promise<void> {
+  const t = db.tables;
+  for (const table of [t.silentStations, t.planStations, t.notFound, t.ambiguities]) {
+    for (let deleted = SNAPSHOT_ROWS_PER_INSERT; deleted === SNAPSHOT_ROWS_PER_INSERT && !stopped(); ) {
+      const result = await withRunState(db, queries, runKey, async (connection) => {
+        const [done] = await connection.query<ResultSetHeader>(queries.tag(`DELETE FROM ${table} WHERE run_key = ? LIMIT ${SNAPSHOT_ROWS_PER_INSERT}`), [runKey]);
+        return done.affectedRows;
+      });
+      if (result === undefined) return;
+      deleted = result;
+    }
+  }
 }
 
 /** The marked devices (at most `limit`), with their counts now, matched to stations as the full planner matches them. */
