@@ -23,6 +23,9 @@ import { ocppChangedSince, planMarkedDevices, withRunState } from './window-plan
 /** Devices a step at close plans at most (the close waits for them all anyway; fewer, larger steps cost less). */
 const DEVICES_PER_CLOSING_STEP = 20_000;
 
+/** The share of the run's devices left to plan at close above which the full plan is the faster one. */
+const MAX_LATE_SHARE = 0.1;
+
 export type ClosePlan = { summary: PlanSummary; built: 'during-window'; lateDevices: number } | { summary: PlanSummary; built: 'full'; reason: string };
 
 /** The plan at window close, from the plan built during the window when it can be, in full otherwise. */
@@ -68,6 +71,13 @@ async function planFromWindow(db: SyncDatabase, options: PlanOptions): Promise<{
   if (state?.snapshotAt == null) return { fallback: 'nothing was planned during the window' };
   if (state.abandoned || state.stations === null) return { fallback: 'the planning during the window did not complete' };
 
+  // Planning this many devices at close, a step at a time, would take longer than the full plan of the whole run.
+  const [[late], [heardSoFar]] = await Promise.all([
+    db.pool.query<RowDataPacket[]>(tag(`SELECT COUNT(*) AS n FROM ${t.windowDirty} WHERE run_key = ?`), [runKey]),
+    db.pool.query<RowDataPacket[]>(tag(`SELECT COUNT(*) AS n FROM ${t.observations} WHERE run_key = ?`), [runKey]),
+  ]);
+  const left = Number(late[0]?.n ?? 0);
+  if (left > MAX_LATE_SHARE * Number(heardSoFar[0]?.n ?? 0)) return { fallback: `${left} devices were left to plan at window close, too many to plan them one step at a time` };
   let lateDevices = 0;
   for (;;) {
     const planned = await planMarkedDevices(db, queries, runKey, { limit: DEVICES_PER_CLOSING_STEP, evenIfClosed: true });

@@ -123,7 +123,7 @@ async function expectSamePlan(windowRun: string, fullRun: string, options: { tes
 }
 
 /** A window run and a full run fed the same batches; `between` runs after the first batch has been planned. */
-async function twoRuns(between?: () => Promise<void>): Promise<[string, string]> {
+async function twoRuns(between?: () => Promise<void>, late = 60): Promise<[string, string]> {
   const [windowRun, fullRun] = [await newRun(), await newRun()];
   const [first, second] = batches();
   await nextSecond();
@@ -132,10 +132,10 @@ async function twoRuns(between?: () => Promise<void>): Promise<[string, string]>
   await flush(fullRun, first);
   await planDuringWindow(windowRun);
   await between?.();
-  await flush(windowRun, second.slice(0, 200));
+  await flush(windowRun, second.slice(0, -late));
   await planDuringWindow(windowRun);
   // What arrived late: planned at close.
-  await flush(windowRun, second.slice(200));
+  await flush(windowRun, second.slice(-late));
   await flush(fullRun, second);
   return [windowRun, fullRun];
 }
@@ -165,7 +165,7 @@ test('--test-device: the same stations skipped, the same fingerprint (dashed and
   }
 }, 120_000);
 
-test('LOG_LEVEL=debug, a device the window never planned, a count it never saw: the full planner builds the plan', async () => {
+test('LOG_LEVEL=debug, too many devices left at close, a device never planned, a count never seen: the full planner builds it', async () => {
   const [debugWindow, debugFull] = await twoRuns();
   expect(await expectSamePlan(debugWindow, debugFull, { debug: true })).toMatchObject({ built: 'full', reason: 'LOG_LEVEL=debug prints every device' });
 
@@ -176,6 +176,10 @@ test('LOG_LEVEL=debug, a device the window never planned, a count it never saw: 
   }
   await pool.query(`DELETE FROM ${db.tables.windowDevices} WHERE run_key = ? AND device_id = 'DEV-7'`, [windowRun]);
   expect(await expectSamePlan(windowRun, fullRun)).toMatchObject({ built: 'full', reason: '1 devices were not planned during the window' });
+
+  // More than a tenth of the devices left at close: planning them a step at a time would be slower than the full plan.
+  const [lateWindow, lateFull] = await twoRuns(undefined, 400);
+  expect(await expectSamePlan(lateWindow, lateFull)).toMatchObject({ built: 'full', reason: expect.stringMatching(/^\d+ devices were left to plan at window close/) as string });
 
   // A higher count stored without its mark (a worker killed between a flush's two writes).
   const [risenWindow, risenFull] = await twoRuns();
