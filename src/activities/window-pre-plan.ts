@@ -13,9 +13,8 @@ const IDLE_MS = 1000;
 /**
  * After each step (and each batch of the snapshot) the planning rests a quarter of the time it worked, so that the
  * intake keeps a share of the CPU and the database (on a busy 2-core machine, a collector that waits 200 ms for the
- * CPU at 5,000 msg/s makes the broker drop messages). A compromise, not a measured optimum: resting as long as it
- * works kept up at 100,000 devices but cannot keep up with 11,000 new devices a second at 1,000,000
- * (docs/performance.md).
+ * CPU at 5,000 msg/s makes the broker drop messages), while the planning still keeps pace with a fleet whose devices
+ * arrive at ~11,000 a second. A compromise, not a measured optimum (docs/performance.md).
  */
 const REST_PER_WORK = 0.25;
 /** How often a step checks that ocpp-db has not changed: the planning stops at once when it has. */
