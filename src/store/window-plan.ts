@@ -131,14 +131,13 @@ async function planFromWindow(db: SyncDatabase, options: PlanOptions): Promise<{
 
 type Row = RowDataPacket;
 
-/** Rows of a streamed query, one at a time. */
-async function* rowsOf(connection: Connection, sql: string, params: unknown[]): AsyncGenerator<Row> {
-  for await (const batch of streamBatches<Row>(connection, sql, params)) yield* batch;
-}
+/** Rows of the streamed plan tables, a batch at a time; only a batch boundary awaits (as in domain/plan-merge). */
+const ROWS_PER_BATCH = 1000;
 
 /**
  * The stored rows through the summary and the log lines, in the full planner's order: by station, a station's
- * ambiguous devices before its plan; the devices without a station last, by id.
+ * ambiguous devices before its plan; the devices without a station last, by id. Each batch is worked through
+ * synchronously: a promise per row costs more, at a million rows, than the rows themselves.
  */
 async function replayRows(db: SyncDatabase, queries: AttemptQueries, runKey: string, summary: PlanSummaryBuilder, listener: PlanListener | undefined): Promise<void> {
   const t = db.tables;
@@ -147,30 +146,50 @@ async function replayRows(db: SyncDatabase, queries: AttemptQueries, runKey: str
   try {
     for (let i = 0; i < 2; i++) connections.push(await queries.connection());
     const [planConnection, otherConnection] = connections as [Connection, Connection];
-    const stations = rowsOf(planConnection, queries.tag(`SELECT * FROM ${t.planStations} WHERE run_key = ? ORDER BY station_pk`), [runKey]);
-    const ambiguities = rowsOf(otherConnection, queries.tag(`SELECT * FROM ${t.ambiguities} WHERE run_key = ? ORDER BY station_pk, device_id`), [runKey]);
-    let nextAmbiguity = await ambiguities.next();
-    const ambiguitiesUpTo = async (pk: string | undefined): Promise<void> => {
-      for (; !nextAmbiguity.done; nextAmbiguity = await ambiguities.next()) {
-        const a = nextAmbiguity.value;
-        if (pk !== undefined && compareStationKeys(String(a.station_pk), pk) > 0) return;
+    const stations = streamBatches<Row>(planConnection, queries.tag(`SELECT * FROM ${t.planStations} WHERE run_key = ? ORDER BY station_pk`), [runKey], ROWS_PER_BATCH);
+    const source = streamBatches<Row>(otherConnection, queries.tag(`SELECT * FROM ${t.ambiguities} WHERE run_key = ? ORDER BY station_pk, device_id`), [runKey], ROWS_PER_BATCH)[
+      Symbol.asyncIterator
+    ]();
+    const ambiguities = { batch: [] as Row[], index: 0, ended: false };
+    const needsFill = (): boolean => !ambiguities.ended && ambiguities.index >= ambiguities.batch.length;
+    const fill = async (): Promise<void> => {
+      while (needsFill()) {
+        const next = await source.next();
+        if (next.done) ambiguities.ended = true;
+        else Object.assign(ambiguities, { batch: next.value, index: 0 });
+      }
+    };
+    /** The ambiguities up to station `pk` (all: undefined); false when the batch ran out first (fill, then again). */
+    const ambiguitiesUpTo = (pk: string | undefined): boolean => {
+      for (let a = ambiguities.batch[ambiguities.index]; a !== undefined; a = ambiguities.batch[ambiguities.index]) {
+        if (pk !== undefined && compareStationKeys(String(a.station_pk), pk) > 0) return true;
         const ambiguity = { deviceId: String(a.device_id), stationId: String(a.station_id), otherStationId: String(a.other_station_id) };
         listener?.ambiguous?.(ambiguity);
         summary.ambiguous(ambiguity);
+        ambiguities.index++;
       }
+      return !needsFill();
     };
-    for await (const row of stations) {
-      const station = plannedStation(row);
-      await ambiguitiesUpTo(station.stationPk);
-      listener?.station(station);
-      summary.station(station);
+    const reach = async (pk: string | undefined): Promise<void> => {
+      while (!ambiguitiesUpTo(pk)) await fill();
+    };
+    for await (const batch of stations) {
+      for (const row of batch) {
+        const station = plannedStation(row);
+        if (!ambiguitiesUpTo(station.stationPk)) await reach(station.stationPk);
+        listener?.station(station);
+        summary.station(station);
+      }
     }
-    await ambiguitiesUpTo(undefined);
-    for await (const row of rowsOf(planConnection, queries.tag(`SELECT device_id, connectors FROM ${t.notFound} WHERE run_key = ? ORDER BY device_id`), [runKey])) {
-      const deviceId = String(row.device_id);
-      listener?.device(deviceId, Number(row.connectors));
-      listener?.notFound(deviceId);
-      summary.notFound(deviceId);
+    await reach(undefined);
+    const notFound = streamBatches<Row>(planConnection, queries.tag(`SELECT device_id, connectors FROM ${t.notFound} WHERE run_key = ? ORDER BY device_id`), [runKey], ROWS_PER_BATCH);
+    for await (const batch of notFound) {
+      for (const row of batch) {
+        const deviceId = String(row.device_id);
+        listener?.device(deviceId, Number(row.connectors));
+        listener?.notFound(deviceId);
+        summary.notFound(deviceId);
+      }
     }
     complete = true;
   } finally {
