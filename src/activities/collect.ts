@@ -88,8 +88,9 @@ export function resumedProgress(context: Context): CollectionProgress {
   return { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
 }
 
-export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel }) {
-  const store = new ObservationStore(deps);
+export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel; planDuringWindow?: boolean }) {
+  const planDuringWindow = deps.planDuringWindow === true;
+  const store = new ObservationStore(deps, { markForWindowPlan: planDuringWindow });
 
   return async function collectConnectorCounts(input: CollectInput): Promise<CollectionOutcome> {
     const context = Context.current();
@@ -128,8 +129,8 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       await collector.close({ endSession: false });
       throw err;
     });
-    // Broker-wide figures, and the plan built during the window: one collector of the run does them.
-    const prePlan = (input.collector?.index ?? 0) === 0 ? startWindowPrePlan(deps, input.runKey) : undefined;
+    // Broker-wide figures, and the plan built during the window (PLAN_DURING_WINDOW): one collector of the run does them.
+    const prePlan = planDuringWindow && (input.collector?.index ?? 0) === 0 ? startWindowPrePlan(deps, input.runKey) : undefined;
     const drops = (input.collector?.index ?? 0) === 0 ? BrokerDropWatch.start({
       url: deps.mqtt.url,
       connectOptions: deps.mqtt.options,

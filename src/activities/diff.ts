@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { NeverCollectedError, type PlanListener } from '../store/planner';
+import { buildPlan, NeverCollectedError, type PlanListener } from '../store/planner';
 import { planAtWindowClose } from '../store/window-plan';
 import type { SyncDatabase } from '../db/tables';
 import type { LogLevel } from '../config';
@@ -63,7 +63,7 @@ export function originalLogLines(log: Log, debug: boolean): PlanListener {
  * `workerTestDeviceId` is the worker's own TEST_DEVICE_ID: a worker set up for test mode never writes beyond its
  * test device, even for a sync started without one (the sync's own test device, when given, wins).
  */
-export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; logLevel?: LogLevel; workerTestDeviceId?: string }) {
+export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; logLevel?: LogLevel; workerTestDeviceId?: string; planDuringWindow?: boolean }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
@@ -78,16 +78,18 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
       await deps.pool.query('SELECT 1');
       log.info('Database connection established successfully');
       if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
-      const built = await planAtWindowClose(deps, {
+      const options = {
         runKey: input.runKey,
         testDeviceId,
         queries,
-        debug: deps.logLevel === 'debug',
         listener: originalLogLines(log, deps.logLevel === 'debug'),
-        onProgress: (done) => {
+        onProgress: (done: number) => {
           devices = done;
         },
-      });
+      };
+      // Without PLAN_DURING_WINDOW nothing was planned during the window, and nothing of it is read or written here.
+      if (deps.planDuringWindow !== true) return buildPlan(deps, options);
+      const built = await planAtWindowClose(deps, { ...options, debug: deps.logLevel === 'debug' });
       if (built.built === 'during-window') log.info(`Plan built during the collection window: ${built.lateDevices} devices were left to plan at its close`);
       else log.info(`Plan built from the whole fleet at window close: ${built.reason}`);
       return built.summary;

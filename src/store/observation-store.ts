@@ -9,7 +9,11 @@ export const REJECTION_SAMPLE_LIMIT = 1000;
 const ROWS_PER_INSERT = 2000;
 
 export class ObservationStore {
-  constructor(private readonly db: SyncDatabase) {}
+  /** `markForWindowPlan` (PLAN_DURING_WINDOW): each device is also marked for the planning during the window. */
+  constructor(
+    private readonly db: SyncDatabase,
+    private readonly options: { markForWindowPlan?: boolean } = {},
+  ) {}
 
   private get pool(): SyncDatabase['pool'] {
     return this.db.pool;
@@ -20,7 +24,7 @@ export class ObservationStore {
   }
 
   /**
-   * Each device is also marked for the planning during the window. Idempotent for counts (highest wins), so a retried window never lowers or duplicates a device. `onNewDevices`
+   * Idempotent for counts (highest wins), so a retried window never lowers or duplicates a device. `onNewDevices`
    * hears, after each INSERT, how many of its devices the run had not stored before (the devices heard so far, counted
    * by the database rather than by a set of a million ids in memory).
    */
@@ -37,6 +41,7 @@ export class ObservationStore {
       onNewDevices?.(newRows(result));
       // After the counts: the planning during the window (store/window-planner.ts) reads a device's count once it
       // finds it here, so the count it reads is never older than the mark.
+      if (!this.options.markForWindowPlan) continue;
       await this.pool.query(
         `INSERT INTO ${this.db.tables.windowDirty} (run_key, device_id, connectors) VALUES ?
          ON DUPLICATE KEY UPDATE connectors = GREATEST(connectors, VALUES(connectors))`,

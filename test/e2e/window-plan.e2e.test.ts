@@ -80,7 +80,7 @@ async function newRun(): Promise<string> {
 async function flush(runKey: string, counts: [string, number][]): Promise<void> {
   const byDevice = new Map<string, number>();
   for (const [device, n] of counts) byDevice.set(device, Math.max(byDevice.get(device) ?? 0, n));
-  await new ObservationStore(sync).flush(runKey, { counts: byDevice, messages: counts.length, rejected: [], rejectedCount: 0 });
+  await new ObservationStore(sync, { markForWindowPlan: true }).flush(runKey, { counts: byDevice, messages: counts.length, rejected: [], rejectedCount: 0 });
 }
 
 /** Steps as the first collector runs them: small ones, until nothing is marked. */
