@@ -27,6 +27,7 @@ export function originalLogLines(log: Log, debug: boolean): PlanListener {
     stationsInDatabase(count) {
       log.info(`Found ${count} charging stations`, { stations: count });
     },
+    batchDone: () => log.drained?.() ?? Promise.resolve(),
     device(deviceId, connectors) {
       current = { deviceId, connectors };
     },

@@ -28,6 +28,8 @@ export interface PlanListener {
   notFound(deviceId: string): void;
   station(station: PlanStation): void;
   ambiguous?(ambiguity: AmbiguousDevice): void;
+  /** After each batch of rows (the plan built during the window, at close): holds the planner until its lines are out. */
+  batchDone?(): Promise<void>;
 }
 
 export interface PlanOptions {

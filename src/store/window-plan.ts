@@ -180,6 +180,7 @@ async function replayRows(db: SyncDatabase, queries: AttemptQueries, runKey: str
         listener?.station(station);
         summary.station(station);
       }
+      await listener?.batchDone?.();
     }
     await reach(undefined);
     const notFound = streamBatches<Row>(planConnection, queries.tag(`SELECT device_id, connectors FROM ${t.notFound} WHERE run_key = ? ORDER BY device_id`), [runKey], ROWS_PER_BATCH);
@@ -190,6 +191,7 @@ async function replayRows(db: SyncDatabase, queries: AttemptQueries, runKey: str
         listener?.notFound(deviceId);
         summary.notFound(deviceId);
       }
+      await listener?.batchDone?.();
     }
     complete = true;
   } finally {
