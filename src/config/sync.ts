@@ -42,7 +42,8 @@ export function loadSyncDefaults(env: Env): SyncDefaults {
 /**
  * PLAN_DURING_WINDOW, read by the worker: whether a windowed sync's plan is built while its window is open
  * (store/window-planner.ts). Off by default: it writes every device a second time during the window, and pays off only
- * on a fleet mostly in sync whose ocpp-db is not written during the window (docs/performance.md).
+ * on a fleet mostly in sync, with CPU and database time to spare, whose ocpp-db is not written during the window
+ * (docs/performance.md).
  */
 export function loadPlanDuringWindow(env: Env): boolean {
   return parse(env, 'PLAN_DURING_WINDOW', bool, 'false');
