@@ -7,7 +7,18 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, Runtime, Worker, type LogLevel as SdkLogLevel, type LogMetadata, type Logger, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { activityLogContext, attemptMetrics } from './activities/observability';
-import { loadDatabaseConfig, loadLogLevel, loadMqttConfig, loadNotifyWebhookUrl, loadObservabilityConfig, loadSyncDefaults, loadTemporalConfig, secretValues, type Env } from './config';
+import {
+  loadDatabaseConfig,
+  loadLogLevel,
+  loadMqttConfig,
+  loadNotifyWebhookUrl,
+  loadObservabilityConfig,
+  loadPlanDuringWindow,
+  loadSyncDefaults,
+  loadTemporalConfig,
+  secretValues,
+  type Env,
+} from './config';
 import { databaseStartError } from './db/errors';
 import { probeBroker } from './mqtt/broker-probe';
 import { createPool } from './db/pool';
@@ -71,6 +82,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
   // MAX_SILENT_STATIONS is the exception: a worker's env that sets it wrongly says so at start (the CLI applies it).
   const { testDeviceId: workerTestDeviceId } = loadSyncDefaults({ TEST_DEVICE_ID: env.TEST_DEVICE_ID, MAX_SILENT_STATIONS: env.MAX_SILENT_STATIONS });
   const webhookUrl = loadNotifyWebhookUrl(env);
+  const planDuringWindow = loadPlanDuringWindow(env);
   const logLevel = loadLogLevel(env);
   const output = log ?? createWorkerLog(env);
   const metrics = createSyncMetrics(Runtime.instance().metricMeter);
@@ -88,6 +100,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       });
     output.info(`Database ${database.database}: ${describeLayout(layout)}; the tool's tables in ${database.toolDatabase}`);
     output.info(webhookUrl === undefined ? 'Notifications: off (NOTIFY_WEBHOOK_URL not set)' : 'Notifications: on (NOTIFY_WEBHOOK_URL)');
+    if (planDuringWindow) output.info("Plan during the window: on (PLAN_DURING_WINDOW): a windowed sync's plan is built while its window is open");
     connection = await connectWorker(temporal);
     await assertSearchAttributes(connection, temporal.namespace, SEARCH_ATTRIBUTES);
     const worker = await Worker.create({
@@ -95,7 +108,7 @@ export async function createSyncWorker({ env, log, taskQueue }: WorkerOptions): 
       namespace: temporal.namespace,
       taskQueue: taskQueue ?? temporal.taskQueue,
       workflowBundle: await workflowCode(),
-      activities: createActivities({ pool, tables, mqtt, log: output, metrics, logLevel, workerTestDeviceId, notify: { webhookUrl, ui: temporal } }),
+      activities: createActivities({ pool, tables, mqtt, log: output, metrics, logLevel, workerTestDeviceId, planDuringWindow, notify: { webhookUrl, ui: temporal } }),
       interceptors: { activity: [attemptMetrics(metrics)] },
       sinks: runMetricsSinks(Runtime.instance().metricMeter),
       // Heartbeats carry the window's cancellation; send them often enough that the window closes on time.

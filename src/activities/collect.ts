@@ -3,6 +3,7 @@ import type { MqttConfig } from '../config';
 import { BrokerDropWatch, type BrokerDrops } from '../mqtt/broker-drops';
 import { sessionClientId, shareGroupOf } from '../mqtt/collector';
 import { connectHeartbeating } from './collector-connect';
+import { startWindowPrePlan } from './window-pre-plan';
 import { ObservationStore } from '../store/observation-store';
 import type { SyncDatabase } from '../db/tables';
 import type { Log } from '../log';
@@ -87,8 +88,9 @@ export function resumedProgress(context: Context): CollectionProgress {
   return { messages: resumed?.messages ?? 0, devices: resumed?.devices ?? 0, rejected: resumed?.rejected ?? 0 };
 }
 
-export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel }) {
-  const store = new ObservationStore(deps);
+export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; log: Log; metrics: SyncMetrics; logLevel?: LogLevel; planDuringWindow?: boolean }) {
+  const planDuringWindow = deps.planDuringWindow === true;
+  const store = new ObservationStore(deps, { markForWindowPlan: planDuringWindow });
 
   return async function collectConnectorCounts(input: CollectInput): Promise<CollectionOutcome> {
     const context = Context.current();
@@ -127,7 +129,8 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       await collector.close({ endSession: false });
       throw err;
     });
-    // Broker-wide figures: one collector of the run watches them.
+    // Broker-wide figures, and the plan built during the window (PLAN_DURING_WINDOW): one collector of the run does them.
+    const prePlan = planDuringWindow && (input.collector?.index ?? 0) === 0 ? startWindowPrePlan(deps, input.runKey) : undefined;
     const drops = (input.collector?.index ?? 0) === 0 ? BrokerDropWatch.start({
       url: deps.mqtt.url,
       connectOptions: deps.mqtt.options,
@@ -179,11 +182,13 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
     // Stores the last counts and disconnects, once the window is over (or the worker is shutting down). Only the end
     // of the window ends the run's MQTT session; otherwise the next attempt resumes it.
     const stopListening = async (endSession: boolean): Promise<void> => {
+      const planning = prePlan?.stop();
       clearInterval(ticker);
       await collector.close({ endSession });
       await drops?.close();
       await flushing.catch(() => undefined);
       await withRetries(5, flush);
+      await planning;
     };
     const windowOver = (): void => {
       deps.log.info('Collection completed!');
@@ -231,6 +236,7 @@ export function createCollectActivity(deps: SyncDatabase & { mqtt: MqttConfig; l
       clearInterval(ticker);
       await collector.close({ endSession: false }).catch(() => undefined);
       await drops?.close();
+      await prePlan?.stop();
     }
   };
 }

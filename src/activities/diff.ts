@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { buildPlan, NeverCollectedError, type PlanListener } from '../store/planner';
+import { planAtWindowClose } from '../store/window-plan';
 import type { SyncDatabase } from '../db/tables';
 import type { LogLevel } from '../config';
 import type { Log } from '../log';
@@ -17,7 +18,7 @@ export interface DiffInput {
  * The per-device lines of the original. Devices that need nothing are printed only at LOG_LEVEL=debug, so a
  * large fleet's log shows the stations that matter.
  */
-function originalLogLines(log: Log, debug: boolean): PlanListener {
+export function originalLogLines(log: Log, debug: boolean): PlanListener {
   let current: { deviceId: string; connectors: number } | undefined;
   const processing = (level: 'info' | 'debug'): void => {
     if (current && (level === 'info' || debug)) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`, { deviceId: current.deviceId, connectors: current.connectors });
@@ -26,6 +27,7 @@ function originalLogLines(log: Log, debug: boolean): PlanListener {
     stationsInDatabase(count) {
       log.info(`Found ${count} charging stations`, { stations: count });
     },
+    batchDone: () => log.drained?.() ?? Promise.resolve(),
     device(deviceId, connectors) {
       current = { deviceId, connectors };
     },
@@ -62,7 +64,7 @@ function originalLogLines(log: Log, debug: boolean): PlanListener {
  * `workerTestDeviceId` is the worker's own TEST_DEVICE_ID: a worker set up for test mode never writes beyond its
  * test device, even for a sync started without one (the sync's own test device, when given, wins).
  */
-export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; logLevel?: LogLevel; workerTestDeviceId?: string }) {
+export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; logLevel?: LogLevel; workerTestDeviceId?: string; planDuringWindow?: boolean }) {
   return async function diffStations(input: DiffInput): Promise<PlanSummary> {
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
@@ -77,15 +79,21 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
       await deps.pool.query('SELECT 1');
       log.info('Database connection established successfully');
       if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
-      return buildPlan(deps, {
+      const options = {
         runKey: input.runKey,
         testDeviceId,
         queries,
         listener: originalLogLines(log, deps.logLevel === 'debug'),
-        onProgress: (done) => {
+        onProgress: (done: number) => {
           devices = done;
         },
-      });
+      };
+      // Without PLAN_DURING_WINDOW nothing was planned during the window, and nothing of it is read or written here.
+      if (deps.planDuringWindow !== true) return buildPlan(deps, options);
+      const built = await planAtWindowClose(deps, { ...options, debug: deps.logLevel === 'debug' });
+      if (built.built === 'during-window') log.info(`Plan built during the collection window: ${built.lateDevices} devices were left to plan at its close`);
+      else log.info(`Plan built from the whole fleet at window close: ${built.reason}`);
+      return built.summary;
     });
     log.info(
       `${planHeadline(plan)}, ${plan.processedDevices} unique devices, ${plan.notFound} without a station, ${plan.rejected} rejected messages, ` +

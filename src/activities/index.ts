@@ -25,6 +25,8 @@ export interface ActivityDeps {
   logLevel?: LogLevel;
   /** The worker's TEST_DEVICE_ID, if any (see createDiffActivity). */
   workerTestDeviceId?: string;
+  /** PLAN_DURING_WINDOW: a windowed sync's plan is built while its window is open (store/window-planner.ts). */
+  planDuringWindow?: boolean;
   /** NOTIFY_WEBHOOK_URL (secret) and where the Web UI shows a run, for notifications. */
   notify: { webhookUrl?: string; ui: { uiUrl: string; namespace: string } };
 }

@@ -8,6 +8,6 @@ export { ConfigError, loadDotEnv, type Env } from './variables';
 export { loadMqttConfig, type MqttConfig } from './mqtt';
 export { loadDatabaseConfig, MYSQL_SSL_MODES, type DatabaseConfig, type DatabaseTls, type MysqlSslMode } from './database';
 export { loadTemporalConfig, type TemporalConfig } from './temporal';
-export { loadNotifyWebhookUrl, loadSyncDefaults, type SyncDefaults } from './sync';
+export { loadNotifyWebhookUrl, loadPlanDuringWindow, loadSyncDefaults, type SyncDefaults } from './sync';
 export { loadLogFormat, loadLogLevel, loadObservabilityConfig, type LogFormat, type LogLevel, type ObservabilityConfig } from './observability';
 export { secretValues } from './secrets';

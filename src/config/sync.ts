@@ -1,7 +1,7 @@
 /** What a sync runs with: the defaults of a new sync (read where it is started) and the webhook the worker notifies. */
 import { MAX_COLLECTORS, type SyncInput } from '../shared';
 import { DEFAULT_MAX_SILENT_STATIONS } from '../domain/silence';
-import { boundedInt, ConfigError, duration, optionalString, parse, value, type Env } from './variables';
+import { bool, boundedInt, ConfigError, duration, optionalString, parse, value, type Env } from './variables';
 
 /**
  * NOTIFY_WEBHOOK_URL, read by the worker only: the URL may embed a token, so it never enters workflow input or
@@ -37,4 +37,14 @@ export function loadSyncDefaults(env: Env): SyncDefaults {
     collectors: parse(env, 'COLLECTORS', boundedInt(`a whole number of collectors from 1 to ${MAX_COLLECTORS}`, 1, MAX_COLLECTORS), '1'),
     maxSilentStations: parse(env, 'MAX_SILENT_STATIONS', boundedInt('a percentage of live stations from 0 to 100', 0, 100), String(DEFAULT_MAX_SILENT_STATIONS)),
   };
+}
+
+/**
+ * PLAN_DURING_WINDOW, read by the worker: whether a windowed sync's plan is built while its window is open
+ * (store/window-planner.ts). Off by default: it writes every device a second time during the window, and pays off only
+ * on a fleet mostly in sync, with CPU and database time to spare, whose ocpp-db is not written during the window
+ * (docs/performance.md).
+ */
+export function loadPlanDuringWindow(env: Env): boolean {
+  return parse(env, 'PLAN_DURING_WINDOW', bool, 'false');
 }

@@ -114,6 +114,34 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${TABLE_OPTIONS}`,
     ],
   },
+  {
+    version: 3,
+    description: "the windowed sync's plan built during its window: each device's match, the devices to plan, the run's snapshot",
+    statements: (t) => [
+      // One row per run: when the run's snapshot of the live stations was taken, how many there were, and whether the
+      // plan at window close has taken over (`closed`) or the planning during the window gave up (`abandoned`).
+      createTable(t.windowState, [
+        `${RUN_KEY} PRIMARY KEY`,
+        'snapshot_at DATETIME NULL',
+        'stations INT UNSIGNED NULL',
+        'closed TINYINT(1) NOT NULL DEFAULT 0',
+        'abandoned TINYINT(1) NOT NULL DEFAULT 0',
+      ]),
+      // Each device as it was last planned: its count then, and the station its id (or undashed id) names.
+      createTable(t.windowDevices, [
+        RUN_KEY,
+        `device_id ${DEVICE_ID}`,
+        'connectors SMALLINT UNSIGNED NOT NULL',
+        'station_pk BIGINT UNSIGNED NULL',
+        'other_station_pk BIGINT UNSIGNED NULL',
+        'other_station_id VARCHAR(255) NULL',
+        'PRIMARY KEY (run_key, device_id)',
+        'KEY cp_sync_window_devices_station (run_key, station_pk)',
+      ]),
+      // The devices heard (new, or again) since they were last planned, with the highest count heard meanwhile.
+      createTable(t.windowDirty, [RUN_KEY, `device_id ${DEVICE_ID}`, 'connectors SMALLINT UNSIGNED NOT NULL', 'PRIMARY KEY (run_key, device_id)']),
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((highest, m) => Math.max(highest, m.version), 0);

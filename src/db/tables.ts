@@ -19,10 +19,25 @@ export const TOOL_TABLE_NAMES = {
   ambiguities: 'cp_sync_ambiguities',
   /** The watch's devices (cp-sync watch): one row per device and watch, not per run. */
   watchDevices: 'cp_sync_watch_devices',
+  /** The windowed sync's plan built during its window (store/window-planner.ts). */
+  windowState: 'cp_sync_window_state',
+  windowDevices: 'cp_sync_window_devices',
+  windowDirty: 'cp_sync_window_dirty',
 } as const;
 
 /** The tables that hold one run's rows, keyed by `run_key` (what `cp-sync prune` deletes). */
-export const RUN_TABLES = ['observations', 'rejections', 'planStations', 'notFound', 'silentStations', 'ambiguities', 'runs'] as const;
+export const RUN_TABLES = [
+  'observations',
+  'rejections',
+  'planStations',
+  'notFound',
+  'silentStations',
+  'ambiguities',
+  'windowDirty',
+  'windowDevices',
+  'windowState',
+  'runs',
+] as const;
 
 export type ToolTable = keyof typeof TOOL_TABLE_NAMES;
 

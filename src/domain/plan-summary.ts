@@ -78,6 +78,17 @@ export class PlanSummaryBuilder {
     return ++this.summary.processedDevices;
   }
 
+  /** Counts devices heard during the window all at once (a plan built during the window knows only their number here). */
+  devices(count: number): void {
+    this.summary.processedDevices += count;
+  }
+
+  /** The silent stations all at once: their number, and the first of them in key order (up to one more than the cap). */
+  silentStations(count: number, first: SilentStation[]): void {
+    this.summary.silentStations = (this.summary.silentStations ?? 0) + count;
+    for (const station of first.slice(0, count)) this.sample(this.silentStationSamples, station);
+  }
+
   notFound(deviceId: string): void {
     this.summary.notFound++;
     this.sample(this.summary.notFoundDeviceIds, deviceId);

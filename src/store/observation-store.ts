@@ -9,7 +9,11 @@ export const REJECTION_SAMPLE_LIMIT = 1000;
 const ROWS_PER_INSERT = 2000;
 
 export class ObservationStore {
-  constructor(private readonly db: SyncDatabase) {}
+  /** `markForWindowPlan` (PLAN_DURING_WINDOW): each device is also marked for the planning during the window. */
+  constructor(
+    private readonly db: SyncDatabase,
+    private readonly options: { markForWindowPlan?: boolean } = {},
+  ) {}
 
   private get pool(): SyncDatabase['pool'] {
     return this.db.pool;
@@ -35,6 +39,14 @@ export class ObservationStore {
         [rows],
       );
       onNewDevices?.(newRows(result));
+      // After the counts: the planning during the window (store/window-planner.ts) reads a device's count once it
+      // finds it here, so the count it reads is never older than the mark.
+      if (!this.options.markForWindowPlan) continue;
+      await this.pool.query(
+        `INSERT INTO ${this.db.tables.windowDirty} (run_key, device_id, connectors) VALUES ?
+         ON DUPLICATE KEY UPDATE connectors = GREATEST(connectors, VALUES(connectors))`,
+        [rows.map(([run, deviceId, , connectors]) => [run, deviceId, connectors])],
+      );
     }
     if (rejected.length > 0) {
       const [[row]] = await this.pool.query<RowDataPacket[]>(`SELECT COALESCE(MAX(seq), 0) AS seq FROM ${this.db.tables.rejections} WHERE run_key = ?`, [runKey]);

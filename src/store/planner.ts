@@ -28,6 +28,8 @@ export interface PlanListener {
   notFound(deviceId: string): void;
   station(station: PlanStation): void;
   ambiguous?(ambiguity: AmbiguousDevice): void;
+  /** After each batch of rows (the plan built during the window, at close): holds the planner until its lines are out. */
+  batchDone?(): Promise<void>;
 }
 
 export interface PlanOptions {
@@ -96,14 +98,20 @@ export class NeverCollectedError extends Error {
  */
 const planTurns = new WeakMap<Pool, Promise<unknown>>();
 
-export async function buildPlan(db: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
-  const previous = planTurns.get(db.pool) ?? Promise.resolve();
-  const turn = previous.catch(() => undefined).then(() => buildPlanNow(db, options));
-  planTurns.set(db.pool, turn);
+export function inPlanTurn<T>(pool: Pool, work: () => Promise<T>): Promise<T> {
+  const previous = planTurns.get(pool) ?? Promise.resolve();
+  const turn = previous.catch(() => undefined).then(work);
+  planTurns.set(pool, turn);
   return turn;
 }
 
-async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
+/** The full plan: every device of the run against every live station (in its turn, see `inPlanTurn`). */
+export async function buildPlan(db: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
+  return inPlanTurn(db.pool, () => buildPlanNow(db, options));
+}
+
+/** The full plan, without waiting for a turn: for a caller that already holds one. */
+export async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
   const { runKey, testDeviceId, listener } = options;
   const queries = options.queries ?? new AttemptQueries(pool);
   const layout = await readOcppLayout(pool, t.ocppDatabase);
@@ -201,7 +209,7 @@ async function buildPlanNow({ pool, tables: t }: SyncDatabase, options: PlanOpti
 }
 
 /** The run's counters as mysql2 returns them (BIGINT UNSIGNED as strings, bigNumberStrings). */
-function runCounters(row: RowDataPacket): RunCounters {
+export function runCounters(row: RowDataPacket): RunCounters {
   return {
     messages: Number(row.messages ?? 0),
     rejected: Number(row.rejected ?? 0),

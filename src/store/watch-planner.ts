@@ -41,13 +41,13 @@ function claimedDevicesQuery(t: Tables, layout: OcppLayout): string {
 }
 
 /** Keys from BIGINT UNSIGNED columns, as integer literals (never compared through a double); checked anyway. */
-function keyList(keys: readonly string[]): string {
+export function keyList(keys: readonly string[]): string {
   for (const key of keys) if (!/^\d{1,20}$/.test(key)) throw new Error(`not a station key: ${JSON.stringify(key)}`);
   return keys.join(', ');
 }
 
 /** The named stations with their live points, one row per point, by primary key and the points' station index. */
-async function liveStationsOf(db: SyncDatabase, tag: (sql: string) => string, layout: OcppLayout, stationPks: readonly string[]): Promise<LiveStation[]> {
+export async function liveStationsOf(db: SyncDatabase, tag: (sql: string) => string, layout: OcppLayout, stationPks: readonly string[]): Promise<LiveStation[]> {
   if (stationPks.length === 0) return [];
   const t = db.tables;
   const [rows] = await db.pool.query<RowDataPacket[]>(
@@ -71,7 +71,7 @@ async function liveStationsOf(db: SyncDatabase, tag: (sql: string) => string, la
 }
 
 /** The rows as the merge's one batch (it reads streams of batches). */
-function once<T>(items: T[]): AsyncIterable<T[]> {
+export function once<T>(items: T[]): AsyncIterable<T[]> {
   return {
     [Symbol.asyncIterator]: () => {
       let done = items.length === 0;

@@ -9,6 +9,7 @@ import {
   secretValues,
   loadMqttConfig,
   loadNotifyWebhookUrl,
+  loadPlanDuringWindow,
   loadSyncDefaults,
   loadTemporalConfig,
   type Env,
@@ -229,6 +230,22 @@ describe('loadSyncDefaults', () => {
 
   it.each(['', '   '])('treats TEST_DEVICE_ID %j as normal mode, as the original did', (testDeviceId) => {
     expect(loadSyncDefaults({ TEST_DEVICE_ID: testDeviceId }).testDeviceId).toBeUndefined();
+  });
+});
+
+describe('loadPlanDuringWindow', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['true', true],
+    ['1', true],
+  ])('PLAN_DURING_WINDOW %j → %s (off unless asked for)', (raw, expected) => {
+    expect(loadPlanDuringWindow({ PLAN_DURING_WINDOW: raw })).toBe(expected);
+  });
+
+  it('names the variable on a bad value', () => {
+    expect(() => loadPlanDuringWindow({ PLAN_DURING_WINDOW: 'on' })).toThrow(new ConfigError('PLAN_DURING_WINDOW: expected true or false (got "on")'));
   });
 });
 

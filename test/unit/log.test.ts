@@ -1,4 +1,5 @@
-import { createConsoleLog, formatRecord, redactor, type LogRecord } from '../../src/log';
+import { Writable } from 'node:stream';
+import { backlogBelow, createConsoleLog, formatRecord, redactor, type LogRecord } from '../../src/log';
 import { RuntimeLogger } from '../../src/temporal/runtime';
 
 const time = new Date('2026-11-28T21:00:00.123Z');
@@ -42,6 +43,41 @@ describe('redactor', () => {
 
   test('ignores secrets too short to be told from words', () => {
     expect(redactor(['ab', ''])('about')).toBe('about');
+  });
+});
+
+describe('backlogBelow (a plan that logs a great many lines waits for standard output)', () => {
+  /** A stream whose reader takes each chunk only when told to. */
+  function slowStream(): { stream: Writable; take: () => void } {
+    const pending: (() => void)[] = [];
+    const stream = new Writable({ highWaterMark: 8, write: (_chunk, _encoding, callback) => pending.push(callback) });
+    return { stream, take: () => pending.shift()?.() };
+  }
+
+  it('resolves at once while the backlog is within the limit', async () => {
+    const { stream } = slowStream();
+    stream.write('0123456789');
+    await expect(backlogBelow(stream, 10)).resolves.toBeUndefined();
+  });
+
+  it('waits above the limit until the reader has taken everything', async () => {
+    const { stream, take } = slowStream();
+    for (let i = 0; i < 3; i++) stream.write('0123456789');
+    let drained = false;
+    const waiting = backlogBelow(stream, 15).then(() => {
+      drained = true;
+    });
+    take();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    take();
+    take();
+    await waiting;
+    expect(stream.writableLength).toBe(0);
+  });
+
+  it('a log with its own writer never waits', async () => {
+    await expect(createConsoleLog({ write: () => undefined }).drained?.()).resolves.toBeUndefined();
   });
 });
 

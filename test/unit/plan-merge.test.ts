@@ -1,3 +1,4 @@
+import { byStationThenDevice } from '../../src/store/window-planner';
 import { compareStationKeys, mergePlan, parsePointIds, StreamOrderError, type LiveStation, type MatchedDevice, type PlanEvent, type PlanEventSink } from '../../src/domain/plan-merge';
 
 /** The rows in batches of `size`, as db/pool's streamBatches hands them over. */
@@ -148,5 +149,14 @@ describe('mergePlan', () => {
     expect(unwrittenAtRead).toEqual([0, 0, 0, 0, 0]);
     // 3 stations, 2 silent ones, D not found: all written by the end.
     expect({ written, unwritten }).toEqual({ written: 6, unwritten: 0 });
+  });
+});
+
+describe('byStationThenDevice (the plan built during the window sorts as the full planner’s query does)', () => {
+  const d = (deviceId: string, stationPk: string | null) => ({ deviceId, connectors: 1, stationPk, otherStationPk: null, otherStationId: null });
+
+  it('orders by station key as numbers (exact beyond 2^53), devices without a station last, then by device id in byte order', () => {
+    const devices = [d('b', null), d('a', null), d('Z-1', '10'), d('A-1', '10'), d('x', '9'), d('y', '18446744073709551615'), d('w', '9007199254740993')];
+    expect(devices.sort(byStationThenDevice).map((x) => x.deviceId)).toEqual(['x', 'A-1', 'Z-1', 'w', 'y', 'a', 'b']);
   });
 });

@@ -106,3 +106,28 @@ describe('isKeptStation', () => {
     expect(isKeptStation({ missing: [], surplus: [] })).toBe(false);
   });
 });
+
+describe('PlanSummaryBuilder, from a plan built during the window (store/window-plan.ts)', () => {
+  const silent = (i: number) => ({ stationPk: String(i), stationId: `S-${i}`, stationName: `Silent ${i}` });
+
+  it('counts the devices and the silent stations at once, as one at a time would', () => {
+    const atOnce = new PlanSummaryBuilder(start());
+    atOnce.devices(3);
+    atOnce.silentStations(2, [silent(1), silent(2)]);
+    const oneByOne = new PlanSummaryBuilder(start());
+    for (let i = 0; i < 3; i++) oneByOne.device();
+    oneByOne.silent(silent(1));
+    oneByOne.silent(silent(2));
+    expect(atOnce.finish()).toEqual(oneByOne.finish());
+  });
+
+  it('keeps the first silent stations up to the cap, and says the list is cut when there are more', () => {
+    const first = Array.from({ length: PLAN_SAMPLE_LIMIT + 1 }, (_, i) => silent(i + 1));
+    const cut = new PlanSummaryBuilder(start());
+    cut.silentStations(PLAN_SAMPLE_LIMIT + 50, first);
+    expect(cut.finish()).toMatchObject({ silentStations: PLAN_SAMPLE_LIMIT + 50, silentStationSamples: first.slice(0, PLAN_SAMPLE_LIMIT), truncated: true });
+    const whole = new PlanSummaryBuilder(start());
+    whole.silentStations(PLAN_SAMPLE_LIMIT, first.slice(0, PLAN_SAMPLE_LIMIT));
+    expect(whole.finish()).toMatchObject({ silentStations: PLAN_SAMPLE_LIMIT, truncated: false });
+  });
+});

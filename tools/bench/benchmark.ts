@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- --devices N [--rate R] [--collectors K] [--json] [--keep] [--collector-only]`: the sync end to
- * end, as production runs it, with the raw limits of the same run beside it.
+ * `npm run bench -- --devices N [--rate R] [--collectors K] [--missing-stations M] [--json] [--keep] [--collector-only]`:
+ * the sync end to end, as production runs it, with the raw limits of the same run beside it.
  *
  *   - a database of its own (`cps_bench_<random>`: ocpp-db's tables and the tool's), dropped afterwards unless --keep;
- *   - the fleet of fleet.ts, seeded into it;
+ *   - the fleet of fleet.ts, seeded into it (--missing-stations M: a fleet mostly in sync, where only about M stations
+ *     miss a point);
  *   - a real worker process (`node dist/cli/main.js worker`) on a task queue of its own; its peak RSS is the VmHWM
  *     of that process alone;
  *   - the real workflow (auto-approve) on the Temporal server, K collectors;
@@ -50,6 +51,7 @@ interface Options {
   json: boolean;
   keep: boolean;
   collectorOnly: boolean;
+  missingStations?: number;
 }
 
 function readOptions(): Options {
@@ -61,6 +63,7 @@ function readOptions(): Options {
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'collector-only': { type: 'boolean', default: false },
+      'missing-stations': { type: 'string' },
     },
   });
   return {
@@ -70,6 +73,7 @@ function readOptions(): Options {
     json: values.json,
     keep: values.keep,
     collectorOnly: values['collector-only'],
+    missingStations: values['missing-stations'] === undefined ? undefined : wholeOption('missing-stations', values['missing-stations'], 10_000_000),
   };
 }
 
@@ -173,7 +177,8 @@ async function main(): Promise<void> {
     const pool = await running.openDatabase();
     const tables = tablesFor(config);
     say(`seeding ${options.devices} devices into ${database}…`);
-    const seeded = await seed(pool, options.devices, !options.collectorOnly);
+    const missingEvery = options.missingStations === undefined ? undefined : Math.max(1, Math.floor(options.devices / Math.max(1, options.missingStations)));
+    const seeded = await seed(pool, options.devices, !options.collectorOnly, { missingEvery });
     const before = { points: await checksum(pool, 'charging_points'), stations: await checksum(pool, 'charging_stations') };
 
     const worker = running.worker = await startWorker(env, options.keep);
@@ -236,6 +241,9 @@ async function main(): Promise<void> {
       phase: result.phase,
       pointsCreated: result.apply?.created ?? 0,
       expectedPoints: seeded.expectedNew.size,
+      missingStations: options.missingStations,
+      /** How the plan was built: during the window (and how many devices were left at its close), or in full and why. */
+      planBuilt: worker.planBuilt.join('; '),
       afterWindowSeconds: figures.afterWindowSeconds,
       diffSeconds: figures.diffSeconds,
       applySeconds: figures.applySeconds,
@@ -261,6 +269,7 @@ async function main(): Promise<void> {
         ['received by the collector(s)', `${report.received} (lost ${report.lost})${report.perCollector.length > 1 ? ` [${report.perCollector.join(' + ')}]` : ''}`],
         ['received by a bare subscriber', `${report.bareReceived} (lost ${report.bareLost})`],
         ['phase', report.phase],
+        ['plan', report.planBuilt || '-'],
         ['window close → applied', `${report.afterWindowSeconds} s`],
         ['diff', `${report.diffSeconds} s (raw join ${report.rawJoinSeconds ?? '-'} s)`],
         ['apply', `${report.applySeconds ?? '-'} s for ${report.pointsCreated} points (raw INSERT ${report.rawInsertSeconds ?? '-'} s)`],

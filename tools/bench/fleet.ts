@@ -5,7 +5,8 @@
  *   - 5 % unknown devices (no station), half of the station ids stored undashed (devices always publish dashed);
  *   - about 20 % of stations missing points: 10 % with no point at all, 10 % with a gap (the middle point);
  *   - 5 % with a surplus point (kept, never deleted);
- *   - 10 % of devices publish their count twice (QoS 1 duplicates, as the broker may deliver them).
+ *   - 10 % of devices publish their count twice (QoS 1 duplicates, as the broker may deliver them);
+ *   - or, with `missingEvery`, a fleet mostly in sync: only every n-th station misses a point.
  */
 import { undashed } from '../../src/domain/plan';
 
@@ -31,7 +32,12 @@ export function benchDeviceId(i: number): string {
   return `${hex.slice(0, 4)}-${hex.slice(4, 8)}-${hex.slice(8, 12)}-${hex.slice(12)}`;
 }
 
-export function benchDevice(i: number): BenchDevice {
+/** `missingEvery` (`--missing-stations`): a fleet mostly in sync, where only every n-th station misses a point (its last). */
+export interface FleetOptions {
+  missingEvery?: number;
+}
+
+export function benchDevice(i: number, { missingEvery }: FleetOptions = {}): BenchDevice {
   const deviceId = benchDeviceId(i);
   const connectors = 1 + (mix(i, 1) % 4);
   const messages = mix(i, 2) % 10 === 0 ? 2 : 1;
@@ -39,7 +45,20 @@ export function benchDevice(i: number): BenchDevice {
   const kind = mix(i, 4) % 20;
   const all = Array.from({ length: connectors }, (_, k) => k + 1);
   const gap = Math.ceil(connectors / 2);
-  const points = kind < 2 ? [] : kind < 4 ? all.filter((p) => p !== gap) : kind === 4 ? [...all, connectors + 1] : all;
+  const points =
+    missingEvery !== undefined
+      ? i % missingEvery === 0
+        ? all.slice(0, -1)
+        : kind === 4
+          ? [...all, connectors + 1]
+          : all
+      : kind < 2
+        ? []
+        : kind < 4
+          ? all.filter((p) => p !== gap)
+          : kind === 4
+            ? [...all, connectors + 1]
+            : all;
   return { deviceId, connectors, messages, station: { pk: i, stationId: i % 2 === 0 ? undashed(deviceId) : deviceId, points } };
 }
 

@@ -14,7 +14,7 @@ import { migrate } from '../../src/db/migrator';
 import { createPool, type Pool } from '../../src/db/pool';
 import { createOcppSchema } from '../demo/ocpp-schema';
 import { repoRoot } from '../repo-root';
-import { benchDevice, missingPoints } from './fleet';
+import { benchDevice, missingPoints, type FleetOptions } from './fleet';
 
 const ROWS_PER_INSERT = 5000;
 
@@ -93,6 +93,8 @@ export interface WorkerProcess {
   tail(): string;
   /** Each collector's `Collected N messages …` (a sync's) or `Watch collector stopped: N messages …` line. */
   collected: string[];
+  /** The plan activity's line saying how the plan was built (during the window, or from the whole fleet and why). */
+  planBuilt: string[];
   /** Everything it printed, with --keep (for a profile of what it did). */
   all: string[];
 }
@@ -104,6 +106,7 @@ export function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> 
   let tail = '';
   let partial = '';
   const collected: string[] = [];
+  const planBuilt: string[] = [];
   const all: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -115,9 +118,11 @@ export function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> 
       partial = lines.pop() ?? '';
       for (const line of lines) {
         if (/\b(Collected|Watch collector stopped:) \d+ messages\b/.test(line)) collected.push(line);
+        const built = /Plan built [^"]*/.exec(line);
+        if (built) planBuilt.push(built[0]);
         if (line.includes('Worker listening on task queue')) {
           clearTimeout(timer);
-          resolve({ child: worker, tail: () => tail, collected, all });
+          resolve({ child: worker, tail: () => tail, collected, planBuilt, all });
         }
       }
     });
@@ -199,7 +204,7 @@ export function benchRun(): BenchRun {
 }
 
 /** Seeds stations and points (not in --collector-only) and works out what the sync must create. */
-export async function seed(pool: Pool, devices: number, withStations: boolean): Promise<Seeded> {
+export async function seed(pool: Pool, devices: number, withStations: boolean, fleet: FleetOptions = {}): Promise<Seeded> {
   let stations: unknown[][] = [];
   let points: unknown[][] = [];
   const expectedNew = new Set<string>();
@@ -212,7 +217,7 @@ export async function seed(pool: Pool, devices: number, withStations: boolean): 
     points = [];
   };
   for (let i = 1; i <= devices; i++) {
-    const device = benchDevice(i);
+    const device = benchDevice(i, fleet);
     messages += device.messages;
     if (!withStations || !device.station) continue;
     const { pk, stationId } = device.station;
