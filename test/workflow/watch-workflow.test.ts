@@ -122,6 +122,15 @@ async function withWatch(input: WatchInput, cycles: Cycles, test: (handle: Watch
   });
 }
 
+/**
+ * The notifications sent once at least `count` were: the workflow sends one from an activity it does not wait for, so
+ * a status that shows the plan waiting may come before it. More than `count` fails the caller's exact expectation.
+ */
+async function notified(calls: Calls, count: number): Promise<NotificationEvent[]> {
+  await waitFor(`${count} notification(s)`, () => calls.notifications.length >= count, { timeoutMs: 10_000, intervalMs: 50, lastSeen: () => `${calls.notifications.length}` });
+  return calls.notifications;
+}
+
 function statusWhen(handle: WatchHandle, ready: (status: WatchStatus) => boolean): Promise<WatchStatus> {
   let last: WatchStatus | undefined;
   return waitFor(
@@ -168,7 +177,7 @@ describe('watchChargingPoints', () => {
       expect(calls.cycles[0]?.silenceSince).toBeUndefined();
       expect(calls.apply).toEqual([{ runKey: 'run-c1', fingerprint: 'f000000000000001' }]);
       expect(waiting.pending).toMatchObject({ cycle: held, autoApproveExceeded: expect.stringMatching(/^8 of 10 live stations \(80 %\) sent nothing, more than the 50 %/) });
-      expect(calls.notifications).toHaveLength(1);
+      expect(await notified(calls, 1)).toHaveLength(1);
     });
   });
 
@@ -191,7 +200,7 @@ describe('watchChargingPoints', () => {
       // Cycle 2 had nothing new: the waiting plan stayed, and cycle 3 planned from cycle 1 on.
       expect(calls.cycles.find((c) => c.cycle === 3)?.fromCycle).toBe(1);
       expect(superseding.superseded).toEqual([{ fingerprint: 'f000000000000001', cycle: 1, by: 3 }]);
-      expect(calls.notifications.map((n) => n.plan?.fingerprint)).toEqual(['f000000000000001', 'f000000000000003']);
+      expect((await notified(calls, 2)).map((n) => n.plan?.fingerprint)).toEqual(['f000000000000001', 'f000000000000003']);
 
       const stale = handle.executeUpdate(approveUpdate, { args: [{ fingerprint: 'f000000000000001', by: 'alice' }] });
       await expect(stale).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
@@ -219,13 +228,13 @@ describe('watchChargingPoints', () => {
       expect(later.superseded).toEqual([]);
       expect(later.lastPlan).toMatchObject({ cycle: later.cycles, runKey: `run-c${later.cycles}` });
       expect(calls.cycles.every((c) => c.fromCycle === 1)).toBe(true);
-      expect(calls.notifications.map((n) => n.plan?.fingerprint)).toEqual(['f0000000000same']);
+      expect((await notified(calls, 1)).map((n) => n.plan?.fingerprint)).toEqual(['f0000000000same']);
 
       // A different plan still supersedes it.
       differ = 0;
       const superseding = await statusWhen(handle, (s) => s.pending !== null && s.pending.cycle > 1);
       expect(superseding.superseded).toEqual([{ fingerprint: 'f0000000000same', cycle: 1, by: differ }]);
-      expect(calls.notifications.map((n) => n.plan?.fingerprint)).toEqual(['f0000000000same', `f${String(differ).padStart(15, '0')}`]);
+      expect((await notified(calls, 2)).map((n) => n.plan?.fingerprint)).toEqual(['f0000000000same', `f${String(differ).padStart(15, '0')}`]);
     });
   });
 
