@@ -157,3 +157,27 @@ async function withSideConnection<T>(pool: Pool, work: (connection: mysql.Connec
     else (connection as Connection).release();
   }
 }
+
+/** Runs `work` in one transaction on one of the attempt's connections: commit on success, rollback on any error. */
+export async function inAttemptTransaction<T>(queries: AttemptQueries, work: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await queries.connection();
+  let clean = false;
+  try {
+    await connection.beginTransaction();
+    try {
+      const result = await work(connection);
+      await connection.commit();
+      clean = true;
+      return result;
+    } catch (err) {
+      // A killed statement leaves the transaction open on the server: rolled back here, or by the destroyed connection.
+      clean = await connection.rollback().then(
+        () => true,
+        () => false,
+      );
+      throw err;
+    }
+  } finally {
+    queries.done(connection, !clean);
+  }
+}

@@ -8,7 +8,7 @@
  * retry after a lost acknowledgement returns the recorded result.
  */
 import type { RowDataPacket } from 'mysql2';
-import { AttemptQueries } from '../db/attempt-queries';
+import { AttemptQueries, inAttemptTransaction } from '../db/attempt-queries';
 import { streamBatches, type Connection } from '../db/pool';
 import { SerialWrites, TableRows } from '../db/write-behind';
 import { readOcppLayout, type OcppLayout } from '../db/ocpp-layout';
@@ -203,28 +203,4 @@ export async function applyPlan({ pool, tables: t }: SyncDatabase, { runKey, fin
     );
     return { ...result, replayed: false };
   });
-}
-
-/** Runs `work` in one transaction on one of the attempt's connections: commit on success, rollback on any error. */
-async function inAttemptTransaction<T>(queries: AttemptQueries, work: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await queries.connection();
-  let clean = false;
-  try {
-    await connection.beginTransaction();
-    try {
-      const result = await work(connection);
-      await connection.commit();
-      clean = true;
-      return result;
-    } catch (err) {
-      // A killed statement leaves the transaction open on the server: rolled back here, or by the destroyed connection.
-      clean = await connection.rollback().then(
-        () => true,
-        () => false,
-      );
-      throw err;
-    }
-  } finally {
-    queries.done(connection, !clean);
-  }
 }

@@ -50,17 +50,29 @@ export interface PlanOptions {
  * keys travel here (the station's name and points come from the live-stations stream), so the sort stays narrow.
  */
 function devicesQuery(t: Tables, layout: OcppLayout): string {
-  const ambiguous = 'exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id';
+  const match = stationMatch(t, layout);
   return `
-  SELECT o.device_id AS deviceId, o.connectors, COALESCE(exact.id, plain.id) AS stationPk,
-         CASE WHEN ${ambiguous} THEN plain.id END AS otherStationPk,
-         CASE WHEN ${ambiguous} THEN plain.station_id END AS otherStationId
+  SELECT ${match.columns}
     FROM ${t.observations} o
-    LEFT JOIN ${t.stations} exact ON exact.station_id = ${asText('o.device_id', layout.stationId)} AND exact.deleted IS NULL
-    LEFT JOIN ${t.stations} plain ON plain.station_id = ${asText('IF(o.device_plain <> o.device_id, o.device_plain, NULL)', layout.stationId)}
-                                 AND plain.deleted IS NULL
+    ${match.joins}
    WHERE o.run_key = ?
    ORDER BY stationPk IS NULL, stationPk, o.device_id`;
+}
+
+/**
+ * How an observation `o` finds its station (the rule of devicesQuery's comment above), for every planner that matches
+ * devices: the selected columns (deviceId, connectors, stationPk, otherStationPk, otherStationId) and the two joins.
+ */
+export function stationMatch(t: Tables, layout: OcppLayout): { columns: string; joins: string } {
+  const ambiguous = 'exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id';
+  return {
+    columns: `o.device_id AS deviceId, o.connectors, COALESCE(exact.id, plain.id) AS stationPk,
+         CASE WHEN ${ambiguous} THEN plain.id END AS otherStationPk,
+         CASE WHEN ${ambiguous} THEN plain.station_id END AS otherStationId`,
+    joins: `LEFT JOIN ${t.stations} exact ON exact.station_id = ${asText('o.device_id', layout.stationId)} AND exact.deleted IS NULL
+    LEFT JOIN ${t.stations} plain ON plain.station_id = ${asText('IF(o.device_plain <> o.device_id, o.device_plain, NULL)', layout.stationId)}
+                                 AND plain.deleted IS NULL`,
+  };
 }
 
 /**

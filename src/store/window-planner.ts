@@ -14,13 +14,14 @@
  * has (`closed`), nothing here writes again, whatever a lost collector's retry does.
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
-import { AttemptQueries } from '../db/attempt-queries';
+import { AttemptQueries, inAttemptTransaction } from '../db/attempt-queries';
 import { streamBatches, type Connection } from '../db/pool';
-import { asText, readOcppLayout, type OcppLayout } from '../db/ocpp-layout';
+import { readOcppLayout, type OcppLayout } from '../db/ocpp-layout';
 import type { SyncDatabase, Tables } from '../db/tables';
 import { compareStationKeys, mergePlan, type MatchedDevice, type PlanEvent } from '../domain/plan-merge';
 import { isKeptStation } from '../domain/plan-summary';
 import { keyList, liveStationsOf, once } from './watch-planner';
+import { stationMatch } from './planner';
 
 const SNAPSHOT_ROWS_PER_INSERT = 5000;
 /** Devices a step plans at most: its IN lists and its transaction stay small, so a close waits little for one. */
@@ -42,36 +43,22 @@ export async function withRunState<T>(
   { evenIfClosed = false } = {},
 ): Promise<T | undefined> {
   const t = db.tables;
-  const connection = await queries.connection();
-  let clean = false;
-  try {
-    await connection.query(queries.tag(`INSERT IGNORE INTO ${t.windowState} (run_key) VALUES (?)`), [runKey]);
-    await connection.beginTransaction();
-    try {
-      const [[row]] = await connection.query<RowDataPacket[]>(
-        queries.tag(`SELECT snapshot_at, stations, closed, abandoned FROM ${t.windowState} WHERE run_key = ? FOR UPDATE`),
-        [runKey],
-      );
-      const state: WindowState = {
-        snapshotAt: (row?.snapshot_at as Date | null) ?? null,
-        stations: row?.stations == null ? null : Number(row.stations),
-        closed: Number(row?.closed) === 1,
-        abandoned: Number(row?.abandoned) === 1,
-      };
-      const result = state.closed && !evenIfClosed ? undefined : await work(connection, state);
-      await connection.commit();
-      clean = true;
-      return result;
-    } catch (err) {
-      clean = await connection.rollback().then(
-        () => true,
-        () => false,
-      );
-      throw err;
-    }
-  } finally {
-    queries.done(connection, !clean);
-  }
+  // Before the transaction, committed at once: inside it, two callers' shared locks on the existing row would deadlock
+  // on their SELECT … FOR UPDATE.
+  await queries.query(`INSERT IGNORE INTO ${t.windowState} (run_key) VALUES (?)`, [runKey]);
+  return inAttemptTransaction(queries, async (connection) => {
+    const [[row]] = await connection.query<RowDataPacket[]>(
+      queries.tag(`SELECT snapshot_at, stations, closed, abandoned FROM ${t.windowState} WHERE run_key = ? FOR UPDATE`),
+      [runKey],
+    );
+    const state: WindowState = {
+      snapshotAt: (row?.snapshot_at as Date | null) ?? null,
+      stations: row?.stations == null ? null : Number(row.stations),
+      closed: Number(row?.closed) === 1,
+      abandoned: Number(row?.abandoned) === 1,
+    };
+    return state.closed && !evenIfClosed ? undefined : work(connection, state);
+  });
 }
 
 /**
@@ -167,16 +154,12 @@ export async function discardWindowRows(db: SyncDatabase, queries: AttemptQuerie
 
 /** The marked devices (at most `limit`), with their counts now, matched to stations as the full planner matches them. */
 function markedDevicesQuery(t: Tables, layout: OcppLayout, limit: number): string {
-  const ambiguous = 'exact.id IS NOT NULL AND plain.id IS NOT NULL AND plain.id <> exact.id';
+  const match = stationMatch(t, layout);
   return `
-  SELECT o.device_id AS deviceId, o.connectors, COALESCE(exact.id, plain.id) AS stationPk,
-         CASE WHEN ${ambiguous} THEN plain.id END AS otherStationPk,
-         CASE WHEN ${ambiguous} THEN plain.station_id END AS otherStationId
+  SELECT ${match.columns}
     FROM ${t.windowDirty} d
     JOIN ${t.observations} o ON o.run_key = d.run_key AND o.device_id = d.device_id
-    LEFT JOIN ${t.stations} exact ON exact.station_id = ${asText('o.device_id', layout.stationId)} AND exact.deleted IS NULL
-    LEFT JOIN ${t.stations} plain ON plain.station_id = ${asText('IF(o.device_plain <> o.device_id, o.device_plain, NULL)', layout.stationId)}
-                                 AND plain.deleted IS NULL
+    ${match.joins}
    WHERE d.run_key = ?
    LIMIT ${limit}`;
 }
