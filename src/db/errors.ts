@@ -1,7 +1,7 @@
 /**
  * Which errors are worth a retry. Only a database error that a later attempt may well not meet retries: a lost
- * connection, a deadlock, a lock wait, too many connections, a server that is read-only during a failover or shutting
- * down. Anything else — a missing table, a refused password, a constraint violation, a TLS problem, and every error that is not
+ * connection, a deadlock, a lock wait, too many connections, a server temporary file lost from its tmpdir, a server
+ * that is read-only during a failover or shutting down. Anything else — a missing table, a refused password, a constraint violation, a TLS problem, and every error that is not
  * from the database at all (a defect, ids that would pass 2^53, a missing run record) — would fail the same way
  * again, so it fails the activity at once with a message that says what to fix.
  */
@@ -25,6 +25,9 @@ const TRANSIENT_ERRNOS = new Map<number, string>([
   [1053, 'server shutting down'], // ER_SERVER_SHUTDOWN
   [1927, 'connection killed'], // ER_CONNECTION_KILLED (MariaDB, e.g. at shutdown)
   [4031, 'disconnected by the server (idle)'], // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
+  // Seen at 1M devices on a shared server: a query's on-disk temporary table, removed from its tmpdir by something
+  // else, could not be deleted. The next attempt makes a new one; a tmpdir that stays broken fails the last attempt.
+  [6, "server temporary file error (check the server's tmpdir)"], // EE_DELETE
 ]);
 
 /** The same by code, and mysql2's and Node's own codes for a connection that could not be made or was lost. */
@@ -40,6 +43,7 @@ const TRANSIENT_CODES = new Map<string, string>([
   ['ER_SERVER_SHUTDOWN', 'server shutting down'],
   ['ER_CONNECTION_KILLED', 'connection killed'],
   ['ER_CLIENT_INTERACTION_TIMEOUT', 'disconnected by the server (idle)'],
+  ['EE_DELETE', "server temporary file error (check the server's tmpdir)"],
   ['PROTOCOL_CONNECTION_LOST', 'lost connection'],
   ['PROTOCOL_SEQUENCE_TIMEOUT', 'connection timeout'],
   ['ECONNREFUSED', 'connection refused'],

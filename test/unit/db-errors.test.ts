@@ -20,6 +20,11 @@ const transient: [string, Error & { code: string }, string][] = [
   ['read-only mode (1836)', sqlError('ER_READ_ONLY_MODE', 'Running in read-only mode', { errno: 1836 }), 'server in read-only mode (failover?)'],
   ['a server shutdown (1053)', sqlError('ER_SERVER_SHUTDOWN', 'Server shutdown in progress', { errno: 1053 }), 'server shutting down'],
   ['a killed connection (MariaDB 1927)', sqlError('ER_CONNECTION_KILLED', 'Connection was killed', { errno: 1927 }), 'connection killed'],
+  [
+    "a server temporary table deleted from the server's tmpdir (6)",
+    sqlError('EE_DELETE', "Error on delete of '/tmp/#sql-temptable-3a1-5-1a.MAI' (Errcode: 2 \"No such file or directory\")", { errno: 6 }),
+    "server temporary file error (check the server's tmpdir)",
+  ],
   ['mysql2: connection lost', sqlError('PROTOCOL_CONNECTION_LOST', 'Connection lost: The server closed the connection.', { fatal: true }), 'lost connection'],
   ['a reset connection', sqlError('ECONNRESET', 'read ECONNRESET', { fatal: true }), 'connection reset'],
   ['a refused connection', sqlError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:3306'), 'connection refused'],
