@@ -21,6 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ACTIVITY, DECISION_REFUSED, type ActivityRetry, type ApprovalRecord, type BrokerConnectionProblem, type ApproveSignal, type RejectionRecord, type PlanSummary, type RejectSignal, type SyncInput } from '../shared';
+import { formatDuration } from '../domain/duration';
 import { tooManySilent } from '../domain/silence';
 import { DEFAULT_CYCLES_PER_RUN, DEFAULT_SILENCE_HORIZON_MS, type WatchCarry, type WatchInput, type WatchStatus, type WatchStopRequest } from '../watch-shared';
 import { autoDecision } from './auto-approve';
@@ -257,7 +258,7 @@ export async function watchChargingPoints(rawInput: WatchInput, carried?: WatchC
   const perRun = input.cyclesPerRun ?? DEFAULT_CYCLES_PER_RUN;
   for (;;) {
     const wakeUp = (): boolean => stopRequest !== undefined || decision !== undefined || collectorFailure !== undefined;
-    await condition(wakeUp, Math.max(1, nextCycleAt - Date.now()));
+    await condition(wakeUp, Math.max(1, nextCycleAt - Date.now()), { summary: `Next cycle (interval ${formatDuration(input.intervalMs)})` });
     if (collectorFailure !== undefined) {
       await stopCollectors();
       throw collectorFailure;
