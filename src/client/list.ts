@@ -105,8 +105,29 @@ function isOrderByRefused(err: unknown): boolean {
   return false;
 }
 
-/** Newest start first, at most `limit`: sorted by the server where it can, else by newestFirst. */
+/** Newest start first, at most `limit`, each terminated run with its reason. */
 export async function listRuns(client: Client, options: ListOptions): Promise<ListedRun[]> {
+  const runs = await newestRuns(client, options);
+  for (const run of runs) if (run.phase === 'terminated' && run.outcome === undefined) run.outcome = await terminationOutcome(client, run);
+  return runs;
+}
+
+/**
+ * `terminated: <reason>`, as `status` says it. A termination writes nothing the visibility store keeps, so the
+ * reason is read from the run's last history event: one event, however long the history.
+ */
+async function terminationOutcome(client: Client, run: ListedRun): Promise<string> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({
+    namespace: client.options.namespace,
+    execution: { workflowId: run.workflowId, runId: run.runId },
+    maximumPageSize: 1,
+  });
+  const reason = history?.events?.[0]?.workflowExecutionTerminatedEventAttributes?.reason;
+  return reason ? `terminated: ${reason}` : 'terminated';
+}
+
+/** Newest start first, at most `limit`: sorted by the server where it can, else by newestFirst. */
+async function newestRuns(client: Client, options: ListOptions): Promise<ListedRun[]> {
   const pageSize = Math.min(options.limit, 1000);
   const runs: ListedRun[] = [];
   try {

@@ -183,8 +183,8 @@ test(
     expect(human.stdout).toContain(`outcome: terminated: ${reason}`);
     for (const run of [text, human]) expect(run.stdout).not.toMatch(/terminated: terminated|failed/i);
 
-    // Visibility has no reason to give (a terminated run writes nothing more): the list reads the phase.
-    await listedAs(handle.workflowId, 'terminated');
+    // Visibility has no reason to give (a terminated run writes nothing more): the list reads it from the history.
+    expect(await listedAs(handle.workflowId, 'terminated')).toMatchObject({ outcome: `terminated: ${reason}` });
     await listedAs(handle.workflowId, 'terminated', ['--phase', 'terminated']);
     // A termination runs no workflow code: nobody is told that the run failed.
     expect(receiver.postsFor(handle.workflowId).map((p) => p.body.event)).toEqual(['awaiting-approval']);
