@@ -99,6 +99,9 @@ export interface WorkerProcess {
   all: string[];
 }
 
+/** Words of the worker's lines that startWorker looks for: a chunk holding none of them is not split into lines. */
+const WORKER_LINE_MARKERS = [' messages', 'Plan built ', 'Worker listening on task queue'];
+
 export function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> {
   // BENCH_WORKER_NODE_ARGS: node flags for the worker alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile.
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
@@ -114,9 +117,13 @@ export function startWorker(env: Env, keepAll: boolean): Promise<WorkerProcess> 
       reject(new Error(`the worker did not start within 60 s:\n${tail}`));
     }, 60_000);
     worker.stdout.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
+      // A plan's close writes a million lines in seconds and waits while they are unread (Log.drained): this reader
+      // must be as fast as a production log pipeline, so only text holding a line it looks for is split into lines.
+      const text = partial + chunk.toString('utf8');
+      const end = text.lastIndexOf('\n') + 1;
+      partial = text.slice(end);
+      if (!WORKER_LINE_MARKERS.some((marker) => text.lastIndexOf(marker, end) !== -1)) return;
+      for (const line of text.slice(0, end).split('\n')) {
         if (/\b(Collected|Watch collector stopped:) \d+ messages\b/.test(line)) collected.push(line);
         const built = /Plan built [^"]*/.exec(line);
         if (built) planBuilt.push(built[0]);
