@@ -90,7 +90,8 @@ function jsonSafe(_key: string, value: unknown): unknown {
 export function redactor(secrets: readonly string[]): (line: string) => string {
   const forms = [...new Set(secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
   if (forms.length === 0) return (line) => line;
-  return (line) => forms.reduce((out, secret) => out.split(secret).join('***'), line);
+  // Almost no line holds a secret: a search costs a plan's million lines far less than a split and a join each.
+  return (line) => forms.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join('***') : out), line);
 }
 
 export interface LogSink {
