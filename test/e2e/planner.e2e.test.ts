@@ -30,10 +30,11 @@ test('four plans at once on a pool of three connections all finish, each with it
   }
 
   const pool = createPool(db.config, 3);
+  let deadlocked: NodeJS.Timeout | undefined;
   try {
     const plans = await Promise.race([
       Promise.all(runs.map((runKey) => buildPlan({ pool, tables: db.tables }, { runKey }))),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the plans did not finish within 30 s: the pool is deadlocked')), 30_000)),
+      new Promise<never>((_, reject) => (deadlocked = setTimeout(() => reject(new Error('the plans did not finish within 30 s: the pool is deadlocked')), 30_000))),
     ]);
     expect(plans.map((p) => ({ devices: p.processedDevices, points: p.pointsToCreate, silent: p.silentStations }))).toEqual([
       { devices: 1, points: 1, silent: 4 },
@@ -42,6 +43,8 @@ test('four plans at once on a pool of three connections all finish, each with it
       { devices: 4, points: 16, silent: 1 },
     ]);
   } finally {
+    // Left running, the timer kept this file's jest worker alive for 30 s after the plans ended: jest force-exited it.
+    clearTimeout(deadlocked);
     await pool.end();
   }
 }, 60_000);

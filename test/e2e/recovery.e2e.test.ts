@@ -4,14 +4,12 @@
  * sessions use a short innodb_lock_wait_timeout (OCPP_MYSQL_LOCK_WAIT_TIMEOUT), so that a held row lock makes an
  * apply fail with ER_LOCK_WAIT_TIMEOUT (1205) within seconds.
  */
-import mysql from 'mysql2/promise';
 import { WorkflowFailedError } from '@temporalio/client';
 import { collectionProgress } from '../../src/client/progress';
 import type { ActivityRetry, SyncResult, SyncStatus } from '../../src/shared';
 import { byStationId, createdSince, snapshot, syncActivityAttempts } from '../support/e2e-assert';
 import { describeRun, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';
-import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
-import { connectionOptions } from '../support/e2e-db';
+import { Publisher, report, useE2e } from '../support/e2e';
 import { waitFor } from '../support/wait';
 
 const LOCK_WAIT_S = 2;
@@ -21,22 +19,6 @@ const cli = useCliRunner(e2e, () => ({ TEMPORAL_TASK_QUEUE: e2e.taskQueue, APPRO
 
 /** How often the waits here look. */
 const POLL_MS = 100;
-
-/** A row lock on the station, held by a separate connection (as another writer would) until `release()`. */
-async function lockStation(station: StationRow): Promise<{ release: () => Promise<void> }> {
-  const connection = await mysql.createConnection(connectionOptions(e2e.db.config, e2e.db.config.database));
-  await connection.beginTransaction();
-  await connection.query('SELECT id FROM charging_stations WHERE id = ? FOR UPDATE', [station.id]);
-  let released = false;
-  return {
-    release: async () => {
-      if (released) return;
-      released = true;
-      await connection.rollback().catch(() => undefined);
-      await connection.end();
-    },
-  };
-}
 
 describe('an apply that meets a lock held by another writer', () => {
   test(
@@ -50,7 +32,7 @@ describe('an apply that meets a lock held by another writer', () => {
       expect(plan).toMatchObject({ pointsToCreate: 2 });
       const before = await snapshot(db);
 
-      const lock = await lockStation(station);
+      const lock = await db.holdRowLock('SELECT id FROM charging_stations WHERE id = ? FOR UPDATE', [station.id]);
       let shown: SyncStatus & { retry?: ActivityRetry };
       let text: string;
       try {
@@ -67,7 +49,7 @@ describe('an apply that meets a lock held by another writer', () => {
         );
         text = (await cli.run(['status', handle.workflowId])).stdout;
         // The workflow's own status (the Web UI's Current Details) knows it too, from the attempt's signal.
-        await waitFor('the status query shows the retry', async () => (await e2e.status(handle)).retry !== undefined, { timeoutMs: 10_000, intervalMs: POLL_MS });
+        await e2e.statusWhen(handle, 'the status query shows the retry', (s) => s.retry !== undefined, 10_000);
       } finally {
         await lock.release();
       }
@@ -157,7 +139,7 @@ describe('cp-sync worker processes killed with SIGKILL', () => {
       const env = processEnv(taskQueue, 50);
       const first = await startWorkerProcess(env);
       let second: WorkerProcess | undefined;
-      const lock = await lockStation(station);
+      const lock = await db.holdRowLock('SELECT id FROM charging_stations WHERE id = ? FOR UPDATE', [station.id]);
       const before = await snapshot(db);
       const workflowId = e2e.workflowId('kill-apply');
       const publisher = await Publisher.start(e2e.account(), [report('KILL-0001', 2)]);

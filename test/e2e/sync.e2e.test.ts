@@ -5,11 +5,10 @@
  */
 import { temporal } from '@temporalio/proto';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { PlanStation, SyncStatus } from '../../src/shared';
+import type { PlanStation } from '../../src/shared';
 import { deviceTopic } from '../../src/domain/topic';
 import { byStationId, createdSince, snapshot } from '../support/e2e-assert';
 import { report, useE2e, type StationRow } from '../support/e2e';
-import { waitFor } from '../support/wait';
 
 const e2e = useE2e('sync');
 const TEST_TIMEOUT = 40_000;
@@ -217,15 +216,7 @@ describe('a sync, from MQTT to the database', () => {
       expect(waiting.plan!.fingerprint).not.toBe(stale);
 
       await e2e.approve(handle, stale, 'stale-operator');
-      let seen: SyncStatus | undefined;
-      const refused = await waitFor(
-        'the stale approval is refused',
-        async () => {
-          seen = await e2e.status(handle);
-          return seen.refusedApprovals.length >= 1 && seen;
-        },
-        { timeoutMs: 10_000, intervalMs: 200, lastSeen: () => JSON.stringify({ phase: seen?.phase, refusedApprovals: seen?.refusedApprovals }) },
-      );
+      const refused = await e2e.statusWhen(handle, 'the stale approval refused', (s) => s.refusedApprovals.length >= 1, 10_000);
       expect(refused.phase).toBe('awaiting-approval');
       expect(refused.approval).toBeUndefined();
       expect(refused.refusedApprovals).toEqual([

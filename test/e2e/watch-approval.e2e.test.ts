@@ -6,12 +6,12 @@
  * exports the waiting plan, then, once applied, the last cycle's plan.
  */
 import { watchKeyOf } from '../../src/domain/watch-keys';
-import type { WatchInput, WatchStatus } from '../../src/watch-shared';
+import type { WatchInput } from '../../src/watch-shared';
 import { watchStatusQuery } from '../../src/workflows';
 import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
-import { expectExit, useCliRunner, type CliRun } from '../support/e2e-cli';
+import { expectExit, useCliRunner } from '../support/e2e-cli';
 import { WebhookReceiver } from '../support/webhook-receiver';
-import { startListeningWatch } from '../support/e2e-watch';
+import { approveWatchByCli, startListeningWatch, watchStatusWhen } from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 let receiver: WebhookReceiver;
@@ -31,20 +31,6 @@ function startWatch(input: Partial<WatchInput> & { account: string }) {
   return startListeningWatch(e2e, { intervalMs: INTERVAL_MS, ...input });
 }
 
-type WatchHandle = Awaited<ReturnType<typeof startWatch>>;
-
-async function statusUntil(handle: WatchHandle, what: string, done: (s: WatchStatus) => boolean, timeoutMs = 30_000): Promise<WatchStatus> {
-  let last: WatchStatus | undefined;
-  return waitFor(
-    what,
-    async () => {
-      last = await handle.query(watchStatusQuery);
-      return done(last) && last;
-    },
-    { timeoutMs, intervalMs: 200, lastSeen: () => JSON.stringify({ phase: last?.phase, cycles: last?.cycles, pending: last?.pending?.plan.fingerprint, error: last?.error }) },
-  );
-}
-
 /** The awaiting-approval notifications of the watch, as the receiver got them: one fingerprint each. */
 function awaitingPosted(workflowId: string): string[] {
   return receiver
@@ -60,18 +46,6 @@ async function lastHeard(workflowId: string, deviceId: string): Promise<number> 
   return row ? row.last_heard.getTime() : 0;
 }
 
-/** `cp-sync approve`, again while a cycle is planning (the watch refuses a decision then, saying to try again). */
-async function approveByCli(workflowId: string, fingerprint: string): Promise<CliRun> {
-  return waitFor(
-    'an approval not refused for a planning cycle',
-    async () => {
-      const run = await cli.run(['approve', workflowId, '--fingerprint', fingerprint, '--by', 'alice@ops']);
-      return !/try again in a moment/.test(run.stderr + run.stdout) && run;
-    },
-    { timeoutMs: 30_000, intervalMs: 300 },
-  );
-}
-
 async function pointIdsOf(station: StationRow): Promise<number[]> {
   return e2e.db.livePointIds(station);
 }
@@ -84,7 +58,7 @@ test('a plan over the limit waits and is notified once; the next cycle’s super
   const publishers = [await Publisher.start(account, [report(first.station_id, 2)], { intervalMs: 300 })];
   try {
     // Two points are over the limit of one: the plan waits.
-    const waiting = await statusUntil(handle, 'the first plan to wait', (s) => s.phase === 'awaiting-approval');
+    const waiting = await watchStatusWhen(handle, 'the first plan to wait', (s) => s.phase === 'awaiting-approval');
     const old = waiting.pending!;
     expect(old.plan).toMatchObject({ pointsToCreate: 2, stationsToChange: 1 });
     expect(waiting.plan?.fingerprint).toBe(old.plan.fingerprint);
@@ -93,7 +67,7 @@ test('a plan over the limit waits and is notified once; the next cycle’s super
     // Collection goes on while it waits (the device's row is heard again), later cycles leave the plan as it is,
     // and the notification went out once.
     const heardBefore = await lastHeard(handle.workflowId, first.station_id);
-    await statusUntil(handle, 'two more cycles', (s) => s.cycles >= waiting.cycles + 2);
+    await watchStatusWhen(handle, 'two more cycles', (s) => s.cycles >= waiting.cycles + 2);
     await waitFor('the device heard again', async () => (await lastHeard(handle.workflowId, first.station_id)) > heardBefore, { timeoutMs: 15_000, intervalMs: 200 });
     await receiver.delivered(handle.workflowId, 1);
     const still = await handle.query(watchStatusQuery);
@@ -103,7 +77,7 @@ test('a plan over the limit waits and is notified once; the next cycle’s super
 
     // A new device: the next cycle's plan covers both and supersedes the waiting one.
     publishers.push(await Publisher.start(account, [report(second.station_id, 1)], { intervalMs: 300 }));
-    const replaced = await statusUntil(handle, 'the superseding plan', (s) => s.pending !== null && s.pending.plan.fingerprint !== old.plan.fingerprint);
+    const replaced = await watchStatusWhen(handle, 'the superseding plan', (s) => s.pending !== null && s.pending.plan.fingerprint !== old.plan.fingerprint);
     const newer = replaced.pending!;
     expect(newer.plan).toMatchObject({ pointsToCreate: 3, stationsToChange: 2 });
     expect(replaced.superseded).toContainEqual({ fingerprint: old.plan.fingerprint, cycle: old.cycle, by: newer.cycle });
@@ -119,14 +93,14 @@ test('a plan over the limit waits and is notified once; the next cycle’s super
     expect((await handle.query(watchStatusQuery)).pending?.plan.fingerprint).toBe(newer.plan.fingerprint);
 
     // The new plan applies both devices' points, once.
-    expectExit(await approveByCli(handle.workflowId, newer.plan.fingerprint), 0);
-    const applied = await statusUntil(handle, 'the approved plan applied', (s) => s.phase === 'watching' && s.createdTotal === 3);
+    expectExit(await approveWatchByCli(cli, handle.workflowId, newer.plan.fingerprint), 0);
+    const applied = await watchStatusWhen(handle, 'the approved plan applied', (s) => s.phase === 'watching' && s.createdTotal === 3);
     expect(applied).toMatchObject({ pending: null, lastApproval: { by: 'alice@ops', fingerprint: newer.plan.fingerprint } });
     expect(await pointIdsOf(first)).toEqual([1, 2]);
     expect(await pointIdsOf(second)).toEqual([1]);
 
     // Later cycles (the devices still publishing) write nothing again and notify nothing more.
-    await statusUntil(handle, 'two more cycles', (s) => s.cycles >= applied.cycles + 2);
+    await watchStatusWhen(handle, 'two more cycles', (s) => s.cycles >= applied.cycles + 2);
     const later = await handle.query(watchStatusQuery);
     expect(later).toMatchObject({ phase: 'watching', pending: null, createdTotal: 3 });
     expect((await e2e.db.allPoints()).filter((p) => !p.deleted)).toHaveLength(3);
@@ -147,11 +121,11 @@ test('cp-sync plan <watch> --format json|csv|sql exports the waiting plan, then 
 
   const publisher = await Publisher.start(account, [report(station.station_id, 2), report('WEXP-NOSTATION', 1)], { intervalMs: 300 });
   try {
-    const waiting = await statusUntil(handle, 'the plan to wait', (s) => s.phase === 'awaiting-approval');
+    const waiting = await watchStatusWhen(handle, 'the plan to wait', (s) => s.phase === 'awaiting-approval');
     const pending = waiting.pending!;
     // The device without a station keeps talking: later cycles plan it again, but the waiting plan is the same one
     // and is notified once.
-    await statusUntil(handle, 'three more cycles', (s) => s.cycles >= waiting.cycles + 3);
+    await watchStatusWhen(handle, 'three more cycles', (s) => s.cycles >= waiting.cycles + 3);
     const later = await handle.query(watchStatusQuery);
     expect(later.pending?.plan.fingerprint).toBe(pending.plan.fingerprint);
     expect(awaitingPosted(handle.workflowId)).toEqual([pending.plan.fingerprint]);
@@ -182,8 +156,8 @@ test('cp-sync plan <watch> --format json|csv|sql exports the waiting plan, then 
     expectExit(table, 0);
     expect(table.stdout).toContain(`Watch ${handle.workflowId}: awaiting-approval; the plan of cycle ${shown.cycle} waits for approval`);
 
-    expectExit(await approveByCli(handle.workflowId, pending.plan.fingerprint), 0);
-    await statusUntil(handle, 'the plan applied', (s) => s.createdTotal === 2 && s.pending === null);
+    expectExit(await approveWatchByCli(cli, handle.workflowId, pending.plan.fingerprint), 0);
+    await watchStatusWhen(handle, 'the plan applied', (s) => s.createdTotal === 2 && s.pending === null);
     expect(await pointIdsOf(station)).toEqual([1, 2]);
   } finally {
     await publisher.stop();

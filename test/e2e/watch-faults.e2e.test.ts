@@ -6,8 +6,8 @@
  */
 import { publishOnce } from '../support/e2e-broker';
 import { expectExit, startWorkerProcess, useCliRunner, type WorkerProcess } from '../support/e2e-cli';
-import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
-import { appliedCycles, duplicatePoints, finishedAttempts, holdRowLock, pointsWithin, runningActivity, startWatch, watchStatus } from '../support/e2e-watch';
+import { Publisher, report, useE2e } from '../support/e2e';
+import { appliedCycles, createdByCycles, duplicatePoints, highestAttempt, pointsWithin, runningActivity, startWatch, statusAfterMoreCycles, subscriptions } from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 /** Long: an apply kept waiting on a held row lock is still waiting when the test is ready to go on. */
@@ -18,14 +18,8 @@ const cli = useCliRunner(e2e);
 const INTERVAL_MS = 2000;
 const POLL_MS = 100;
 
-async function stations(prefix: string, count: number): Promise<StationRow[]> {
-  const rows: StationRow[] = [];
-  for (let n = 1; n <= count; n++) rows.push(await e2e.db.station({ station_id: `${prefix}-${n}`, name: `${prefix} ${n}` }));
-  return rows;
-}
-
 test('a worker killed (SIGKILL) while a cycle applies: a new worker finishes it, every point once, nothing published meanwhile lost', async () => {
-  const [s1, s2, s3, s4] = await stations('WKILL', 4);
+  const [s1, s2, s3, s4] = await e2e.db.numberedStations('WKILL', 4);
   const all = [s1!, s2!, s3!, s4!];
   const taskQueue = `${e2e.taskQueue}-kill`;
   const env = { PATH: process.env.PATH, ...e2e.env, TEMPORAL_TASK_QUEUE: taskQueue, OCPP_MYSQL_LOCK_WAIT_TIMEOUT: String(LOCK_WAIT_S) };
@@ -33,7 +27,7 @@ test('a worker killed (SIGKILL) while a cycle applies: a new worker finishes it,
   const first = await startWorkerProcess(env);
   let second: WorkerProcess | undefined;
   const publishers: Publisher[] = [];
-  const lock = await holdRowLock(e2e, 'SELECT id FROM charging_stations WHERE id = ? FOR UPDATE', [s3!.id]);
+  const lock = await e2e.db.holdRowLock('SELECT id FROM charging_stations WHERE id = ? FOR UPDATE', [s3!.id]);
   try {
     const handle = await startWatch(e2e, { account, intervalMs: INTERVAL_MS }, taskQueue);
     await waitFor('the watch collector to subscribe', () => first.output().includes('Subscribed to connectors-count'), { timeoutMs: 30_000, intervalMs: POLL_MS });
@@ -62,17 +56,14 @@ test('a worker killed (SIGKILL) while a cycle applies: a new worker finishes it,
     expect(second.output()).toContain("Resumed this run's MQTT session");
 
     // The counts survived the crash, and the watch goes on cycling, with no error left behind.
-    const recovered = await watchStatus(handle);
-    await waitFor('two more cycles', async () => (await watchStatus(handle)).cycles >= recovered.cycles + 2, { timeoutMs: 30_000, intervalMs: 250 });
-    const status = await watchStatus(handle);
+    const status = await statusAfterMoreCycles(handle);
     expect(status).toMatchObject({ kind: 'watch', phase: 'watching', pending: null, createdTotal: 10 });
     expect(status.error).toBeUndefined();
-    const applied = await appliedCycles(e2e, handle.workflowId);
-    expect(applied.reduce((sum, c) => sum + c.created, 0)).toBe(10);
+    expect(await createdByCycles(e2e, handle.workflowId)).toBe(10);
 
     expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
     // The apply the crash interrupted was finished by a later attempt, on the new worker.
-    expect(Math.max(...(await finishedAttempts(handle, 'applyMissingPoints')))).toBeGreaterThanOrEqual(2);
+    expect(await highestAttempt(handle, 'applyMissingPoints')).toBeGreaterThanOrEqual(2);
   } finally {
     await lock.release();
     for (const publisher of publishers) await publisher.stop();
@@ -82,7 +73,7 @@ test('a worker killed (SIGKILL) while a cycle applies: a new worker finishes it,
 }, 180_000);
 
 test('two watches on one database, their devices overlapping: the apply lock makes them take turns, every point once', async () => {
-  const [t1, t2, t3, t4] = await stations('WTWO', 4);
+  const [t1, t2, t3, t4] = await e2e.db.numberedStations('WTWO', 4);
   const all = [t1!, t2!, t3!, t4!];
   const [accountA, accountB] = [e2e.account('a'), e2e.account('b')];
   // A and B both report the second and the third station, the third with different counts.
@@ -90,11 +81,11 @@ test('two watches on one database, their devices overlapping: the apply lock mak
   const fromB = [report(t2!.station_id, 2), report(t3!.station_id, 2), report(t4!.station_id, 1)];
   const publishers: Publisher[] = [];
   // The apply lock, held as a third apply would hold it: both watches' applies queue behind it.
-  const applyLock = await holdRowLock(e2e, `SELECT name FROM \`${e2e.db.config.toolDatabase}\`.cp_sync_locks WHERE name = 'apply' FOR UPDATE`, []);
+  const applyLock = await e2e.db.holdRowLock(`SELECT name FROM \`${e2e.db.config.toolDatabase}\`.cp_sync_locks WHERE name = 'apply' FOR UPDATE`, []);
   try {
     const watchA = await startWatch(e2e, { account: accountA, intervalMs: INTERVAL_MS });
     const watchB = await startWatch(e2e, { account: accountB, intervalMs: INTERVAL_MS });
-    await waitFor('both collectors to subscribe', () => e2e.infoLines().filter((l) => l === 'Subscribed to connectors-count').length >= 2, { timeoutMs: 30_000, intervalMs: POLL_MS });
+    await waitFor('both collectors to subscribe', () => subscriptions(e2e) >= 2, { timeoutMs: 30_000, intervalMs: POLL_MS });
     publishers.push(await Publisher.start(accountA, fromA, { intervalMs: 300 }), await Publisher.start(accountB, fromB, { intervalMs: 300 }));
 
     // Both have planned the shared stations and wait to apply.
@@ -106,15 +97,10 @@ test('two watches on one database, their devices overlapping: the apply lock mak
     const expected = { [t1!.station_id]: [1, 2], [t2!.station_id]: [1, 2], [t3!.station_id]: [1, 2, 3], [t4!.station_id]: [1] };
     await pointsWithin(e2e, all, expected, 60_000);
     // A cycle or two more: nothing is created twice later either.
-    const [a, b] = [await watchStatus(watchA), await watchStatus(watchB)];
-    await waitFor('two more cycles of each', async () => (await watchStatus(watchA)).cycles >= a.cycles + 2 && (await watchStatus(watchB)).cycles >= b.cycles + 2, {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-    });
+    const [statusA, statusB] = await Promise.all([statusAfterMoreCycles(watchA), statusAfterMoreCycles(watchB)]);
     expect(await duplicatePoints(e2e)).toEqual([]);
     await pointsWithin(e2e, all, expected, 1000);
 
-    const [statusA, statusB] = [await watchStatus(watchA), await watchStatus(watchB)];
     for (const status of [statusA, statusB]) {
       expect(status).toMatchObject({ phase: 'watching', pending: null });
       expect(status.error).toBeUndefined();

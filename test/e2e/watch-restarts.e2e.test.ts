@@ -8,10 +8,23 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { WatchStatus } from '../../src/watch-shared';
 import { publishOnce } from '../support/e2e-broker';
 import { expectExit, useCliRunner } from '../support/e2e-cli';
-import { Publisher, report, useE2e, type StationRow } from '../support/e2e';
+import { Publisher, report, useE2e } from '../support/e2e';
 import { start as startMariadb, type PrivateMariadb } from '../support/private-mariadb';
 import { start as startMosquitto, type PrivateMosquitto } from '../support/private-mosquitto';
-import { appliedCycles, duplicatePoints, finishedAttempts, holdRowLock, pointsWithin, runningActivity, startWatch, watchStatus } from '../support/e2e-watch';
+import {
+  createdByCycles,
+  duplicatePoints,
+  finishedAttempts,
+  highestAttempt,
+  pointsWithin,
+  runningActivity,
+  startWatch,
+  statusAfterMoreCycles,
+  subscriptions,
+  watchStatus,
+  watchStatusWhen,
+  type StatusWait,
+} from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 let server: PrivateMariadb | undefined;
@@ -41,39 +54,26 @@ afterAll(async () => {
 const INTERVAL_MS = 2000;
 const POLL_MS = 100;
 
-async function stations(prefix: string, count: number): Promise<StationRow[]> {
-  const rows: StationRow[] = [];
-  for (let n = 1; n <= count; n++) rows.push(await e2e.db.station({ station_id: `${prefix}-${n}`, name: `${prefix} ${n}` }));
-  return rows;
+/** Where a restart test's wait stands, named if it runs out: the watch's pending activities and the worker's last lines. */
+function restartContext(handle: WorkflowHandle): StatusWait['context'] {
+  return async () => {
+    const { raw } = await handle.describe();
+    const activities = JSON.stringify((raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, failure: a.lastFailure?.message })));
+    return `activities ${activities}; the worker's last lines:\n${e2e.lines.slice(-20).map((l) => `${l.level} ${l.line}`).join('\n')}`;
+  };
 }
 
-/** Polls the watch's status until `ready` says so; names the last error it showed if the time runs out. */
-async function statusWhen(handle: WorkflowHandle, what: string, ready: (status: WatchStatus) => boolean, timeoutMs = 20_000): Promise<WatchStatus> {
-  let last: WatchStatus | undefined;
-  let activities = '';
-  return waitFor(
-    what,
-    async () => {
-      last = await watchStatus(handle);
-      if (ready(last)) return last;
-      const { raw } = await handle.describe();
-      activities = JSON.stringify((raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, failure: a.lastFailure?.message })));
-      return false;
-    },
-    {
-      timeoutMs,
-      intervalMs: 250,
-      lastSeen: () => `cycles ${last?.cycles}, error ${last?.error ?? 'none'}; activities ${activities}; the worker's last lines:\n${e2e.lines.slice(-20).map((l) => `${l.level} ${l.line}`).join('\n')}`,
-    },
-  );
+/** Polls the watch's status until `ready` holds (20 s unless `timeoutMs`), naming what the restart left if it does not. */
+function statusWhen(handle: WorkflowHandle, what: string, ready: (status: WatchStatus) => boolean, timeoutMs = 20_000): Promise<WatchStatus> {
+  return watchStatusWhen(handle, what, ready, { timeoutMs, context: restartContext(handle) });
 }
 
 async function subscribed(count: number): Promise<void> {
-  await waitFor('the watch collector to subscribe', () => e2e.infoLines().filter((l) => l === 'Subscribed to connectors-count').length >= count, { timeoutMs: 30_000, intervalMs: POLL_MS });
+  await waitFor('the watch collector to subscribe', () => subscriptions(e2e) >= count, { timeoutMs: 30_000, intervalMs: POLL_MS });
 }
 
 test('a broker restart while devices publish: what is published after it (and the publisher kept meanwhile) gets its points; the watch goes on', async () => {
-  const [r1, r2, r3] = await stations('WBROKER', 3);
+  const [r1, r2, r3] = await e2e.db.numberedStations('WBROKER', 3);
   const account = e2e.account();
   const url = broker!.url;
   const publishers: Publisher[] = [];
@@ -94,9 +94,7 @@ test('a broker restart while devices publish: what is published after it (and th
     await pointsWithin(e2e, [r1!, r2!, r3!], expected, 60_000);
     expect(await duplicatePoints(e2e)).toEqual([]);
 
-    const recovered = await watchStatus(handle);
-    await waitFor('two more cycles', async () => (await watchStatus(handle)).cycles >= recovered.cycles + 2, { timeoutMs: 30_000, intervalMs: 250 });
-    const status = await watchStatus(handle);
+    const status = await statusAfterMoreCycles(handle);
     expect(status).toMatchObject({ kind: 'watch', phase: 'watching', pending: null, createdTotal: 8 });
     expect(status.error).toBeUndefined();
     // The collector rode the restart out: it reconnected, and was never retried.
@@ -112,7 +110,7 @@ test('a broker restart while devices publish: what is published after it (and th
 test('a broker away for a while shows in status and the Web UI details, naming CLOUD_HOST, and clears once the collector is back', async () => {
   const account = e2e.account();
   const handle = await startWatch(e2e, { account, intervalMs: INTERVAL_MS });
-  await subscribed(e2e.infoLines().filter((l) => l === 'Subscribed to connectors-count').length + 1);
+  await subscribed(subscriptions(e2e) + 1);
   // Not awaited yet: the status is read while the broker is away.
   const restarting = broker!.restart(12_000);
   try {
@@ -133,7 +131,7 @@ test('a broker away for a while shows in status and the Web UI details, naming C
 }, 120_000);
 
 test('a database crash while a cycle applies: retried until the database is back, every point once; status shows the failure, then clears', async () => {
-  const [gaps, fresh, later] = await stations('WDB', 3);
+  const [gaps, fresh, later] = await e2e.db.numberedStations('WDB', 3);
   await e2e.db.point(gaps!, 1);
   const account = e2e.account();
   const url = broker!.url;
@@ -141,7 +139,7 @@ test('a database crash while a cycle applies: retried until the database is back
   // Held by another writer: the cycle's apply waits on it, in its transaction, when the database goes (both
   // stations: a cycle that heard only one of them waits as well). The crash may also land earlier in the attempt,
   // while it streams its plan: there it once hung for good (db/pool.ts watchConnection, lost-connection.e2e).
-  const lock = await holdRowLock(e2e, 'SELECT id FROM charging_stations WHERE id IN (?) FOR UPDATE', [[gaps!.id, fresh!.id]]);
+  const lock = await e2e.db.holdRowLock('SELECT id FROM charging_stations WHERE id IN (?) FOR UPDATE', [[gaps!.id, fresh!.id]]);
   let down = false;
   try {
     const handle = await startWatch(e2e, { account, intervalMs: INTERVAL_MS });
@@ -168,12 +166,11 @@ test('a database crash while a cycle applies: retried until the database is back
     // The rows commit before the apply's result reaches the workflow: wait for the count, not only for the rows.
     const status = await statusWhen(handle, 'the error cleared and the six points counted', (shown) => shown.error === undefined && shown.createdTotal >= 6, 30_000);
     expect(status).toMatchObject({ kind: 'watch', phase: 'watching', pending: null, createdTotal: 6 });
-    const applied = await appliedCycles(e2e, handle.workflowId);
-    expect(applied.reduce((sum, c) => sum + c.created, 0)).toBe(6);
+    expect(await createdByCycles(e2e, handle.workflowId)).toBe(6);
 
     expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
     // The apply the crash interrupted succeeded on a later attempt.
-    expect(Math.max(...(await finishedAttempts(handle, 'applyMissingPoints')))).toBeGreaterThanOrEqual(2);
+    expect(await highestAttempt(handle, 'applyMissingPoints')).toBeGreaterThanOrEqual(2);
   } finally {
     await lock.release();
     await publisher?.stop();
@@ -183,7 +180,7 @@ test('a database crash while a cycle applies: retried until the database is back
 }, 180_000);
 
 test('a database crash between cycles: the cycles retry their plan until it is back, then the error clears and the watch goes on', async () => {
-  const [quiet, heard] = await stations('WIDLE', 2);
+  const [quiet, heard] = await e2e.db.numberedStations('WIDLE', 2);
   const account = e2e.account();
   const url = broker!.url;
   const handle = await startWatch(e2e, { account, intervalMs: INTERVAL_MS });

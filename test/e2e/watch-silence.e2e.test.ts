@@ -4,12 +4,10 @@
  * with --max-silent-stations and a short silence horizon that holds a plan within its auto-approve limits for a
  * person because too many live stations are silent.
  */
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { WatchDeviceStore } from '../../src/store/watch-devices';
-import { WATCH_WORKFLOW_TYPE, type WatchStatus } from '../../src/watch-shared';
-import { watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
 import { approveUpdate } from '../../src/workflows/definitions';
 import { Publisher, report, useE2e } from '../support/e2e';
+import { pointsWithin, startListeningWatch, watchStatusWhen } from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 const e2e = useE2e('watchsil');
@@ -104,30 +102,14 @@ test('a watch with --max-silent-stations and a short horizon holds a plan within
   const account = e2e.account();
   const speaking = await e2e.db.station({ station_id: 'WSIL-0001', name: 'Speaks' });
   for (const id of ['WSIL-0002', 'WSIL-0003', 'WSIL-0004']) await e2e.db.station({ station_id: id, name: 'Silent' });
-  const workflowId = e2e.workflowId('watch');
   const startedMs = Date.now();
-  const handle = await e2e.client.workflow.start<typeof watchChargingPoints>(WATCH_WORKFLOW_TYPE, {
-    taskQueue: e2e.taskQueue,
-    workflowId,
-    args: [{ intervalMs: 2000, maxConnectors: 16, account, autoApproveMaxPoints: 100, maxSilentStations: 50, silenceHorizonMs: 3000 }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-  });
-  e2e.handle(workflowId);
-  await waitFor('the watch collector to subscribe', () => e2e.infoLines().includes('Subscribed to connectors-count'), { timeoutMs: 30_000, intervalMs: 100 });
+  const handle = await startListeningWatch(e2e, { intervalMs: 2000, account, maxSilentStations: 50, silenceHorizonMs: 3000 });
   // Not heard yet is not silence: the guard applies once the watch has listened for the horizon.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedMs + 3500 - Date.now())));
 
   const publisher = await Publisher.start(account, [report(speaking.station_id, 1)], { intervalMs: 300 });
   try {
-    let last: WatchStatus | undefined;
-    const held = await waitFor(
-      'the plan held for a person',
-      async () => {
-        last = await handle.query(watchStatusQuery);
-        return last.phase === 'awaiting-approval' && last;
-      },
-      { timeoutMs: 30_000, intervalMs: 200, lastSeen: () => JSON.stringify(last) },
-    );
+    const held = await watchStatusWhen(handle, 'the plan held for a person', (s) => s.phase === 'awaiting-approval');
     // One point, far within the limit of 100: held only because 3 of the 4 live stations are silent.
     expect(held.pending?.plan).toMatchObject({ pointsToCreate: 1, stationsToChange: 1 });
     expect(held.autoApproveExceeded).toBe('3 of 4 live stations (75 %) sent nothing, more than the 50 % of --max-silent-stations/MAX_SILENT_STATIONS; a person must approve');
@@ -148,7 +130,7 @@ test('a watch with --max-silent-stations and a short horizon holds a plan within
         ),
       { timeoutMs: 30_000, intervalMs: 300 },
     );
-    await waitFor('the approved point', async () => JSON.stringify(await e2e.db.livePointIds(speaking)) === '[1]', { timeoutMs: 30_000, intervalMs: 200 });
+    await pointsWithin(e2e, [speaking], { [speaking.station_id]: [1] }, 30_000);
   } finally {
     await publisher.stop();
   }

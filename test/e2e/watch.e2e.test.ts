@@ -3,15 +3,14 @@
  * (and a count that rises later, the new one), a device without a station is planned again once its station exists,
  * and `cp-sync watch stop` exits 0 and leaves no session on the broker.
  */
-import mqtt from 'mqtt';
 import { sessionClientId } from '../../src/mqtt/collector';
 import { watchSessionKey } from '../../src/domain/watch-keys';
 import type { WatchInput, WatchStatus } from '../../src/watch-shared';
 import { watchStatusQuery } from '../../src/workflows';
 import { Publisher, report, useE2e } from '../support/e2e';
-import { brokerUrl } from '../support/e2e-mqtt';
+import { sessionPresent } from '../support/e2e-broker';
 import { expectExit, useCliRunner } from '../support/e2e-cli';
-import { startListeningWatch } from '../support/e2e-watch';
+import { pointsWithin, startListeningWatch, watchStatusWhen } from '../support/e2e-watch';
 import { waitFor } from '../support/wait';
 
 const e2e = useE2e('watch');
@@ -21,18 +20,6 @@ const INTERVAL_MS = 2000;
 
 function startWatch(input: Partial<WatchInput> & { account: string }) {
   return startListeningWatch(e2e, { intervalMs: INTERVAL_MS, ...input });
-}
-
-function livePointsWithin(station: Parameters<typeof e2e.db.livePointIds>[0], expected: number[], timeoutMs: number): Promise<number[]> {
-  let last: number[] = [];
-  return waitFor(
-    `station ${station.station_id}'s points`,
-    async () => {
-      last = await e2e.db.livePointIds(station);
-      return JSON.stringify(last) === JSON.stringify(expected) && last;
-    },
-    { timeoutMs, intervalMs: 100, lastSeen: () => JSON.stringify(last) },
-  );
 }
 
 test('a device that appears mid-watch gets its points within the interval, and a risen count its new one', async () => {
@@ -45,14 +32,14 @@ test('a device that appears mid-watch gets its points within the interval, and a
   const appeared = Date.now();
   let publisher = await Publisher.start(account, [report(fresh.station_id, 2), report(complete.station_id, 1)], { intervalMs: 500 });
   try {
-    await livePointsWithin(fresh, [1, 2], INTERVAL_MS + 8000);
+    await pointsWithin(e2e, [fresh], { [fresh.station_id]: [1, 2] }, INTERVAL_MS + 8000);
     expect(Date.now() - appeared).toBeLessThan(INTERVAL_MS + 8000);
   } finally {
     await publisher.stop();
   }
   publisher = await Publisher.start(account, [report(fresh.station_id, 3)], { intervalMs: 500 });
   try {
-    await livePointsWithin(fresh, [1, 2, 3], INTERVAL_MS + 8000);
+    await pointsWithin(e2e, [fresh], { [fresh.station_id]: [1, 2, 3] }, INTERVAL_MS + 8000);
   } finally {
     await publisher.stop();
   }
@@ -90,27 +77,14 @@ test('a device heard before its station exists gets its points once the station 
   const handle = await startWatch({ account });
   const publisher = await Publisher.start(account, [report('WATCH-LATE', 2)], { intervalMs: 500 });
   try {
-    await waitFor('a cycle that found no station', async () => ((await handle.query(watchStatusQuery)).lastCycle?.changedDevices ?? 0) > 0, { timeoutMs: 20_000, intervalMs: 200 });
+    await watchStatusWhen(handle, 'a cycle that found no station', (s) => (s.lastCycle?.changedDevices ?? 0) > 0, { timeoutMs: 20_000 });
     const late = await e2e.db.station({ station_id: 'WATCH-LATE', name: 'Late' });
-    await livePointsWithin(late, [1, 2], INTERVAL_MS + 8000);
+    await pointsWithin(e2e, [late], { [late.station_id]: [1, 2] }, INTERVAL_MS + 8000);
   } finally {
     await publisher.stop();
   }
 
   expectExit(await cli.run(['watch', 'stop', handle.workflowId]), 0);
   // The broker kept no session for the watch's collector: reconnecting with its client id finds none.
-  const probe = mqtt.connect(brokerUrl(), {
-    ...(JSON.parse(e2e.env.CLOUD_CREDENTIALS ?? '{}') as object),
-    clientId: sessionClientId(watchSessionKey(handle.workflowId)),
-    clean: false,
-    protocolVersion: 5,
-    properties: { sessionExpiryInterval: 0 },
-    reconnectPeriod: 0,
-  });
-  const sessionPresent = await new Promise<boolean>((resolve, reject) => {
-    probe.once('connect', (connack) => resolve(connack.sessionPresent));
-    probe.once('error', reject);
-  });
-  await probe.endAsync();
-  expect(sessionPresent).toBe(false);
+  expect(await sessionPresent(sessionClientId(watchSessionKey(handle.workflowId)))).toBe(false);
 }, 120_000);

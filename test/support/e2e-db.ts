@@ -211,6 +211,13 @@ export class E2eDatabase {
     return row;
   }
 
+  /** `count` stations `<prefix>-1` … `<prefix>-<count>`, named `<prefix> 1` …, in that order. */
+  async numberedStations(prefix: string, count: number): Promise<StationRow[]> {
+    const rows: StationRow[] = [];
+    for (let n = 1; n <= count; n++) rows.push(await this.station({ station_id: `${prefix}-${n}`, name: `${prefix} ${n}` }));
+    return rows;
+  }
+
   /** A charging point of `station` with every column filled; `overrides` wins (e.g. `deleted` for a soft-deleted one). */
   async point(station: StationRow, pointId: number, overrides: Partial<PointRow> = {}): Promise<PointRow> {
     const row: PointRow = {
@@ -252,6 +259,26 @@ export class E2eDatabase {
   async allStations(): Promise<StationRow[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM charging_stations ORDER BY id');
     return rows.map((r) => ({ ...(r as StationRow), id: String(r.id) }));
+  }
+
+  /**
+   * A row lock taken by `sql` (a `SELECT … FOR UPDATE`) on a connection of its own, in a transaction, as another writer
+   * would hold it, until `release()` (which may be called more than once).
+   */
+  async holdRowLock(sql: string, params: unknown[]): Promise<{ release: () => Promise<void> }> {
+    const connection = await mysql.createConnection(connectionOptions(this.config, this.config.database));
+    await connection.beginTransaction();
+    await connection.query(sql, params);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        // The server may have gone (a crash test): the lock went with it.
+        await connection.rollback().catch(() => undefined);
+        await connection.end().catch(() => connection.destroy());
+      },
+    };
   }
 
   /** The tool's record of a run (cp_sync_runs), or undefined. */

@@ -1,8 +1,8 @@
 /**
- * What the watch's fault tests share: starting a watch on a task queue, waiting for its points, reading its status,
- * holding a row lock as another writer would, and the checks that every point exists exactly once.
+ * What the watch's e2e tests share: starting a watch on a task queue, waiting for its points, polling its status,
+ * approving its plan through the CLI, and reading back what it did (its applied cycles, its activities' attempts, and
+ * that every point exists exactly once).
  */
-import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2';
 import { temporal } from '@temporalio/proto';
 import { WorkflowIdConflictPolicy, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
@@ -10,8 +10,8 @@ import { watchKeyOf } from '../../src/domain/watch-keys';
 import { WATCH_WORKFLOW_TYPE, type WatchInput, type WatchStatus } from '../../src/watch-shared';
 import { watchStatusQuery, type watchChargingPoints } from '../../src/workflows';
 import type { E2e, StationRow } from './e2e';
-import { connectionOptions } from './e2e-db';
-import { waitFor } from './wait';
+import type { CliRun, CliRunner } from './e2e-cli';
+import { queryUntil, waitFor } from './wait';
 
 /** Starts a watch (auto-applying plans of up to 100 points) on `taskQueue`; the harness terminates it after the file if still running. */
 export async function startWatch(
@@ -32,7 +32,7 @@ export async function startWatch(
 }
 
 /** The worker's subscriptions so far (one line per collector that subscribed). */
-function subscriptions(e2e: E2e): number {
+export function subscriptions(e2e: E2e): number {
   return e2e.infoLines().filter((line) => line === 'Subscribed to connectors-count').length;
 }
 
@@ -44,20 +44,46 @@ export async function startListeningWatch(e2e: E2e, input: Partial<WatchInput> &
   return handle;
 }
 
-/** The watch's status query, retried while no worker answers (a worker just killed, another starting). */
-export async function watchStatus(handle: WorkflowHandle, timeoutMs = 30_000): Promise<WatchStatus> {
-  let lastError = '';
+/** The status fields that say where a watch is: what a wait that ran out names. */
+function whereItIs({ phase, runs, cycles, createdTotal, pending, error, brokerProblem }: WatchStatus): string {
+  return JSON.stringify({ phase, runs, cycles, createdTotal, pending: pending?.plan.fingerprint, error, brokerProblem });
+}
+
+export interface StatusWait {
+  /** How long to poll (default 30 s). */
+  timeoutMs?: number;
+  /** More to name if the time runs out (e.g. the pending activities), asked after each status that was not ready. */
+  context?: () => string | Promise<string>;
+}
+
+/** Polls the watch's status query every 200 ms until `ready` holds and returns that status (see queryUntil). */
+export function watchStatusWhen(handle: WorkflowHandle, what: string, ready: (status: WatchStatus) => boolean, { timeoutMs = 30_000, context }: StatusWait = {}): Promise<WatchStatus> {
+  return queryUntil(handle, watchStatusQuery, what, ready, { timeoutMs, intervalMs: 200, describe: whereItIs, context });
+}
+
+/** The watch's status, once a run answers the query. */
+export function watchStatus(handle: WorkflowHandle, timeoutMs = 30_000): Promise<WatchStatus> {
+  return watchStatusWhen(handle, `the status of ${handle.workflowId}`, () => true, { timeoutMs });
+}
+
+/** The watch's status once it has run `more` cycles past the present one: a recovered watch goes on cycling. */
+export async function statusAfterMoreCycles(handle: WorkflowHandle, more = 2, timeoutMs = 30_000): Promise<WatchStatus> {
+  const now = await watchStatus(handle);
+  return watchStatusWhen(handle, `${more} more cycles of ${handle.workflowId}`, (status) => status.cycles >= now.cycles + more, { timeoutMs });
+}
+
+/**
+ * `cp-sync approve <watch> --fingerprint …` by alice@ops, run again while the watch refuses it for a cycle that is
+ * planning (it says to try again in a moment); the first run it does not refuse so.
+ */
+export function approveWatchByCli(cli: CliRunner, workflowId: string, fingerprint: string): Promise<CliRun> {
   return waitFor(
-    `the status of ${handle.workflowId}`,
+    'an approval not refused for a planning cycle',
     async () => {
-      try {
-        return await handle.query(watchStatusQuery);
-      } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
-        return undefined;
-      }
+      const run = await cli.run(['approve', workflowId, '--fingerprint', fingerprint, '--by', 'alice@ops']);
+      return !/try again in a moment/.test(run.stderr + run.stdout) && run;
     },
-    { timeoutMs, intervalMs: 250, lastSeen: () => lastError },
+    { timeoutMs: 30_000, intervalMs: 300 },
   );
 }
 
@@ -96,6 +122,11 @@ export async function duplicatePoints(e2e: E2e): Promise<Array<{ station_id: str
   return rows.map((r) => ({ station_id: String(r.station_id), point_id: Number(r.point_id), n: Number(r.n) }));
 }
 
+/** The points a watch's applied cycles created, by the tool's run records. */
+export async function createdByCycles(e2e: E2e, workflowId: string): Promise<number> {
+  return (await appliedCycles(e2e, workflowId)).reduce((sum, cycle) => sum + cycle.created, 0);
+}
+
 /** The applied cycles of a watch, from the tool's run records: what each created and found already there. */
 export async function appliedCycles(e2e: E2e, workflowId: string): Promise<Array<{ runKey: string; created: number; alreadyPresent: number }>> {
   const [rows] = await e2e.db.pool.query<RowDataPacket[]>(
@@ -105,27 +136,15 @@ export async function appliedCycles(e2e: E2e, workflowId: string): Promise<Array
   return rows.map((r) => ({ runKey: String(r.run_key), created: Number(r.created_points), alreadyPresent: Number(r.already_present) }));
 }
 
-/** A row lock taken `FOR UPDATE` by a connection of its own (another writer), held until `release()`. */
-export async function holdRowLock(e2e: E2e, sql: string, params: unknown[]): Promise<{ release: () => Promise<void> }> {
-  const connection = await mysql.createConnection(connectionOptions(e2e.db.config, e2e.db.config.database));
-  await connection.beginTransaction();
-  await connection.query(sql, params);
-  let released = false;
-  return {
-    release: async () => {
-      if (released) return;
-      released = true;
-      // The server may have gone (a crash test): the lock went with it.
-      await connection.rollback().catch(() => undefined);
-      await connection.end().catch(() => connection.destroy());
-    },
-  };
-}
-
 /** Whether `handle`'s workflow has an attempt of `activity` running now (started, not finished). */
 export async function runningActivity(handle: WorkflowHandle, activity: string): Promise<boolean> {
   const { raw } = await handle.describe();
   return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === activity && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+}
+
+/** The highest attempt on which any of `activity`'s executions finished: 2 or more once one of them was retried. */
+export async function highestAttempt(handle: WorkflowHandle, activity: string): Promise<number> {
+  return Math.max(...(await finishedAttempts(handle, activity)));
 }
 
 /** The attempt numbers of `activity`'s finished attempts in a history (one per activity: its last attempt). */

@@ -29,7 +29,7 @@ import { connectAsAdmin, E2eDatabase, serverConfig, type OcppTableLayout, type S
 import { brokerUrl, Publisher, type Broker, type Report } from './e2e-mqtt';
 import { registerSearchAttributes } from './search-attributes';
 import { connectTracked, type TrackedConnection } from './tracked-connection';
-import { waitFor } from './wait';
+import { queryUntil } from './wait';
 
 export { Publisher, report } from './e2e-mqtt';
 export type { Broker } from './e2e-mqtt';
@@ -73,6 +73,8 @@ export interface E2e {
   start(input: Partial<SyncInput> & { account: string }, workflowId?: string, taskQueue?: string): Promise<SyncHandle>;
   /** Publishes `reports` on `account` while a sync collects; resolves once it has left the collecting phase. */
   collect(account: string, reports: Report[], input?: Partial<SyncInput>, raw?: { topic: string; payload: string }[]): Promise<SyncHandle>;
+  /** Polls the `status` query every 200 ms until `ready` holds (30 s unless `timeoutMs`; see queryUntil). */
+  statusWhen(handle: WorkflowHandle, what: string, ready: (status: SyncStatus) => boolean, timeoutMs?: number): Promise<SyncStatus>;
   /** Polls the `status` query until the phase is `phase`; fails at once on a different final phase. */
   waitForPhase(handle: WorkflowHandle, phase: Phase, timeoutMs?: number): Promise<SyncStatus>;
   status(handle: WorkflowHandle): Promise<SyncStatus>;
@@ -251,16 +253,20 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
       const publisher = await Publisher.start(account, reports, { raw, broker: options.broker?.() });
       try {
         const handle = await harness.start({ ...input, account });
-        await waitUntil(handle, (s) => s.phase !== 'collecting', 30_000);
+        await harness.statusWhen(handle, 'the collection over', (s) => s.phase !== 'collecting');
         if (publisher.sent < 3) throw new Error(`the publisher sent only ${publisher.sent} rounds during the window`);
         return handle;
       } finally {
         await publisher.stop();
       }
     },
+    statusWhen(handle, what, ready, timeoutMs = 30_000) {
+      return queryUntil(handle, statusQuery, `sync ${handle.workflowId}: ${what}`, ready, { timeoutMs, intervalMs: 200, describe: whereItIs });
+    },
     async waitForPhase(handle, phase, timeoutMs = 30_000) {
-      return waitUntil(
+      return harness.statusWhen(
         handle,
+        `phase ${phase}`,
         (s) => {
           if (s.phase === phase) return true;
           if (FINAL_PHASES.includes(s.phase)) {
@@ -287,23 +293,9 @@ export function useE2e(name: string, options: E2eOptions = {}): E2e {
   return harness;
 }
 
-/** Polls the status query every 200 ms until `done` says so (queries fail until the first workflow task: retried). */
-async function waitUntil(handle: WorkflowHandle, done: (status: SyncStatus) => boolean, timeoutMs: number): Promise<SyncStatus> {
-  let last: SyncStatus | undefined;
-  let lastError: unknown;
-  return waitFor(
-    `sync ${handle.workflowId}: the awaited status`,
-    async () => {
-      try {
-        last = await handle.query(statusQuery);
-        lastError = undefined;
-      } catch (err) {
-        lastError = err;
-      }
-      return last !== undefined && done(last) && last;
-    },
-    { timeoutMs, intervalMs: 200, lastSeen: () => `phase ${last?.phase ?? 'unknown'}${lastError ? `; last query error: ${describeError(lastError)}` : ''}` },
-  );
+/** The status fields that say where a sync is: what a wait that ran out names. */
+function whereItIs({ phase, error, retry, refusedApprovals, refusedRejections }: SyncStatus): string {
+  return JSON.stringify({ phase, error, retry, refusedApprovals, refusedRejections });
 }
 
 function describeError(err: unknown): string {

@@ -26,7 +26,7 @@ import { finalStatusFromHistory, finalStatusOf } from '../../src/workflows/final
 import { CP_SYNC_PHASE, CP_SYNC_POINTS_TO_CREATE } from '../../src/workflows/visibility';
 import { registerSearchAttributes } from '../support/search-attributes';
 import { aPlanSummary, anApplyResult, anEmptyPlanSummary, aSyncInput } from '../support/builders';
-import { waitFor } from '../support/wait';
+import { queryUntil, waitFor } from '../support/wait';
 
 const TEST_SERVER_PATH = process.env.TEMPORAL_TEST_SERVER_PATH ?? path.resolve(__dirname, '..', '..', '.venv', 'bin', 'temporal-test-server');
 const HOUR = 3_600_000;
@@ -212,16 +212,8 @@ async function status(handle: SyncHandle): Promise<SyncStatus> {
 const POLL = { timeoutMs: 15_000, intervalMs: 50 };
 
 /** Polls the status query until `ready` holds (signals and timers take a workflow task to show). */
-async function statusWhen(handle: SyncHandle, ready: (status: SyncStatus) => boolean): Promise<SyncStatus> {
-  let last: SyncStatus | undefined;
-  return waitFor(
-    'the status',
-    async () => {
-      last = await status(handle);
-      return ready(last) && last;
-    },
-    { ...POLL, lastSeen: () => JSON.stringify(last) },
-  );
+function statusWhen(handle: SyncHandle, ready: (status: SyncStatus) => boolean): Promise<SyncStatus> {
+  return queryUntil(handle, statusQuery, 'the status', ready, POLL);
 }
 
 const awaitingApproval = (handle: SyncHandle): Promise<SyncStatus> => statusWhen(handle, (s) => s.phase === 'awaiting-approval');

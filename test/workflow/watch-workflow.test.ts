@@ -18,7 +18,7 @@ import { WATCH_WORKFLOW_TYPE, type WatchCollectInput, type WatchCycleInput, type
 import { runMetricsSinks } from '../../src/run-metrics';
 import { registerSearchAttributes } from '../support/search-attributes';
 import { aPlanSummary, anApplyResult } from '../support/builders';
-import { waitFor } from '../support/wait';
+import { queryUntil, waitFor } from '../support/wait';
 
 const TEMPORAL_CLI = process.env.TEMPORAL_CLI ?? path.resolve(__dirname, '..', '..', '.venv', 'bin', 'temporal');
 
@@ -132,15 +132,7 @@ async function notified(calls: Calls, count: number): Promise<NotificationEvent[
 }
 
 function statusWhen(handle: WatchHandle, ready: (status: WatchStatus) => boolean): Promise<WatchStatus> {
-  let last: WatchStatus | undefined;
-  return waitFor(
-    'the watch status',
-    async () => {
-      last = await handle.query(watchStatusQuery);
-      return ready(last) && last;
-    },
-    { timeoutMs: 20_000, intervalMs: 100, lastSeen: () => JSON.stringify(last) },
-  );
+  return queryUntil(handle, watchStatusQuery, 'the watch status', ready, { timeoutMs: 20_000, intervalMs: 100 });
 }
 
 describe('watchChargingPoints', () => {
