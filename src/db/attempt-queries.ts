@@ -138,15 +138,12 @@ export class AttemptQueries {
     const ids = [...this.connections].map((c) => Number(c.threadId)).filter((id) => Number.isSafeInteger(id));
     const tagged = this.identity ? 'LOCATE(?, INFO) = 1' : 'FALSE';
     const own = ids.length > 0 ? `(ID IN (${ids.join(', ')}) AND COMMAND <> 'Sleep')` : 'FALSE';
-    return withSideConnection(
-      this.pool,
-      async (side) => {
-        const sql = `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND (${tagged} OR ${own})`;
-        const [[row]] = await side.query<RowDataPacket[]>({ sql, timeout: timeoutMs }, this.identity ? [this.prefix] : []);
-        return Number(row?.n ?? 0);
-      },
-      timeoutMs,
-    );
+    // Connecting is bounded by the pool's connect timeout (5 s, db/pool.ts), the query by `timeoutMs`.
+    return withSideConnection(this.pool, async (side) => {
+      const sql = `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND (${tagged} OR ${own})`;
+      const [[row]] = await side.query<RowDataPacket[]>({ sql, timeout: timeoutMs }, this.identity ? [this.prefix] : []);
+      return Number(row?.n ?? 0);
+    });
   }
 
   private async killAll(): Promise<void> {
@@ -201,11 +198,11 @@ export class AttemptStoppedError extends Error {
 
 /**
  * A connection of its own, outside the pool: the pool may be exhausted by the very queries to kill. Falls back to a
- * pool connection for a pool made elsewhere than createPool. `connectTimeoutMs` overrides the pool's connect timeout.
+ * pool connection for a pool made elsewhere than createPool.
  */
-async function withSideConnection<T>(pool: Pool, work: (connection: mysql.Connection) => Promise<T>, connectTimeoutMs?: number): Promise<T> {
+async function withSideConnection<T>(pool: Pool, work: (connection: mysql.Connection) => Promise<T>): Promise<T> {
   const options = poolConnectionOptions(pool);
-  const connection = options ? await mysql.createConnection({ ...options, ...(connectTimeoutMs !== undefined && { connectTimeout: connectTimeoutMs }) }) : await pool.getConnection();
+  const connection = options ? await mysql.createConnection(options) : await pool.getConnection();
   try {
     return await work(connection);
   } finally {
