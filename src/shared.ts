@@ -8,6 +8,7 @@ import type { PlanSummary } from './domain/plan-types';
 export {
   ACTIVITY,
   ACTIVITY_RETRYING_SIGNAL,
+  ATTEMPT_STALLED,
   COLLECTOR_CONNECTION_SIGNAL,
   DECISION_REFUSED,
   DEFAULT_TASK_QUEUE,

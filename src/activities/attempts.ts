@@ -1,7 +1,7 @@
 /**
  * Attempts of the plan and the apply: what a failed attempt says (one line when Temporal will retry it, the
  * final lines only when the run has failed for good), when the next attempt is due, and the heartbeat that lets
- * Temporal notice a lost worker within seconds.
+ * Temporal notice a lost worker within seconds (and, for the work itself, a hang within the stall limit: liveness.ts).
  */
 import { CancelledFailure, Context, type Info } from '@temporalio/activity';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
@@ -10,6 +10,7 @@ import { AttemptQueries } from '../db/attempt-queries';
 import type { Pool } from '../db/pool';
 import { formatDuration } from '../domain/duration';
 import type { Log } from '../log';
+import { whileAlive } from './liveness';
 import { signalOwnWorkflow } from './tell-workflow';
 import { ACTIVITY, ACTIVITY_RETRYING_SIGNAL, APPLY_RETRY, DIFF_RETRY, type ActivityName, WORK_HEARTBEAT_INTERVAL_MS, type ActivityRetry, type RetrySettings } from '../shared';
 
@@ -137,7 +138,7 @@ const ATTEMPTED = {
 } as const;
 
 export interface AttemptHooks {
-  /** What the attempt heartbeats while its work runs (its progress), read at each beat. */
+  /** What the attempt heartbeats while its work runs (its progress), read at each beat; a change is a sign of life. */
   progress: () => unknown;
   /** Turns an error of the work into the failure Temporal must see (e.g. a non-retryable type), before the verdict. */
   translate?: (err: unknown) => unknown;
@@ -145,14 +146,22 @@ export interface AttemptHooks {
   onFinalFailure: (message: string) => void;
 }
 
+/** The liveness watch's timings (activities/liveness.ts), for tests: the stall limit (2 min) and the beat (2 s). */
+export interface AttemptTimings {
+  stallLimitMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
 /**
  * One attempt of the plan or the apply, wired once: its queries are stoppable (an earlier attempt still running is
- * killed first), it heartbeats on a timer whatever the work is doing, and a failure goes through failAttempt (one
- * retry line, or the final lines), after the attempt's queries are stopped when Temporal gave it up.
+ * killed first), it heartbeats on a timer while the work shows a sign of life (its progress changed, it waits its turn,
+ * or a statement of its own runs in the database), a work without one for the stall limit is stopped and fails as
+ * retryable, and a failure goes through failAttempt (one retry line, or the final lines), after the attempt's queries
+ * are stopped when Temporal gave it up.
  */
 export async function runAttempt<T>(
   activity: keyof typeof ATTEMPTED,
-  deps: { pool: Pool; log: Log },
+  deps: { pool: Pool; log: Log; timings?: AttemptTimings },
   hooks: AttemptHooks,
   work: (queries: AttemptQueries) => Promise<T>,
 ): Promise<T> {
@@ -162,7 +171,14 @@ export async function runAttempt<T>(
     // Heartbeated too: killing a predecessor is a statement like the others.
     queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, deps.log));
     const attempt = queries;
-    return await whileHeartbeating(context, () => work(attempt), hooks.progress);
+    return await whileAlive(context, () => work(attempt), {
+      progress: hooks.progress,
+      waiting: () => attempt.waiting,
+      runningStatements: (timeoutMs) => attempt.runningStatements(timeoutMs),
+      stop: () => attempt.stop(),
+      stallLimitMs: deps.timings?.stallLimitMs,
+      intervalMs: deps.timings?.heartbeatIntervalMs,
+    });
   } catch (thrown) {
     const err = await failureOfStopped(thrown, context, queries);
     return failAttempt(hooks.translate ? hooks.translate(err) : err, { context, log: deps.log, activity, ...ATTEMPTED[activity], onFinalFailure: hooks.onFinalFailure });

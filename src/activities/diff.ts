@@ -7,6 +7,7 @@ import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
 import { planHeadline } from '../domain/run-text';
 import { ACTIVITY, ERROR_TYPES, type PlanStation, type PlanSummary } from '../shared';
+import type { AttemptQueries } from '../db/attempt-queries';
 import { runAttempt, type AttemptHooks } from './attempts';
 
 export interface DiffInput {
@@ -16,9 +17,10 @@ export interface DiffInput {
 
 /**
  * The per-device lines of the original. Devices that need nothing are printed only at LOG_LEVEL=debug, so a
- * large fleet's log shows the stations that matter.
+ * large fleet's log shows the stations that matter. Between batches the plan waits for stdout's reader (Log.drained):
+ * counted as a wait of `attempt`, not a stall (the plan at window close replays a million lines at the reader's pace).
  */
-export function originalLogLines(log: Log, debug: boolean): PlanListener {
+export function originalLogLines(log: Log, debug: boolean, attempt?: Pick<AttemptQueries, 'waitingFor'>): PlanListener {
   let current: { deviceId: string; connectors: number } | undefined;
   const processing = (level: 'info' | 'debug'): void => {
     if (current && (level === 'info' || debug)) log[level](`Processing device: ${current.deviceId}, connector count: ${current.connectors}`, { deviceId: current.deviceId, connectors: current.connectors });
@@ -27,7 +29,10 @@ export function originalLogLines(log: Log, debug: boolean): PlanListener {
     stationsInDatabase(count) {
       log.info(`Found ${count} charging stations`, { stations: count });
     },
-    batchDone: () => log.drained?.() ?? Promise.resolve(),
+    batchDone: () => {
+      const drained = log.drained?.() ?? Promise.resolve();
+      return attempt ? attempt.waitingFor(drained) : drained;
+    },
     device(deviceId, connectors) {
       current = { deviceId, connectors };
     },
@@ -69,21 +74,22 @@ export function createDiffActivity(deps: SyncDatabase & { log: Log; metrics: Syn
     const { log } = deps;
     const testDeviceId = input.testDeviceId ?? deps.workerTestDeviceId;
     let devices = 0;
-    // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds.
+    // Heartbeats on a timer, also while the diff query runs: a dead worker's attempt moves on within seconds. The
+    // devices planned show that it gets on; while none are, a running statement of its own does (runAttempt).
     const hooks: AttemptHooks = {
       progress: () => ({ devices }),
       translate: (err) => (err instanceof NeverCollectedError ? ApplicationFailure.create({ type: ERROR_TYPES.neverCollected, message: err.message, nonRetryable: true }) : err),
       onFinalFailure: (message) => log.error(`✗ Planning failed: ${message}`),
     };
     const plan = await runAttempt(ACTIVITY.plan, deps, hooks, async (queries) => {
-      await deps.pool.query('SELECT 1');
+      await queries.query('SELECT 1');
       log.info('Database connection established successfully');
       if (testDeviceId !== undefined) log.info(`⚠️  TEST MODE: Only processing device: ${testDeviceId}`);
       const options = {
         runKey: input.runKey,
         testDeviceId,
         queries,
-        listener: originalLogLines(log, deps.logLevel === 'debug'),
+        listener: originalLogLines(log, deps.logLevel === 'debug', queries),
         onProgress: (done: number) => {
           devices = done;
         },

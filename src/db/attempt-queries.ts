@@ -7,8 +7,11 @@
  * - on cancellation, kills its running statements with `KILL QUERY <connection id>` from a separate connection and
  *   destroys its connections (never handed back to the pool half-read or mid-transaction);
  * - when it starts, kills the connections of earlier attempts of the same activity that are still running a tagged
- *   statement: an attempt of a worker that died (or lost Temporal) is stopped by its successor.
- * A user may always kill its own connections: no privilege beyond the runtime user's is needed.
+ *   statement: an attempt of a worker that died (or lost Temporal) is stopped by its successor;
+ * - tells its liveness watch (activities/liveness.ts) how many of its statements are running, and whether it waits its
+ *   turn for a connection of the pool or something else another watch keeps bounded.
+ * A user may always kill its own connections, and sees its own threads in the process list: no privilege beyond the
+ * runtime user's is needed.
  */
 import mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
@@ -39,6 +42,10 @@ export class AttemptQueries {
   private readonly connections = new Set<Connection>();
   private readonly prefix: string;
   private stopping: Promise<void> | undefined;
+  private waits = 0;
+  private markStopped: () => void = () => undefined;
+  /** Resolves once the attempt is stopped: what waits on its work (the plan turn) need not wait for a work that hangs. */
+  readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
 
   constructor(
     private readonly pool: Pool,
@@ -50,17 +57,26 @@ export class AttemptQueries {
     signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
-  /** `sql` with this attempt's tag, so that it can be found in the process list. */
+  /**
+   * `sql` with this attempt's tag, so that it can be found in the process list. A stopped attempt runs no new statement:
+   * its work may still be going on (a hang the liveness watch stopped, then came loose) while its retry runs.
+   */
   tag(sql: string): string {
+    if (this.isStopped) throw new AttemptStoppedError();
     return `${this.prefix}${sql}`;
+  }
+
+  private get isStopped(): boolean {
+    return this.signal?.aborted === true || this.stopping !== undefined;
   }
 
   /** A connection of the pool, watched until `done` (which releases it, or destroys it once the attempt is stopped). */
   async connection(): Promise<Connection> {
-    if (this.signal?.aborted) throw new AttemptStoppedError();
-    const connection = await this.pool.getConnection();
+    if (this.isStopped) throw new AttemptStoppedError();
+    // The pool may be busy with the other runs' work: waiting for it is no stall.
+    const connection = await this.waitingFor(this.pool.getConnection());
     this.connections.add(connection);
-    if (this.signal?.aborted) {
+    if (this.isStopped) {
       this.done(connection, true);
       throw new AttemptStoppedError();
     }
@@ -89,8 +105,45 @@ export class AttemptQueries {
 
   /** Kills what this attempt runs and drops its connections. Safe to call more than once. */
   stop(): Promise<void> {
-    this.stopping ??= this.killAll();
+    if (!this.stopping) {
+      this.stopping = this.killAll();
+      this.markStopped();
+    }
     return this.stopping;
+  }
+
+  /**
+   * `promise`, counted as a wait of this attempt while it is pending: a wait for its turn at something that another
+   * watch keeps bounded (a connection of the pool, the worker's one plan at a time, stdout's reader) is no stall.
+   */
+  async waitingFor<T>(promise: Promise<T>): Promise<T> {
+    this.waits++;
+    try {
+      return await promise;
+    } finally {
+      this.waits--;
+    }
+  }
+
+  /** Whether the attempt waits its turn now (see waitingFor). */
+  get waiting(): boolean {
+    return this.waits > 0;
+  }
+
+  /**
+   * How many statements of this attempt the database runs now: its tagged ones on any connection, and whatever its own
+   * connections run (a COMMIT, a SET). One query on a connection of its own, within `timeoutMs`.
+   */
+  async runningStatements(timeoutMs: number): Promise<number> {
+    const ids = [...this.connections].map((c) => Number(c.threadId)).filter((id) => Number.isSafeInteger(id));
+    const tagged = this.identity ? 'LOCATE(?, INFO) = 1' : 'FALSE';
+    const own = ids.length > 0 ? `(ID IN (${ids.join(', ')}) AND COMMAND <> 'Sleep')` : 'FALSE';
+    // Connecting is bounded by the pool's connect timeout (5 s, db/pool.ts), the query by `timeoutMs`.
+    return withSideConnection(this.pool, async (side) => {
+      const sql = `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND (${tagged} OR ${own})`;
+      const [[row]] = await side.query<RowDataPacket[]>({ sql, timeout: timeoutMs }, this.identity ? [this.prefix] : []);
+      return Number(row?.n ?? 0);
+    });
   }
 
   private async killAll(): Promise<void> {
@@ -139,7 +192,7 @@ export class AttemptQueries {
 export class AttemptStoppedError extends Error {
   override readonly name = 'AttemptStoppedError';
   constructor() {
-    super('the attempt was stopped (cancelled or timed out) before this query could run');
+    super('the attempt was stopped (cancelled, timed out, or stalled) before this query could run');
   }
 }
 

@@ -42,8 +42,14 @@ export const SYNC_FAILED = 'SyncFailed';
 /** The failure type of an approval or rejection that the workflow refuses (stale fingerprint, too late, already decided). */
 export const DECISION_REFUSED = 'DecisionRefused';
 
-/** The one retryable failure type: a database error that a later attempt may well not meet (see db/errors.ts). */
+/** A retryable failure type: a database error that a later attempt may well not meet (see db/errors.ts). */
 export const TRANSIENT_DATABASE_ERROR = 'TransientDatabaseError';
+
+/**
+ * The other retryable one: an attempt of the plan or the apply that showed no sign of life for the stall limit, stopped
+ * (activities/liveness.ts).
+ */
+export const ATTEMPT_STALLED = 'AttemptStalled';
 
 /** Sent by a failed attempt of the plan or the apply to its own workflow, so that the workflow can show the retry. */
 export const ACTIVITY_RETRYING_SIGNAL = 'activityRetrying';

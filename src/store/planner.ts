@@ -106,20 +106,21 @@ export class NeverCollectedError extends Error {
 /**
  * One plan at a time per pool. A plan holds three connections (the two streams and its writes); two plans at once
  * could hold every connection of the pool between them and wait on each other for a third. A plan that waits here is
- * still heartbeated by its activity.
+ * still heartbeated by its activity, and its wait is no stall (`queries.waitingFor`): the plan before it is watched by
+ * its own activity, and gives up its turn when its attempt is stopped, even if its work hangs for ever.
  */
 const planTurns = new WeakMap<Pool, Promise<unknown>>();
 
-export function inPlanTurn<T>(pool: Pool, work: () => Promise<T>): Promise<T> {
-  const previous = planTurns.get(pool) ?? Promise.resolve();
-  const turn = previous.catch(() => undefined).then(work);
-  planTurns.set(pool, turn);
+export function inPlanTurn<T>(pool: Pool, work: () => Promise<T>, queries?: AttemptQueries): Promise<T> {
+  const previous = (planTurns.get(pool) ?? Promise.resolve()).catch(() => undefined);
+  const turn = (queries ? queries.waitingFor(previous) : previous).then(work);
+  planTurns.set(pool, queries ? Promise.race([turn, queries.stopped]) : turn);
   return turn;
 }
 
 /** The full plan: every device of the run against every live station (in its turn, see `inPlanTurn`). */
 export async function buildPlan(db: SyncDatabase, options: PlanOptions): Promise<PlanSummary> {
-  return inPlanTurn(db.pool, () => buildPlanNow(db, options));
+  return inPlanTurn(db.pool, () => buildPlanNow(db, options), options.queries);
 }
 
 /** The full plan, without waiting for a turn: for a caller that already holds one. */

@@ -30,22 +30,26 @@ export type ClosePlan = { summary: PlanSummary; built: 'during-window'; lateDevi
 
 /** The plan at window close, from the plan built during the window when it can be, in full otherwise. */
 export async function planAtWindowClose(db: SyncDatabase, options: PlanOptions & { debug?: boolean }): Promise<ClosePlan> {
-  return inPlanTurn(db.pool, async () => {
-    const outcome = options.debug ? { fallback: 'LOG_LEVEL=debug prints every device' } : await planFromWindow(db, options);
-    if ('summary' in outcome) return { summary: outcome.summary, built: 'during-window', lateDevices: outcome.lateDevices };
-    // The full planner rewrites the run's rows: a retry of this activity must never take them for the window's.
-    const queries = options.queries ?? new AttemptQueries(db.pool);
-    await withRunState(
-      db,
-      queries,
-      options.runKey,
-      async (connection) => {
-        await connection.query(queries.tag(`UPDATE ${db.tables.windowState} SET closed = 1, abandoned = 1 WHERE run_key = ?`), [options.runKey]);
-      },
-      { evenIfClosed: true },
-    );
-    return { summary: await buildPlanNow(db, options), built: 'full', reason: outcome.fallback };
-  });
+  return inPlanTurn(
+    db.pool,
+    async () => {
+      const outcome = options.debug ? { fallback: 'LOG_LEVEL=debug prints every device' } : await planFromWindow(db, options);
+      if ('summary' in outcome) return { summary: outcome.summary, built: 'during-window', lateDevices: outcome.lateDevices };
+      // The full planner rewrites the run's rows: a retry of this activity must never take them for the window's.
+      const queries = options.queries ?? new AttemptQueries(db.pool);
+      await withRunState(
+        db,
+        queries,
+        options.runKey,
+        async (connection) => {
+          await connection.query(queries.tag(`UPDATE ${db.tables.windowState} SET closed = 1, abandoned = 1 WHERE run_key = ?`), [options.runKey]);
+        },
+        { evenIfClosed: true },
+      );
+      return { summary: await buildPlanNow(db, options), built: 'full', reason: outcome.fallback };
+    },
+    options.queries,
+  );
 }
 
 async function planFromWindow(db: SyncDatabase, options: PlanOptions): Promise<{ summary: PlanSummary; lateDevices: number } | { fallback: string }> {
