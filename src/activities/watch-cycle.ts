@@ -14,12 +14,13 @@ import type { SyncMetrics } from '../metrics';
 import { endPersistentSession } from '../mqtt/end-session';
 import { ACTIVITY, DIFF_RETRY } from '../shared';
 import type { WatchCycleInput, WatchCycleOutcome, WatchSilence } from '../watch-shared';
-import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating } from './attempts';
+import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating, type AttemptTimings } from './attempts';
+import { whileAlive } from './liveness';
 
 /** The silence guard's counts read the whole fleet's index: a worker counts them again at most this often per watch. */
 export const SILENCE_COUNT_TTL_MS = 60_000;
 
-export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics }, now: () => number = Date.now) {
+export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metrics: SyncMetrics; timings?: AttemptTimings }, now: () => number = Date.now) {
   const store = new WatchDeviceStore(deps);
   const counted = new Map<string, { atMs: number; silence: WatchSilence }>();
   const silenceOf = async (watchKey: string, since: string): Promise<WatchSilence> => {
@@ -37,22 +38,36 @@ export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metric
     try {
       queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
       const attempt = queries;
-      return await whileHeartbeating(context, async () => {
-        const { claimed, newDevices } = await store.claim(watchKey, input.cycle);
+      // Each step done is a sign of life; within a step, a statement of the attempt running (activities/liveness.ts).
+      let stepsDone = 0;
+      const step = <T>(done: T): T => {
+        stepsDone++;
+        return done;
+      };
+      const alive = {
+        progress: () => ({ stepsDone }),
+        waiting: () => attempt.waiting,
+        runningStatements: (timeoutMs: number) => attempt.runningStatements(timeoutMs),
+        stop: () => attempt.stop(),
+        stallLimitMs: deps.timings?.stallLimitMs,
+        intervalMs: deps.timings?.heartbeatIntervalMs,
+      };
+      return await whileAlive(context, async () => {
+        const { claimed, newDevices } = step(await store.claim(watchKey, input.cycle));
         // A retried cycle finds what its earlier attempt claimed under the same number.
         if (claimed === 0 && !(await store.anyClaimedSince(watchKey, input.cycle))) return { changedDevices: 0, newDevices: 0 };
         const runKey = cycleRunKey(input.workflowId, input.cycle);
-        const plan = await planCycle(deps, { workflowId: input.workflowId, watchKey, runKey, fromCycle: input.fromCycle, queries: attempt });
+        const plan = step(await planCycle(deps, { workflowId: input.workflowId, watchKey, runKey, fromCycle: input.fromCycle, queries: attempt }));
         log.info(
           `Watch cycle ${input.cycle}: ${claimed} changed devices (${newDevices} new); plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ` +
             `${plan.stationsToChange} stations, ${plan.notFound} devices without a station`,
         );
         deps.metrics.planBuilt(plan);
         // Only a plan that would write needs the guard's counts.
-        const silence = input.silenceSince !== undefined && plan.pointsToCreate > 0 ? await silenceOf(watchKey, input.silenceSince) : undefined;
+        const silence = step(input.silenceSince !== undefined && plan.pointsToCreate > 0 ? await silenceOf(watchKey, input.silenceSince) : undefined);
         const oldestHeard = plan.pointsToCreate > 0 ? await store.oldestHeard(watchKey, input.fromCycle) : undefined;
         return { changedDevices: claimed, newDevices, plan, runKey, ...(silence ? { silence } : {}), ...(oldestHeard ? { oldestHeard: oldestHeard.toISOString() } : {}) };
-      });
+      }, alive);
     } catch (thrown) {
       return failAttempt(await failureOfStopped(thrown, context, queries), {
         context,
