@@ -25,8 +25,9 @@ const TRANSIENT_ERRNOS = new Map<number, string>([
   [1053, 'server shutting down'], // ER_SERVER_SHUTDOWN
   [1927, 'connection killed'], // ER_CONNECTION_KILLED (MariaDB, e.g. at shutdown)
   [4031, 'disconnected by the server (idle)'], // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
-  // Seen at 1M devices on a shared server: a query's on-disk temporary table, removed from its tmpdir by something
-  // else, could not be deleted. The next attempt makes a new one; a tmpdir that stays broken fails the last attempt.
+  // A query's on-disk temporary table, removed from its tmpdir by something else, could not be deleted: another
+  // MariaDB starting with the same tmpdir (/tmp by default) deletes every `#sql*` file there. The next attempt makes a
+  // new one; a tmpdir that stays broken fails the last attempt.
   [6, "server temporary file error (check the server's tmpdir)"], // EE_DELETE
 ]);
 

@@ -5,6 +5,7 @@
  * heartbeating, and its worker could not shut down (db/pool.ts watchConnection). Here another connection's table lock
  * holds each stream, so that it surely runs when the server dies.
  */
+import { tmpdir } from 'node:os';
 import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2';
 import { ApplicationFailure } from '@temporalio/common';
@@ -78,6 +79,13 @@ async function restartAfter(work: () => Promise<void>): Promise<void> {
     await server!.restart();
   }
 }
+
+test("a private server keeps its temporary files in a directory of its own, never in the shared server's /tmp", async () => {
+  // At start a server deletes every `#sql*` file of its tmpdir: in /tmp, the shared server's live temporary tables,
+  // whose queries then failed with EE_DELETE (a 1M benchmark's plan, plan-export.e2e's read of 100,000 stations).
+  const [[row]] = await db.pool.query<RowDataPacket[]>('SELECT @@tmpdir AS tmpdir');
+  expect(String(row?.tmpdir)).toMatch(new RegExp(`^${tmpdir()}/cps-mariadb-[^/]+/tmp$`));
+});
 
 test('an apply whose plan is being streamed when the database dies fails with a retryable error, not a hang', async () => {
   const station = await db.station({ station_id: 'LOST-1', name: 'Lost 1' });

@@ -8,7 +8,7 @@
  *   await server.stop();
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,17 +52,23 @@ function binary(...names: string[]): string {
 export async function start(options: PrivateMariadbOptions = {}): Promise<PrivateMariadb> {
   const dir = mkdtempSync(join(tmpdir(), 'cps-mariadb-'));
   const dataDir = join(dir, 'data');
+  // A temporary directory of its own: at start (mariadb-install-db's bootstrap too) the server deletes every `#sql*`
+  // file in its tmpdir as a crash's leftovers. In the default /tmp those are the live temporary tables of the shared
+  // server, whose queries then fail with "Error on delete of '/tmp/#sql-temptable-….MAI'" (EE_DELETE).
+  const tmpDir = join(dir, 'tmp');
+  mkdirSync(tmpDir);
   const root = process.getuid?.() === 0;
   try {
     await promisify(execFile)(
       binary('mariadb-install-db', 'mysql_install_db'),
-      ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(root ? ['--user=root'] : [])],
+      ['--no-defaults', `--datadir=${dataDir}`, `--tmpdir=${tmpDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(root ? ['--user=root'] : [])],
       { timeout: 60_000 },
     );
     const port = await freePort();
     const args = [
       '--no-defaults',
       `--datadir=${dataDir}`,
+      `--tmpdir=${tmpDir}`,
       `--port=${port}`,
       `--socket=${join(dir, 'sock')}`,
       `--pid-file=${join(dir, 'pid')}`,
