@@ -135,6 +135,7 @@ export async function failAttempt(err: unknown, options: FailedAttempt): Promise
 const ATTEMPTED = {
   [ACTIVITY.plan]: { what: 'Planning', policy: DIFF_RETRY },
   [ACTIVITY.apply]: { what: 'Transaction', policy: APPLY_RETRY },
+  [ACTIVITY.watchPlan]: { what: 'Watch cycle', policy: DIFF_RETRY },
 } as const;
 
 export interface AttemptHooks {
@@ -153,7 +154,7 @@ export interface AttemptTimings {
 }
 
 /**
- * One attempt of the plan or the apply, wired once: its queries are stoppable (an earlier attempt still running is
+ * One attempt of the plan, the apply or a watch's cycle, wired once: its queries are stoppable (an earlier attempt still running is
  * killed first), it heartbeats on a timer while the work shows a sign of life (its progress changed, it waits its turn,
  * or a statement of its own runs in the database), a work without one for the stall limit is stopped and fails as
  * retryable, and a failure goes through failAttempt (one retry line, or the final lines), after the attempt's queries

@@ -2,9 +2,7 @@
  * One cycle of the watch: claim the devices that changed since the last cycle and plan them (store/watch-planner.ts);
  * and, when the watch stops, end its collectors' MQTT sessions on the broker.
  */
-import { Context } from '@temporalio/activity';
 import type { MqttConfig } from '../config';
-import type { AttemptQueries } from '../db/attempt-queries';
 import type { SyncDatabase } from '../db/tables';
 import { WatchDeviceStore } from '../store/watch-devices';
 import { planCycle } from '../store/watch-planner';
@@ -12,10 +10,9 @@ import { cycleRunKey, watchKeyOf, watchSessionKey } from '../domain/watch-keys';
 import type { Log } from '../log';
 import type { SyncMetrics } from '../metrics';
 import { endPersistentSession } from '../mqtt/end-session';
-import { ACTIVITY, DIFF_RETRY } from '../shared';
+import { ACTIVITY } from '../shared';
 import type { WatchCycleInput, WatchCycleOutcome, WatchSilence } from '../watch-shared';
-import { attemptQueries, failAttempt, failureOfStopped, whileHeartbeating, type AttemptTimings } from './attempts';
-import { whileAlive } from './liveness';
+import { runAttempt, type AttemptHooks, type AttemptTimings } from './attempts';
 
 /** The silence guard's counts read the whole fleet's index: a worker counts them again at most this often per watch. */
 export const SILENCE_COUNT_TTL_MS = 60_000;
@@ -31,53 +28,34 @@ export function createWatchCycleActivity(deps: SyncDatabase & { log: Log; metric
     return silence;
   };
   return async function planWatchCycle(input: WatchCycleInput): Promise<WatchCycleOutcome> {
-    const context = Context.current();
     const { log } = deps;
     const watchKey = watchKeyOf(input.workflowId);
-    let queries: AttemptQueries | undefined;
-    try {
-      queries = await whileHeartbeating(context, () => attemptQueries(context, deps.pool, log));
-      const attempt = queries;
-      // Each step done is a sign of life; within a step, a statement of the attempt running (activities/liveness.ts).
-      let stepsDone = 0;
-      const step = <T>(done: T): T => {
-        stepsDone++;
-        return done;
-      };
-      const alive = {
-        progress: () => ({ stepsDone }),
-        waiting: () => attempt.waiting,
-        runningStatements: (timeoutMs: number) => attempt.runningStatements(timeoutMs),
-        stop: () => attempt.stop(),
-        stallLimitMs: deps.timings?.stallLimitMs,
-        intervalMs: deps.timings?.heartbeatIntervalMs,
-      };
-      return await whileAlive(context, async () => {
-        const { claimed, newDevices } = step(await store.claim(watchKey, input.cycle));
-        // A retried cycle finds what its earlier attempt claimed under the same number.
-        if (claimed === 0 && !(await store.anyClaimedSince(watchKey, input.cycle))) return { changedDevices: 0, newDevices: 0 };
-        const runKey = cycleRunKey(input.workflowId, input.cycle);
-        const plan = step(await planCycle(deps, { workflowId: input.workflowId, watchKey, runKey, fromCycle: input.fromCycle, queries: attempt }));
-        log.info(
-          `Watch cycle ${input.cycle}: ${claimed} changed devices (${newDevices} new); plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ` +
-            `${plan.stationsToChange} stations, ${plan.notFound} devices without a station`,
-        );
-        deps.metrics.planBuilt(plan);
-        // Only a plan that would write needs the guard's counts.
-        const silence = step(input.silenceSince !== undefined && plan.pointsToCreate > 0 ? await silenceOf(watchKey, input.silenceSince) : undefined);
-        const oldestHeard = plan.pointsToCreate > 0 ? await store.oldestHeard(watchKey, input.fromCycle) : undefined;
-        return { changedDevices: claimed, newDevices, plan, runKey, ...(silence ? { silence } : {}), ...(oldestHeard ? { oldestHeard: oldestHeard.toISOString() } : {}) };
-      }, alive);
-    } catch (thrown) {
-      return failAttempt(await failureOfStopped(thrown, context, queries), {
-        context,
-        log,
-        activity: ACTIVITY.watchPlan,
-        what: 'Watch cycle',
-        policy: DIFF_RETRY,
-        onFinalFailure: (message) => log.error(`✗ Watch cycle ${input.cycle} failed: ${message}`),
-      });
-    }
+    // Each step done is a sign of life; within a step, a statement of the attempt running (activities/liveness.ts).
+    let stepsDone = 0;
+    const step = <T>(done: T): T => {
+      stepsDone++;
+      return done;
+    };
+    const hooks: AttemptHooks = {
+      progress: () => ({ stepsDone }),
+      onFinalFailure: (message) => log.error(`✗ Watch cycle ${input.cycle} failed: ${message}`),
+    };
+    return runAttempt(ACTIVITY.watchPlan, deps, hooks, async (attempt) => {
+      const { claimed, newDevices } = step(await store.claim(watchKey, input.cycle));
+      // A retried cycle finds what its earlier attempt claimed under the same number.
+      if (claimed === 0 && !(await store.anyClaimedSince(watchKey, input.cycle))) return { changedDevices: 0, newDevices: 0 };
+      const runKey = cycleRunKey(input.workflowId, input.cycle);
+      const plan = step(await planCycle(deps, { workflowId: input.workflowId, watchKey, runKey, fromCycle: input.fromCycle, queries: attempt }));
+      log.info(
+        `Watch cycle ${input.cycle}: ${claimed} changed devices (${newDevices} new); plan ${plan.fingerprint}: ${plan.pointsToCreate} points to create on ` +
+          `${plan.stationsToChange} stations, ${plan.notFound} devices without a station`,
+      );
+      deps.metrics.planBuilt(plan);
+      // Only a plan that would write needs the guard's counts.
+      const silence = step(input.silenceSince !== undefined && plan.pointsToCreate > 0 ? await silenceOf(watchKey, input.silenceSince) : undefined);
+      const oldestHeard = plan.pointsToCreate > 0 ? await store.oldestHeard(watchKey, input.fromCycle) : undefined;
+      return { changedDevices: claimed, newDevices, plan, runKey, ...(silence ? { silence } : {}), ...(oldestHeard ? { oldestHeard: oldestHeard.toISOString() } : {}) };
+    });
   };
 }
 
